@@ -1,0 +1,60 @@
+/**
+ * Every error findthis reports, in one table: a stable code, the HTTP status the service answers
+ * with, and what it means. Stages throw `FindthisError`s; the service and the CLI only translate
+ * them (HTTP status + `{error:{code,message}}`, or a message and exit code). A test checks that
+ * every code here is documented in the README.
+ */
+export const ERRORS = {
+  // Input images
+  INVALID_IMAGE: { status: 415, summary: 'the upload is not a decodable image (or is truncated)' },
+  EMPTY_IMAGE: { status: 400, summary: 'the image has zero bytes or zero width/height' },
+  IMAGE_TOO_LARGE: { status: 413, summary: 'the image has more pixels than the configured limit' },
+  FILE_TOO_LARGE: { status: 413, summary: 'the upload is larger than the configured byte limit' },
+  // Request fields
+  INVALID_FIELD: { status: 400, summary: 'a request field, query parameter or CLI flag is malformed' },
+  MISSING_FILE: { status: 400, summary: 'the multipart request has no image file' },
+  NOT_FOUND: { status: 404, summary: 'no such product or route' },
+  // Service state
+  NOT_READY: { status: 503, summary: 'models or indexes are still loading' },
+  OVERLOADED: { status: 503, summary: 'the work queue is full; retry later' },
+  // Models, indexes and configuration (start-up and maintenance)
+  MODEL_NOT_FOUND: { status: 500, summary: 'a model file is in none of the search places and could not be downloaded' },
+  MODEL_CHECKSUM: { status: 500, summary: 'a model file has the wrong size or sha256' },
+  MODEL_INVALID: { status: 500, summary: 'a model graph lacks the expected inputs, outputs or feature tensor' },
+  INDEX_MISMATCH: { status: 500, summary: 'a stored index or catalog was built with another encoder or dimension' },
+  INDEX_CORRUPT: { status: 500, summary: 'an index file is missing, truncated or corrupt (it is rebuilt from the stored vectors)' },
+  INVALID_CONFIG: { status: 500, summary: 'the configuration file or an environment override is invalid' },
+  INTERNAL: { status: 500, summary: 'an unexpected error' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class FindthisError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FindthisError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+}
+
+export function isFindthisError(error: unknown): error is FindthisError {
+  return error instanceof FindthisError;
+}
+
+/** Describes a received value for "expected X, but got Y" messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (value === undefined || value === null) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** The one error factory for malformed parameters: names the parameter, what was expected, what came. */
+export function invalidParameter(name: string, expected: string, actual: unknown): FindthisError {
+  return new FindthisError('INVALID_FIELD', `Expected ${expected} for ${name}, but got ${describeValue(actual)}`);
+}
