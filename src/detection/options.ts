@@ -1,0 +1,42 @@
+/** Output layouts the detector can decode. `auto` recognises the layout from the output tensor's shape. */
+export const DETECTOR_FORMATS = ['auto', 'yolox', 'yolov5', 'yolov8'] as const;
+export type DetectorFormat = (typeof DETECTOR_FORMATS)[number];
+
+/**
+ * How objects are detected. Plain JSON values: the service's config schema is written from this type.
+ */
+export interface DetectorOptions {
+  /** Manifest name of the detector model. Default `'yolox_nano'`. */
+  model: string;
+  /**
+   * Output layout override. Default `'auto'`: the manifest's `format`, or else recognised from the
+   * output shape (`[1,N,85]` with a 3549-row YOLOX grid → yolox, `[1,N,5+C]` → yolov5, `[1,4+C,N]` → yolov8).
+   */
+  format: DetectorFormat;
+  /** Minimum detection score (objectness × class score for YOLOX/v5, class score for v8), 0..1. Default 0.3. */
+  scoreThreshold: number;
+  /** IoU above which a lower-scored box of the same class is suppressed (class-aware NMS), 0..1. Default 0.45. */
+  iouThreshold: number;
+  /** Most detections kept per image, highest score first, 0..300. Default 20. */
+  maxDetections: number;
+  /** Boxes whose shorter side is below this many original-image pixels are dropped, ≥ 0. Default 16. */
+  minBoxSize: number;
+  /** Class names to keep; empty keeps every class. Default `[]`. */
+  classAllow: string[];
+  /** Class names to drop (applied after `classAllow`). Default `['person']`: hands and shoppers are not products. */
+  classDeny: string[];
+  /** onnxruntime intra-op threads for this session, 1..64. Default 2. */
+  threads: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  model: 'yolox_nano',
+  format: 'auto',
+  scoreThreshold: 0.3,
+  iouThreshold: 0.45,
+  maxDetections: 20,
+  minBoxSize: 16,
+  classAllow: [],
+  classDeny: ['person'],
+  threads: 2,
+};

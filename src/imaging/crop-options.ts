@@ -1,0 +1,18 @@
+/** Which regions of an image are embedded. Plain JSON values: the service's config schema is written from this type. */
+export interface CropOptions {
+  /**
+   * Context added around each detection box before cropping, as a fraction of the box's width and
+   * height on each side, 0..1. Default 0 (the box as detected), clipped to the image.
+   */
+  padding: number;
+  /**
+   * Most objects embedded per image, counting the whole image, 1..100. Default 11 (the whole image
+   * plus the 10 best detections).
+   */
+  maxObjects: number;
+}
+
+export const DEFAULT_CROP_OPTIONS: CropOptions = {
+  padding: 0,
+  maxObjects: 11,
+};
