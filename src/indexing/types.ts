@@ -1,0 +1,75 @@
+/**
+ * The vector-index contract the catalog and the service code against. Types only.
+ *
+ * Every index answers cosine-similarity k-NN over unit-length Float32Array vectors keyed by string ids.
+ * Three kinds: `exact` (brute force, the recall reference), `lsh` (random-hyperplane buckets with exact
+ * re-ranking) and `hnsw` (hnswlib-node graph, the fallback and accuracy comparison).
+ */
+
+export type IndexKind = 'lsh' | 'hnsw' | 'exact';
+
+/** One hit. `score` is the cosine similarity (1 = same direction); results are sorted best first. */
+export interface Neighbor {
+  id: string;
+  score: number;
+}
+
+/** Per-query work counters, for metrics. Only LSH probes buckets; exact scores every stored vector. */
+export interface SearchStats {
+  /** LSH bucket look-ups (tables × probes); 0 for exact and HNSW. */
+  bucketsProbed: number;
+  /** Distinct vectors whose exact cosine was computed (HNSW: 0, it does not report its work). */
+  candidatesScored: number;
+  /** True when LSH found fewer than min(k, size) results and HNSW answered instead. */
+  fellBack: boolean;
+}
+
+export interface SearchResult {
+  neighbors: Neighbor[];
+  stats: SearchStats;
+}
+
+export interface VectorIndex {
+  readonly kind: IndexKind;
+  readonly dim: number;
+  /** Number of live (not removed) vectors. */
+  readonly size: number;
+  /** Adds a unit-length vector; re-adding an id replaces its vector. */
+  add(id: string, vector: Float32Array): void;
+  /** Removes an id; false when it was not there. A removed id is never returned by `search`. */
+  remove(id: string): boolean;
+  /** The k most cosine-similar vectors to a unit-length query, best first. */
+  search(query: Float32Array, k: number): SearchResult;
+  /** Bytes of memory this index needs to answer queries (typed arrays and native buffers, estimated). */
+  memoryBytes(): number;
+  /** Writes the index to `dir` atomically (temp file, fsync, rename) with a format version and checksum. */
+  save(dir: string): Promise<void>;
+}
+
+/** LSH knobs, named as in the Python seed (LSHash's hash_size, num_hashtables). */
+export interface LshParams {
+  /** Bits per signature = random hyperplanes per table, 0..32. 0 = one bucket holding everything = exact search. */
+  hashSize: number;
+  /** Independent hash tables; a query takes the union of its buckets over all tables. 1..256. */
+  numTables: number;
+  /** Multi-probe: also look in buckets whose key differs from the query's in at most this many bits. 0..3. */
+  probeRadius: number;
+  /** Seed of the hyperplane generator: the same seed gives the same index. Unsigned 32-bit integer. */
+  seed: number;
+}
+
+/** HNSW knobs, named as in hnswlib. */
+export interface HnswParams {
+  /** Graph out-degree per node (level 0 gets 2·M). 2..100. */
+  M: number;
+  /** Candidate list size while building. Larger = better graph, slower build. 1..4096. */
+  efConstruction: number;
+  /** Candidate list size while searching (raised to k when smaller). Query-time only. 1..4096. */
+  efSearch: number;
+}
+
+export interface IndexParams {
+  dim: number;
+  lsh: LshParams;
+  hnsw: HnswParams;
+}
