@@ -1,0 +1,150 @@
+/**
+ * The typed configuration: its shape, the embedded defaults, and one rule per key. Everything else in
+ * findthis receives plain values cut from the frozen result (see load.ts), never the raw file.
+ */
+import { DETECTOR_FORMATS } from '../detection/options.js';
+import { DEFAULT_INDEX_PARAMS } from '../indexing/params.js';
+import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
+import { DEFAULT_EXTRACTOR_OPTIONS, type ExtractorOptions } from '../pipeline/extractor.js';
+import {
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkString,
+  checkStringArray,
+  invalidConfig,
+} from './checks.js';
+
+export const INDEX_KINDS: readonly IndexKind[] = ['lsh', 'hnsw', 'exact'];
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** HTTP server, upload and queue settings. */
+export interface ServerConfig {
+  /** Interface to listen on. Default `'0.0.0.0'`. Env `HOST`. */
+  host: string;
+  /** TCP port, 0..65535 (0 = any free port). Default 8080. Env `PORT`. */
+  port: number;
+  /** Largest accepted upload in bytes; larger → 413 FILE_TOO_LARGE. Default 20 MB. Env `UPLOAD_LIMIT_BYTES`. */
+  uploadLimitBytes: number;
+  /** Extractions (ingest or search) run at once, 1..64. Default 2 (the machine has 2 cores). Env `QUEUE_CONCURRENCY`. */
+  queueConcurrency: number;
+  /** Requests allowed to wait for a slot, 0..10000; beyond that → 503 OVERLOADED. Default 32. Env `MAX_QUEUE_LENGTH`. */
+  maxQueueLength: number;
+  /** On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway, in ms. Default 10000. */
+  shutdownTimeoutMs: number;
+  /** `debug`, `info`, `warn` or `error`. Default `info`. Env `LOG_LEVEL`. */
+  logLevel: LogLevel;
+}
+
+/** Where data and models live. Relative paths are resolved against the working directory. */
+export interface PathsConfig {
+  /** catalog.sqlite and indexes/ go here. Default `'./data'`. Env `DATA_DIR`. */
+  dataDir: string;
+  /** Searched first for model files; `''` = the default places (models/, ../shared/models). Env `MODELS_DIR`. */
+  modelsDir: string;
+}
+
+/** Search defaults and limits for `POST /v1/search` and `npm run query`. */
+export interface SearchConfig {
+  /** Matches per object when `k` is not given. Default 5. */
+  defaultK: number;
+  /** Largest accepted `k`, 1..1000. Default 100. */
+  maxK: number;
+  /** Index used when `index` is not given. Default `'lsh'` (HNSW answers when LSH comes up short). */
+  defaultIndex: IndexKind;
+  /** Matches below this cosine are dropped when `minScore` is not given, -1..1. Default -1 (keep all). */
+  minScore: number;
+  /**
+   * Neighbours fetched per wanted product on the first try, 1..100. Default 4: several crops of one
+   * product crowd the top, so the search asks for k × 4 vectors and doubles until k products are found.
+   */
+  candidateFactor: number;
+}
+
+export interface FindthisConfig {
+  server: ServerConfig;
+  paths: PathsConfig;
+  search: SearchConfig;
+  /** Detector, encoder, crop policy and pixel limit: handed to createExtractor as they are. */
+  extractor: ExtractorOptions;
+  /** LSH and HNSW knobs: handed to IndexSet.open with the encoder's dimension. */
+  index: { lsh: LshParams; hnsw: HnswParams };
+}
+
+export const DEFAULT_CONFIG: FindthisConfig = {
+  server: {
+    host: '0.0.0.0',
+    port: 8080,
+    uploadLimitBytes: 20 * 1024 * 1024,
+    queueConcurrency: 2,
+    maxQueueLength: 32,
+    shutdownTimeoutMs: 10_000,
+    logLevel: 'info',
+  },
+  paths: { dataDir: './data', modelsDir: '' },
+  search: { defaultK: 5, maxK: 100, defaultIndex: 'lsh', minScore: -1, candidateFactor: 4 },
+  extractor: DEFAULT_EXTRACTOR_OPTIONS,
+  index: DEFAULT_INDEX_PARAMS,
+};
+
+/** A rule checks one value and returns it typed; `name` is the key's dotted path (and its origin). */
+export type Rule = (name: string, value: unknown) => unknown;
+export interface Schema {
+  [key: string]: Rule | Schema;
+}
+
+const int = (min: number, max: number): Rule => (name, value) => checkInteger(name, value, min, max, invalidConfig);
+const num = (min: number, max: number): Rule => (name, value) => checkNumber(name, value, min, max, invalidConfig);
+const oneOf = (allowed: readonly string[]): Rule => (name, value) => checkOneOf(name, value, allowed, invalidConfig);
+const text = (pattern: RegExp, expected: string): Rule => (name, value) => checkString(name, value, pattern, expected, invalidConfig);
+const strings: Rule = (name, value) => checkStringArray(name, value, invalidConfig);
+const nonEmpty = text(/\S/, 'a non-empty string');
+const anyText = text(/^/, 'a string');
+
+/** One rule per key; ranges are the ones documented on each option type. */
+export const CONFIG_SCHEMA: Schema = {
+  server: {
+    host: nonEmpty,
+    port: int(0, 65535),
+    uploadLimitBytes: int(1, 1024 ** 3),
+    queueConcurrency: int(1, 64),
+    maxQueueLength: int(0, 10_000),
+    shutdownTimeoutMs: int(0, 600_000),
+    logLevel: oneOf(LOG_LEVELS),
+  },
+  paths: { dataDir: nonEmpty, modelsDir: anyText },
+  search: {
+    defaultK: int(1, 1000),
+    maxK: int(1, 1000),
+    defaultIndex: oneOf(INDEX_KINDS),
+    minScore: num(-1, 1),
+    candidateFactor: int(1, 100),
+  },
+  extractor: {
+    detector: {
+      model: nonEmpty,
+      format: oneOf(DETECTOR_FORMATS),
+      scoreThreshold: num(0, 1),
+      iouThreshold: num(0, 1),
+      maxDetections: int(0, 300),
+      minBoxSize: num(0, 100_000),
+      classAllow: strings,
+      classDeny: strings,
+      threads: int(1, 64),
+    },
+    encoder: {
+      model: nonEmpty,
+      inputSize: int(32, 1024),
+      gemP: num(1, 10),
+      featureTensor: anyText,
+      threads: int(1, 64),
+    },
+    crop: { padding: num(0, 1), maxObjects: int(1, 100) },
+    maxPixels: int(1, 268_402_689),
+  },
+  index: {
+    lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff) },
+    hnsw: { M: int(2, 100), efConstruction: int(1, 4096), efSearch: int(1, 4096) },
+  },
+};
