@@ -34,3 +34,8 @@ export function validateIndexParams(params: IndexParams): void {
   validateLshParams(params.lsh);
   validateHnswParams(params.hnsw);
 }
+
+/** k of a search: 1..10000. */
+export function validateK(k: number): void {
+  checkInteger('k', k, 1, 10_000);
+}

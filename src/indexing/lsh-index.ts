@@ -1,0 +1,331 @@
+import { crc32 } from 'node:zlib';
+import { FindthisError } from '../core/errors.js';
+import { BucketTable } from './bucket-table.js';
+import {
+  bytesOf,
+  checkSameValues,
+  indexFilePath,
+  readIndexFile,
+  requireSection,
+  uint32Section,
+  writeIndexFile,
+} from './index-file.js';
+import { validateK, validateLshParams } from './params.js';
+import { SeededRandom } from './prng.js';
+import { TopK } from './top-k.js';
+import type { LshParams, SearchResult, VectorIndex } from './types.js';
+import { dotAt, popcount32 } from './vector-math.js';
+import type { VectorStore } from './vector-store.js';
+
+/** Recent adds are scanned linearly until they exceed this share of the frozen tables (then rebuilt). */
+const PENDING_SHARE = 1 / 8;
+/** Frozen entries invalidated by removes/replaces tolerated before a rebuild. */
+const STALE_SHARE = 1 / 4;
+const MIN_LAZY_ENTRIES = 256;
+/** Stored signatures re-computed at load to detect vectors that changed under the same ids. */
+const LOAD_SAMPLE = 64;
+
+/**
+ * Random-hyperplane LSH for cosine similarity (Charikar 2002), with exact re-ranking.
+ *
+ * - `numTables` tables; in each, a vector's key is `hashSize` bits: bit j = sign of its dot product
+ *   with hyperplane j. All numTables·hashSize hyperplanes are one (numTables·hashSize × dim)
+ *   Float32Array drawn from a seeded generator, so hashing a vector is one matrix–vector product.
+ * - A query collects the slots in its bucket of every table and, with `probeRadius` r > 0, in every
+ *   bucket whose key differs in at most r bits (multi-probe); the union (deduplicated with a
+ *   generation-stamped Uint32Array) is re-ranked by exact cosine on the shared vector store.
+ * - Buckets are frozen CSR tables (`BucketTable`) plus a pending list of recent adds; removes and
+ *   replaces leave stale entries that are skipped (live flag + stored signature check). The frozen
+ *   tables are rebuilt lazily, at the next search, once pending or stale entries pile up.
+ * - `hashSize = 0`: every key is 0, one bucket holds everything, and the search is exact (this is
+ *   what the Python seed's demo ran). Extra tables would be identical, so only one is kept.
+ */
+export class LshIndex implements VectorIndex {
+  readonly kind = 'lsh' as const;
+  readonly params: LshParams;
+  /** Tables actually kept: `numTables`, or 1 when hashSize is 0. */
+  private readonly tableCount: number;
+  private readonly planes: Float32Array;
+  private readonly projections: Float32Array;
+  private readonly queryKeys: Uint32Array;
+  private probeMasks: Uint32Array;
+  /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
+  private signatures: Uint32Array;
+  private tables: BucketTable[] = [];
+  private frozenEntries = 0;
+  private pending = new Int32Array(1024);
+  private pendingCount = 0;
+  private staleEntries = 0;
+  private stamps = new Uint32Array(0);
+  private generation = 0;
+  private readonly topK = new TopK(10);
+
+  constructor(
+    readonly store: VectorStore,
+    params: LshParams,
+  ) {
+    validateLshParams(params);
+    this.params = { ...params };
+    this.tableCount = params.hashSize === 0 ? 1 : params.numTables;
+    this.planes = hyperplanes(this.tableCount * params.hashSize, store.dim, params.seed);
+    this.projections = new Float32Array(this.tableCount * params.hashSize);
+    this.queryKeys = new Uint32Array(this.tableCount);
+    this.probeMasks = probeMasks(params.hashSize, params.probeRadius);
+    this.signatures = new Uint32Array(store.capacity * this.tableCount);
+  }
+
+  /** An index over every vector already in `store`. */
+  static build(store: VectorStore, params: LshParams): LshIndex {
+    const index = new LshIndex(store, params);
+    for (const [, slot] of store.entries()) index.hashSlot(slot);
+    index.rebuildTables();
+    return index;
+  }
+
+  get dim(): number {
+    return this.store.dim;
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** Multi-probe radius is query-time only: changing it needs no rebuild. */
+  setProbeRadius(probeRadius: number): void {
+    validateLshParams({ ...this.params, probeRadius });
+    this.params.probeRadius = probeRadius;
+    this.probeMasks = probeMasks(this.params.hashSize, probeRadius);
+  }
+
+  add(id: string, vector: Float32Array): void {
+    const { slot, replaced } = this.store.set(id, vector);
+    if (replaced) this.staleEntries += this.tableCount;
+    this.hashSlot(slot);
+  }
+
+  remove(id: string): boolean {
+    if (this.store.remove(id) < 0) return false;
+    this.staleEntries += this.tableCount;
+    return true;
+  }
+
+  search(query: Float32Array, k: number): SearchResult {
+    this.store.checkVector(query, 'query');
+    validateK(k);
+    if (this.pendingCount > Math.max(MIN_LAZY_ENTRIES, this.frozenEntries * PENDING_SHARE) ||
+        this.staleEntries > Math.max(MIN_LAZY_ENTRIES, this.frozenEntries * this.tableCount * STALE_SHARE)) {
+      this.rebuildTables();
+    }
+    const { data, liveFlags, dim } = this.store;
+    const tableCount = this.tableCount;
+    const signatures = this.signatures;
+    const masks = this.probeMasks;
+    this.computeKeys(query, this.queryKeys, 0);
+    const stamp = this.nextGeneration();
+    const stamps = this.stamps;
+    const topK = this.topK;
+    topK.reset(Math.min(k, this.store.size));
+    let bucketsProbed = 0;
+    let candidatesScored = 0;
+
+    for (let t = 0; t < tableCount; t++) {
+      const table = this.tables[t];
+      if (table === undefined) break;
+      const queryKey = this.queryKeys[t]!;
+      for (let m = 0; m < masks.length; m++) {
+        const key = (queryKey ^ masks[m]!) >>> 0;
+        bucketsProbed++;
+        const bucket = table.find(key);
+        if (bucket < 0) continue;
+        const offsets: Uint32Array = table.offsets;
+        const slots: Int32Array = table.slots;
+        for (let e: number = offsets[bucket]!, end: number = offsets[bucket + 1]!; e < end; e++) {
+          const slot = slots[e]!;
+          if (stamps[slot] === stamp || liveFlags[slot] === 0 || signatures[slot * tableCount + t] !== key) continue;
+          stamps[slot] = stamp;
+          topK.push(dotAt(data, slot * dim, query), slot);
+          candidatesScored++;
+        }
+      }
+    }
+    const radius = this.params.probeRadius;
+    for (let p = 0; p < this.pendingCount; p++) {
+      const slot = this.pending[p]!;
+      if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
+      for (let t = 0; t < tableCount; t++) {
+        if (popcount32(signatures[slot * tableCount + t]! ^ this.queryKeys[t]!) <= radius) {
+          stamps[slot] = stamp;
+          topK.push(dotAt(data, slot * dim, query), slot);
+          candidatesScored++;
+          break;
+        }
+      }
+    }
+    const neighbors: SearchResult['neighbors'] = [];
+    topK.drain((slot, score) => neighbors.push({ id: this.store.idAt(slot), score }));
+    return { neighbors, stats: { bucketsProbed, candidatesScored, fellBack: false } };
+  }
+
+  /** Hyperplanes, signatures, frozen tables, pending list and stamps, plus the vector store it re-ranks on. */
+  memoryBytes(): number {
+    let bytes = this.planes.byteLength + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength;
+    for (const table of this.tables) bytes += table.memoryBytes();
+    return bytes + this.store.memoryBytes();
+  }
+
+  /** Number of buckets in the frozen tables (for the benchmark's report). */
+  bucketCount(): number {
+    return this.tables.reduce((sum, table) => sum + table.bucketCount, 0);
+  }
+
+  /**
+   * Writes `dir/lsh.ftix`: params, `meta`, the ids and their signatures. The vectors are not in it
+   * (they are the store's, from the catalog); the hyperplanes are re-drawn from the seed and checked
+   * by checksum.
+   */
+  async save(dir: string, meta: Record<string, string | number> = {}): Promise<void> {
+    const ids: string[] = [];
+    const signatures = new Uint32Array(this.store.size * this.tableCount);
+    for (const [id, slot] of this.store.entries()) {
+      signatures.set(this.signatures.subarray(slot * this.tableCount, (slot + 1) * this.tableCount), ids.length * this.tableCount);
+      ids.push(id);
+    }
+    await writeIndexFile(
+      indexFilePath(dir, 'lsh'),
+      { kind: 'lsh', dim: this.dim, params: buildParams(this.params), meta, count: ids.length, planesCrc32: crc32(bytesOf(this.planes)) },
+      { ids: Buffer.from(JSON.stringify(ids), 'utf8'), signatures: bytesOf(signatures) },
+    );
+  }
+
+  /**
+   * Loads `dir/lsh.ftix` over `store`, which must hold exactly the ids it was saved with. Throws
+   * INDEX_CORRUPT (missing, truncated, checksum) or INDEX_MISMATCH (dimension, build params, meta,
+   * other ids, or vectors whose signatures differ from the stored ones).
+   */
+  static async load(dir: string, store: VectorStore, params: LshParams, meta: Record<string, string | number> = {}): Promise<LshIndex> {
+    const path = indexFilePath(dir, 'lsh');
+    const contents = await readIndexFile<{ kind: string; dim: number; params: unknown; meta: unknown; count: number; planesCrc32: number }>(
+      path,
+      'lsh',
+      store.dim,
+    );
+    const { header } = contents;
+    checkSameValues(path, 'LSH parameter', header.params, buildParams(params));
+    checkSameValues(path, 'meta', header.meta, meta);
+    const index = new LshIndex(store, params);
+    if (header.planesCrc32 !== crc32(bytesOf(index.planes))) {
+      throw new FindthisError('INDEX_MISMATCH', `Index file ${path} was hashed with other hyperplanes (generator changed)`);
+    }
+    const ids = JSON.parse(requireSection(contents, 'ids', path).toString('utf8')) as string[];
+    const signatures = uint32Section(requireSection(contents, 'signatures', path));
+    if (ids.length !== store.size || signatures.length !== ids.length * index.tableCount) {
+      throw new FindthisError('INDEX_MISMATCH', `Index file ${path} holds ${ids.length} vectors, the catalog ${store.size}`);
+    }
+    const tableCount = index.tableCount;
+    ids.forEach((id, i) => {
+      const slot = store.slotOf(id);
+      if (slot === undefined) throw new FindthisError('INDEX_MISMATCH', `Index file ${path} holds id ${JSON.stringify(id)} that the catalog lacks`);
+      index.signatures.set(signatures.subarray(i * tableCount, (i + 1) * tableCount), slot * tableCount);
+    });
+    const check = new Uint32Array(tableCount);
+    const step = Math.max(1, Math.floor(ids.length / LOAD_SAMPLE));
+    for (let i = 0; i < ids.length; i += step) {
+      const slot = store.slotOf(ids[i]!)!;
+      index.computeKeys(store.vectorAt(slot), check, 0);
+      for (let t = 0; t < tableCount; t++) {
+        if (check[t] !== index.signatures[slot * tableCount + t]) {
+          throw new FindthisError('INDEX_MISMATCH', `Index file ${path} has a signature for ${JSON.stringify(ids[i])} that its vector no longer gives`);
+        }
+      }
+    }
+    index.rebuildTables();
+    return index;
+  }
+
+  /** Freezes every live slot into new CSR tables and empties the pending list. */
+  rebuildTables(): void {
+    const live = new Int32Array(this.store.size);
+    let n = 0;
+    for (const [, slot] of this.store.entries()) live[n++] = slot;
+    const keys = new Uint32Array(n);
+    const maxKeys = this.params.hashSize >= 31 ? 2 ** 31 : 2 ** this.params.hashSize;
+    this.tables = [];
+    for (let t = 0; t < this.tableCount; t++) {
+      for (let i = 0; i < n; i++) keys[i] = this.signatures[live[i]! * this.tableCount + t]!;
+      this.tables.push(new BucketTable(live, keys, maxKeys));
+    }
+    this.frozenEntries = n;
+    this.pendingCount = 0;
+    this.staleEntries = 0;
+  }
+
+  /** Computes the slot's signatures and queues it in the pending list. */
+  private hashSlot(slot: number): void {
+    if (this.signatures.length < this.store.capacity * this.tableCount) {
+      const grown = new Uint32Array(this.store.capacity * this.tableCount);
+      grown.set(this.signatures);
+      this.signatures = grown;
+    }
+    this.computeKeys(this.store.vectorAt(slot), this.signatures, slot * this.tableCount);
+    if (this.pendingCount === this.pending.length) {
+      const grown = new Int32Array(this.pending.length * 2);
+      grown.set(this.pending);
+      this.pending = grown;
+    }
+    this.pending[this.pendingCount++] = slot;
+  }
+
+  /** One matrix–vector product over all hyperplanes, then the sign bits packed per table. */
+  private computeKeys(vector: Float32Array, out: Uint32Array, outOffset: number): void {
+    const bits = this.params.hashSize;
+    const dim = this.store.dim;
+    const projections = this.projections;
+    for (let row = 0; row < projections.length; row++) projections[row] = dotAt(this.planes, row * dim, vector);
+    for (let t = 0; t < this.tableCount; t++) {
+      let key = 0;
+      for (let b = 0; b < bits; b++) if (projections[t * bits + b]! > 0) key |= 1 << b;
+      out[outOffset + t] = key >>> 0;
+    }
+  }
+
+  private nextGeneration(): number {
+    if (this.stamps.length < this.store.capacity) this.stamps = new Uint32Array(this.store.capacity);
+    this.generation = (this.generation + 1) >>> 0;
+    if (this.generation === 0) {
+      this.stamps.fill(0);
+      this.generation = 1;
+    }
+    return this.generation;
+  }
+}
+
+/** The params that shape the stored signatures (probeRadius is query-time). */
+function buildParams(params: LshParams): Record<string, number> {
+  return { hashSize: params.hashSize, numTables: params.numTables, seed: params.seed };
+}
+
+/** `rows × dim` Gaussian entries from the seeded generator: row j is hyperplane j's normal. */
+function hyperplanes(rows: number, dim: number, seed: number): Float32Array {
+  const random = new SeededRandom(seed);
+  const planes = new Float32Array(rows * dim);
+  for (let i = 0; i < planes.length; i++) planes[i] = random.gaussian();
+  return planes;
+}
+
+/** XOR masks of every key within Hamming distance `radius` of a `bits`-bit key, nearest first. */
+function probeMasks(bits: number, radius: number): Uint32Array {
+  const masks: number[] = [0];
+  let frontier = [{ mask: 0, next: 0 }];
+  for (let distance = 1; distance <= Math.min(radius, bits); distance++) {
+    const expanded: { mask: number; next: number }[] = [];
+    for (const { mask, next } of frontier) {
+      for (let bit = next; bit < bits; bit++) {
+        const grown = (mask | (1 << bit)) >>> 0;
+        expanded.push({ mask: grown, next: bit + 1 });
+        masks.push(grown);
+      }
+    }
+    frontier = expanded;
+  }
+  return Uint32Array.from(masks);
+}
