@@ -1,0 +1,345 @@
+/**
+ * The catalog: products, their images, each image's objects and the objects' raw vectors, in one
+ * SQLite file (better-sqlite3, WAL). It is the source of truth: index files are caches rebuilt from
+ * `vectors()`. Raw (untransformed) vectors are kept so that a learned transform can be learned again.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { FindthisError } from '../core/errors.js';
+import type { BBox, EmbeddedObject } from '../core/types.js';
+
+/** Bumped when the tables change; a catalog with another version is refused, not migrated silently. */
+export const CATALOG_SCHEMA_VERSION = 1;
+
+/** What produced the stored vectors. A catalog refuses to open with another encoder. */
+export interface EncoderIdentity {
+  model: string;
+  sha256: string;
+  dim: number;
+  inputSize: number;
+  pooling: string;
+  gemP: number;
+}
+
+export type ProductMetadata = Record<string, unknown>;
+
+export interface ImageRecord {
+  id: number;
+  width: number;
+  height: number;
+  sha256: string | null;
+  created: string;
+}
+
+export interface ObjectRecord {
+  id: number;
+  imageId: number;
+  label: string;
+  score: number;
+  bbox: BBox;
+}
+
+export interface ProductRecord {
+  id: string;
+  metadata: ProductMetadata;
+  created: string;
+  images: ImageRecord[];
+  objects: ObjectRecord[];
+}
+
+/** One stored object with what a search match reports about it. */
+export interface StoredObject extends ObjectRecord {
+  productId: string;
+  metadata: ProductMetadata;
+}
+
+export interface NewImage {
+  productId: string;
+  /** Replaces the product's metadata when given; a new product without it gets `{}`. */
+  metadata?: ProductMetadata;
+  width: number;
+  height: number;
+  sha256?: string;
+  objects: EmbeddedObject[];
+}
+
+export interface AddedImage {
+  imageId: number;
+  /** Catalog object ids, in the order of `objects`; the index ids are their decimal strings. */
+  objectIds: number[];
+  createdProduct: boolean;
+}
+
+export interface CatalogCounts {
+  products: number;
+  images: number;
+  objects: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS products (
+  id TEXT PRIMARY KEY,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created TEXT NOT NULL
+);
+-- AUTOINCREMENT: ids of deleted rows are never reused, so a stale index cache can never name a new object.
+CREATE TABLE IF NOT EXISTS images (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  sha256 TEXT,
+  created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS images_by_product ON images(product_id);
+CREATE TABLE IF NOT EXISTS objects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  label TEXT NOT NULL,
+  score REAL NOT NULL,
+  x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+  vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_by_image ON objects(image_id);
+`;
+
+interface ObjectRow {
+  id: number;
+  image_id: number;
+  label: string;
+  score: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+export class Catalog {
+  readonly file: string;
+  readonly encoder: EncoderIdentity;
+  private readonly db: Database.Database;
+  private readonly lockFile: string;
+  private readonly statements;
+
+  private constructor(file: string, db: Database.Database, encoder: EncoderIdentity, lockFile: string) {
+    this.file = file;
+    this.db = db;
+    this.encoder = encoder;
+    this.lockFile = lockFile;
+    this.statements = {
+      insertProduct: db.prepare('INSERT INTO products (id, metadata, created) VALUES (?, ?, ?)'),
+      updateMetadata: db.prepare('UPDATE products SET metadata = ? WHERE id = ?'),
+      productExists: db.prepare('SELECT 1 FROM products WHERE id = ?').pluck(),
+      product: db.prepare('SELECT id, metadata, created FROM products WHERE id = ?'),
+      insertImage: db.prepare('INSERT INTO images (product_id, width, height, sha256, created) VALUES (?, ?, ?, ?, ?)'),
+      insertObject: db.prepare(
+        'INSERT INTO objects (image_id, label, score, x1, y1, x2, y2, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      imagesOf: db.prepare('SELECT id, width, height, sha256, created FROM images WHERE product_id = ? ORDER BY id'),
+      objectsOf: db.prepare(
+        'SELECT o.id, o.image_id, o.label, o.score, o.x1, o.y1, o.x2, o.y2 FROM objects o JOIN images i ON i.id = o.image_id WHERE i.product_id = ? ORDER BY o.id',
+      ),
+      objectIdsOf: db
+        .prepare('SELECT o.id FROM objects o JOIN images i ON i.id = o.image_id WHERE i.product_id = ? ORDER BY o.id')
+        .pluck(),
+      deleteProduct: db.prepare('DELETE FROM products WHERE id = ?'),
+      storedObject: db.prepare(
+        'SELECT o.id, o.image_id, o.label, o.score, o.x1, o.y1, o.x2, o.y2, i.product_id, p.metadata FROM objects o JOIN images i ON i.id = o.image_id JOIN products p ON p.id = i.product_id WHERE o.id = ?',
+      ),
+      vectors: db.prepare('SELECT id, vector FROM objects ORDER BY id'),
+      counts: db.prepare(
+        'SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM objects) AS objects',
+      ),
+    };
+  }
+
+  /**
+   * Opens (or creates) the catalog at `file` for vectors from `encoder`. Takes `<file>.lock` so that
+   * two processes (the service and the ingest CLI) never write one catalog at once. Throws
+   * INDEX_MISMATCH when the catalog was built with another encoder, INVALID_CONFIG when it is locked.
+   */
+  static open(file: string, encoder: EncoderIdentity): Catalog {
+    mkdirSync(dirname(file), { recursive: true });
+    const lockFile = `${file}.lock`;
+    acquireLock(lockFile);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      const isNew = version === 0;
+      if (!isNew && version !== CATALOG_SCHEMA_VERSION) {
+        throw new FindthisError(
+          'INDEX_MISMATCH',
+          `Catalog ${file} has schema version ${CATALOG_SCHEMA_VERSION} expected, but got ${version}`,
+        );
+      }
+      db.exec(SCHEMA);
+      const stored = db.prepare("SELECT value FROM meta WHERE key = 'encoder'").pluck().get() as string | undefined;
+      if (stored === undefined) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('encoder', ?)").run(JSON.stringify(identityOf(encoder)));
+        db.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
+      } else {
+        const expected = describeEncoder(identityOf(encoder));
+        const got = describeEncoder(JSON.parse(stored) as EncoderIdentity);
+        if (expected !== got) {
+          throw new FindthisError(
+            'INDEX_MISMATCH',
+            `Catalog ${file} was built with another encoder: expected ${expected}, but got ${got} (use another DATA_DIR, or re-ingest with this encoder)`,
+          );
+        }
+      }
+      return new Catalog(file, db, identityOf(encoder), lockFile);
+    } catch (error) {
+      db?.close();
+      releaseLock(lockFile);
+      throw error;
+    }
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints): all of it is stored, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Stores one image and its objects, creating the product if new. All-or-nothing. */
+  addImage(input: NewImage): AddedImage {
+    for (const object of input.objects) {
+      if (object.vector.length !== this.encoder.dim) {
+        throw new FindthisError(
+          'INDEX_MISMATCH',
+          `Expected vectors of dimension ${this.encoder.dim} for catalog ${this.file}, but got ${object.vector.length}`,
+        );
+      }
+    }
+    return this.transaction(() => {
+      const now = new Date().toISOString();
+      const createdProduct = !this.statements.productExists.get(input.productId);
+      if (createdProduct) {
+        this.statements.insertProduct.run(input.productId, JSON.stringify(input.metadata ?? {}), now);
+      } else if (input.metadata !== undefined) {
+        this.statements.updateMetadata.run(JSON.stringify(input.metadata), input.productId);
+      }
+      const imageId = Number(
+        this.statements.insertImage.run(input.productId, input.width, input.height, input.sha256 ?? null, now).lastInsertRowid,
+      );
+      const objectIds = input.objects.map((object) => {
+        const [x1, y1, x2, y2] = object.bbox;
+        const vector = Buffer.from(object.vector.buffer, object.vector.byteOffset, object.vector.byteLength);
+        return Number(this.statements.insertObject.run(imageId, object.label, object.score, x1, y1, x2, y2, vector).lastInsertRowid);
+      });
+      return { imageId, objectIds, createdProduct };
+    });
+  }
+
+  hasProduct(id: string): boolean {
+    return Boolean(this.statements.productExists.get(id));
+  }
+
+  /** The product with its images and objects (no vectors), or undefined. */
+  product(id: string): ProductRecord | undefined {
+    const row = this.statements.product.get(id) as { id: string; metadata: string; created: string } | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      metadata: JSON.parse(row.metadata) as ProductMetadata,
+      created: row.created,
+      images: this.statements.imagesOf.all(id) as ImageRecord[],
+      objects: (this.statements.objectsOf.all(id) as ObjectRow[]).map(toObjectRecord),
+    };
+  }
+
+  /** The ids of a product's objects (what the indexes hold for it). */
+  objectIdsOf(productId: string): number[] {
+    return this.statements.objectIdsOf.all(productId) as number[];
+  }
+
+  /** Deletes the product, its images and objects (cascade). False when there was no such product. */
+  removeProduct(id: string): boolean {
+    return this.statements.deleteProduct.run(id).changes > 0;
+  }
+
+  /** A stored object with its product id and metadata, or undefined when it is gone. */
+  storedObject(objectId: number): StoredObject | undefined {
+    const row = this.statements.storedObject.get(objectId) as (ObjectRow & { product_id: string; metadata: string }) | undefined;
+    if (!row) return undefined;
+    return { ...toObjectRecord(row), productId: row.product_id, metadata: JSON.parse(row.metadata) as ProductMetadata };
+  }
+
+  /** Every stored raw vector, keyed by its index id (the object id as text), in id order. */
+  *vectors(): IterableIterator<[string, Float32Array]> {
+    for (const row of this.statements.vectors.iterate() as IterableIterator<{ id: number; vector: Buffer }>) {
+      yield [String(row.id), toFloat32(row.vector)];
+    }
+  }
+
+  counts(): CatalogCounts {
+    return this.statements.counts.get() as CatalogCounts;
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.close();
+    releaseLock(this.lockFile);
+  }
+}
+
+function identityOf(encoder: EncoderIdentity): EncoderIdentity {
+  const { model, sha256, dim, inputSize, pooling, gemP } = encoder;
+  return { model, sha256, dim, inputSize, pooling, gemP };
+}
+
+function describeEncoder(encoder: EncoderIdentity): string {
+  return `${encoder.model} (dim ${encoder.dim}, input ${encoder.inputSize}, ${encoder.pooling} p=${encoder.gemP}, sha256 ${encoder.sha256.slice(0, 12)})`;
+}
+
+function toObjectRecord(row: ObjectRow): ObjectRecord {
+  return { id: row.id, imageId: row.image_id, label: row.label, score: row.score, bbox: [row.x1, row.y1, row.x2, row.y2] };
+}
+
+/** SQLite blobs need not be 4-byte aligned: copy into a fresh buffer. */
+function toFloat32(blob: Buffer): Float32Array {
+  const copy = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(copy.buffer).set(blob);
+  return copy;
+}
+
+/** Exclusive lock file holding the owner's pid; a lock left by a dead process is taken over. */
+function acquireLock(lockFile: string): void {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (owner !== process.pid && isAlive(owner)) {
+        throw new FindthisError(
+          'INVALID_CONFIG',
+          `DATA_DIR is in use: ${lockFile} is held by process ${owner} (the service and the ingest/query CLI must not share a DATA_DIR at once; stop it or use another DATA_DIR)`,
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+}
+
+function releaseLock(lockFile: string): void {
+  if (existsSync(lockFile) && Number(readFileSync(lockFile, 'utf8')) === process.pid) rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

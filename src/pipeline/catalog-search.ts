@@ -1,0 +1,340 @@
+/**
+ * The product-level verbs shared by the HTTP service and the CLI: ingest an image into a product,
+ * search an image object by object for distinct products, delete a product, rebuild the indexes.
+ * SQLite (the Catalog) holds the truth; the IndexSet under `<dataDir>/indexes` is a cache of the
+ * transformed vectors, kept in step inside the same transaction as every write.
+ */
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Catalog, type CatalogCounts, type ProductMetadata, type ProductRecord, type StoredObject } from '../catalog/catalog.js';
+import type { BBox, ImageObject } from '../core/types.js';
+import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
+import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
+import type { Extraction, Extractor } from './extractor.js';
+import { identityTransform, type VectorTransform } from './vector-transform.js';
+
+/** Most neighbours one index query may ask for (the indexes' own k limit). */
+const MAX_NEIGHBORS = 10_000;
+
+export interface CatalogSearchOptions {
+  /** catalog.sqlite and indexes/ live here. */
+  dataDir: string;
+  index: { lsh: LshParams; hnsw: HnswParams };
+  /** Neighbours fetched per wanted product on the first try (see SearchConfig.candidateFactor). */
+  candidateFactor: number;
+  /** Applied to stored and query vectors before indexing. Default: identity. */
+  transform?: VectorTransform;
+}
+
+/** Per-request stage times in ms, as the API reports them. */
+export interface SearchTimings {
+  decodeMs: number;
+  /** Letterbox + detector run + NMS. */
+  detectMs: number;
+  /** Crops + encoder run + pooling. */
+  embedMs: number;
+  searchMs: number;
+  totalMs: number;
+}
+
+export interface IngestResult {
+  productId: string;
+  imageId: number;
+  createdProduct: boolean;
+  width: number;
+  height: number;
+  objects: ImageObject[];
+  timings: Omit<SearchTimings, 'searchMs'>;
+}
+
+export interface SearchQuery {
+  k: number;
+  index: IndexKind;
+  /** Matches below this cosine are dropped. */
+  minScore: number;
+  /** Also search the other indexes and report LSH's overlap with them. */
+  compare: boolean;
+}
+
+/** One distinct product found for a query object: its best-matching stored crop. */
+export interface ProductMatch {
+  productId: string;
+  /** Cosine similarity of the query object and this crop (in the transformed space). */
+  score: number;
+  bbox: BBox;
+  imageId: number;
+  objectId: number;
+  label: string;
+  metadata: ProductMetadata;
+}
+
+export interface ObjectMatches extends ImageObject {
+  /** The index asked. */
+  index: IndexKind;
+  /** True when LSH came up short and HNSW answered. */
+  fallback: boolean;
+  matches: ProductMatch[];
+  stats: SearchStats;
+  searchMs: number;
+  /** With `compare`: share of LSH's top-k products also in HNSW's and in the exact top-k (0..1). */
+  overlap?: { hnsw: number; exact: number };
+}
+
+export interface SearchAnswer {
+  width: number;
+  height: number;
+  objects: ObjectMatches[];
+  timings: SearchTimings;
+}
+
+export interface OptimizeResult {
+  products: number;
+  images: number;
+  vectors: number;
+  indexed: Record<IndexKind, number>;
+  transform: string;
+  ms: number;
+}
+
+export class CatalogSearch {
+  readonly extractor: Extractor;
+  readonly catalog: Catalog;
+  private readonly options: CatalogSearchOptions;
+  private transform: VectorTransform;
+  private indexes: IndexSet;
+  /** Settles when the running optimize() has swapped in its new indexes; writes wait for it. */
+  private rebuilding: Promise<unknown> = Promise.resolve();
+
+  private constructor(extractor: Extractor, catalog: Catalog, indexes: IndexSet, transform: VectorTransform, options: CatalogSearchOptions) {
+    this.extractor = extractor;
+    this.catalog = catalog;
+    this.indexes = indexes;
+    this.transform = transform;
+    this.options = options;
+  }
+
+  /**
+   * Opens `<dataDir>/catalog.sqlite` for the extractor's encoder (INDEX_MISMATCH if it was built with
+   * another) and the indexes beside it, rebuilding them from the stored vectors when missing or stale.
+   */
+  static async open(extractor: Extractor, options: CatalogSearchOptions): Promise<CatalogSearch> {
+    const catalog = Catalog.open(join(options.dataDir, 'catalog.sqlite'), extractor.encoder);
+    try {
+      const transform = options.transform ?? identityTransform(extractor.encoder.dim);
+      const indexes = await openIndexes(catalog, options, transform);
+      return new CatalogSearch(extractor, catalog, indexes, transform, options);
+    } catch (error) {
+      catalog.close();
+      throw error;
+    }
+  }
+
+  get indexDir(): string {
+    return join(this.options.dataDir, 'indexes');
+  }
+
+  get transformId(): string {
+    return this.transform.id;
+  }
+
+  size(): { products: number; vectors: number } {
+    const counts = this.catalog.counts();
+    return { products: counts.products, vectors: counts.objects };
+  }
+
+  /** Extracts the image's objects and stores them under `productId` (created if new). All-or-nothing. */
+  async ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult> {
+    const started = performance.now();
+    const extraction = await this.extractor.extract(image);
+    await this.rebuilding;
+    const vectors = extraction.objects.map((object) => this.transform.apply(object.vector));
+    const added = this.catalog.transaction(() => {
+      const stored = this.catalog.addImage({
+        productId,
+        metadata,
+        width: extraction.width,
+        height: extraction.height,
+        sha256: createHash('sha256').update(image).digest('hex'),
+        objects: extraction.objects,
+      });
+      const ids = stored.objectIds.map(String);
+      try {
+        ids.forEach((id, i) => this.indexes.add(id, vectors[i] as Float32Array));
+      } catch (error) {
+        for (const id of ids) if (this.indexes.has(id)) this.indexes.remove(id);
+        throw error;
+      }
+      return stored;
+    });
+    const stages = stageTimings(extraction);
+    return {
+      productId,
+      imageId: added.imageId,
+      createdProduct: added.createdProduct,
+      width: extraction.width,
+      height: extraction.height,
+      objects: extraction.objects.map(({ label, score, bbox }) => ({ label, score, bbox })),
+      timings: { ...stages, totalMs: performance.now() - started },
+    };
+  }
+
+  /** Extracts the image's objects and finds, for each, the best `k` distinct products. */
+  async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
+    const started = performance.now();
+    const extraction = await this.extractor.extract(image);
+    let searchMs = 0;
+    const objects = extraction.objects.map(({ label, score, bbox, vector }): ObjectMatches => {
+      const found = this.matchVector(vector, query.index, query.k, query.minScore);
+      searchMs += found.searchMs;
+      const result: ObjectMatches = { label, score, bbox, index: query.index, ...found };
+      if (query.compare) result.overlap = this.compareIndexes(vector, query.k, query.minScore);
+      return result;
+    });
+    return {
+      width: extraction.width,
+      height: extraction.height,
+      objects,
+      timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
+    };
+  }
+
+  /**
+   * The best `k` distinct products for one raw vector: asks the index for k × candidateFactor
+   * neighbours and doubles until k products are found, a neighbour falls below `minScore`, or the
+   * index has nothing more to give.
+   */
+  matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number): Pick<ObjectMatches, 'matches' | 'fallback' | 'stats' | 'searchMs'> {
+    const started = performance.now();
+    const query = this.transform.apply(raw);
+    const size = this.indexes.size;
+    if (size === 0) {
+      const stats = { bucketsProbed: 0, candidatesScored: 0, fellBack: false };
+      return { matches: [], fallback: false, stats, searchMs: performance.now() - started };
+    }
+    const limit = Math.min(size, MAX_NEIGHBORS);
+    const objects = new Map<string, StoredObject | undefined>();
+    let wanted = Math.min(limit, k * this.options.candidateFactor);
+    for (;;) {
+      const { neighbors, stats } = this.indexes.search(kind, query, wanted);
+      const best = new Map<string, ProductMatch>();
+      let belowMinScore = false;
+      for (const neighbor of neighbors) {
+        if (neighbor.score < minScore) {
+          belowMinScore = true;
+          break;
+        }
+        if (!objects.has(neighbor.id)) objects.set(neighbor.id, this.catalog.storedObject(Number(neighbor.id)));
+        const stored = objects.get(neighbor.id);
+        if (!stored || best.has(stored.productId)) continue;
+        best.set(stored.productId, {
+          productId: stored.productId,
+          score: neighbor.score,
+          bbox: stored.bbox,
+          imageId: stored.imageId,
+          objectId: stored.id,
+          label: stored.label,
+          metadata: stored.metadata,
+        });
+        if (best.size === k) break;
+      }
+      const exhausted = wanted >= limit || neighbors.length < wanted;
+      if (best.size >= k || belowMinScore || exhausted) {
+        return { matches: [...best.values()], fallback: stats.fellBack, stats, searchMs: performance.now() - started };
+      }
+      wanted = Math.min(limit, wanted * 2);
+    }
+  }
+
+  product(id: string): ProductRecord | undefined {
+    return this.catalog.product(id);
+  }
+
+  /** Deletes the product and removes its vectors from every index. False when there was no such product. */
+  async removeProduct(id: string): Promise<boolean> {
+    await this.rebuilding;
+    const ids = this.catalog.objectIdsOf(id).map(String);
+    return this.catalog.transaction(() => {
+      if (!this.catalog.removeProduct(id)) return false;
+      for (const objectId of ids) if (this.indexes.has(objectId)) this.indexes.remove(objectId);
+      return true;
+    });
+  }
+
+  /**
+   * Rebuilds every index from the stored raw vectors, under `transform` when given (e.g. a freshly
+   * learned whitening; its learning step slots in before this call), then saves them.
+   */
+  async optimize(transform: VectorTransform = this.transform): Promise<OptimizeResult> {
+    const run = this.rebuilding.then(async () => {
+      const started = performance.now();
+      this.indexes = await openIndexes(this.catalog, this.options, transform, { rebuild: true });
+      this.transform = transform;
+      await this.indexes.save();
+      const counts: CatalogCounts = this.catalog.counts();
+      const size = this.indexes.size;
+      return {
+        products: counts.products,
+        images: counts.images,
+        vectors: counts.objects,
+        indexed: { lsh: size, hnsw: size, exact: size },
+        transform: transform.id,
+        ms: performance.now() - started,
+      };
+    });
+    this.rebuilding = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes the index caches (atomic). */
+  async save(): Promise<void> {
+    await this.indexes.save();
+  }
+
+  /** Saves the indexes and closes the catalog (the extractor belongs to the caller). */
+  async close(): Promise<void> {
+    try {
+      await this.save();
+    } finally {
+      this.catalog.close();
+    }
+  }
+
+  private compareIndexes(raw: Float32Array, k: number, minScore: number): { hnsw: number; exact: number } {
+    const productsOf = (kind: IndexKind): string[] => this.matchVector(raw, kind, k, minScore).matches.map((m) => m.productId);
+    const lsh = productsOf('lsh');
+    const overlap = (other: string[]): number => {
+      if (other.length === 0) return lsh.length === 0 ? 1 : 0;
+      const set = new Set(other);
+      return lsh.filter((id) => set.has(id)).length / other.length;
+    };
+    return { hnsw: overlap(productsOf('hnsw')), exact: overlap(productsOf('exact')) };
+  }
+}
+
+function stageTimings(extraction: Extraction): Omit<SearchTimings, 'searchMs' | 'totalMs'> {
+  const t = extraction.timings;
+  return { decodeMs: t.decodeMs, detectMs: t.letterboxMs + t.detectMs, embedMs: t.cropMs + t.encodeMs + t.poolMs };
+}
+
+async function openIndexes(
+  catalog: Catalog,
+  options: CatalogSearchOptions,
+  transform: VectorTransform,
+  { rebuild = false }: { rebuild?: boolean } = {},
+): Promise<IndexSet> {
+  const dir = join(options.dataDir, 'indexes');
+  // The index files are caches: dropping them makes IndexSet.open build every index afresh.
+  if (rebuild) rmSync(dir, { recursive: true, force: true });
+  const encoder = catalog.encoder;
+  const meta: IndexMeta = {
+    encoder: `${encoder.model}/${encoder.sha256}/${encoder.dim}/${encoder.inputSize}/${encoder.pooling}${encoder.gemP}`,
+    transform: transform.id,
+  };
+  function* transformed(): Iterable<[string, Float32Array]> {
+    for (const [id, vector] of catalog.vectors()) yield [id, transform.apply(vector)];
+  }
+  const { set } = await IndexSet.open(dir, { dim: transform.outputDim, ...options.index }, transformed(), meta);
+  return set;
+}

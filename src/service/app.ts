@@ -1,0 +1,75 @@
+/**
+ * The express app. It receives everything it needs (config values, metrics, and — once loaded — the
+ * CatalogSearch), so tests and benchmarks build their own. Until `ready(search)` is called, /healthz
+ * and every /v1 route answer 503 NOT_READY; /metrics always answers.
+ */
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { performance } from 'node:perf_hooks';
+import { FindthisError } from '../core/errors.js';
+import type { SearchConfig, ServerConfig } from '../config/schema.js';
+import type { CatalogSearch } from '../pipeline/catalog-search.js';
+import { errorHandler, notFound } from './errors.js';
+import type { Logger } from './log.js';
+import type { ServiceMetrics } from './metrics.js';
+import { registerRoutes } from './routes.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface AppDependencies {
+  server: Pick<ServerConfig, 'uploadLimitBytes' | 'queueConcurrency' | 'maxQueueLength'>;
+  search: SearchConfig;
+  metrics: ServiceMetrics;
+  log: Logger;
+  /** Given when already loaded; otherwise call `ready()` later. */
+  catalogSearch?: CatalogSearch;
+}
+
+export interface FindthisApp {
+  app: Express;
+  queue: WorkQueue;
+  /** Marks the service ready: /healthz turns 200 and the routes start working. */
+  ready(catalogSearch: CatalogSearch): void;
+  /** The loaded CatalogSearch, or NOT_READY. */
+  catalogSearch(): CatalogSearch;
+  isReady(): boolean;
+}
+
+export function createApp(deps: AppDependencies): FindthisApp {
+  let loaded: CatalogSearch | undefined;
+  const queue = new WorkQueue(deps.server.queueConcurrency, deps.server.maxQueueLength, (depth) => deps.metrics.setQueueDepth(depth));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestMetrics(deps.metrics));
+
+  const service: FindthisApp = {
+    app,
+    queue,
+    ready(catalogSearch) {
+      loaded = catalogSearch;
+      deps.metrics.watchCatalog(() => catalogSearch.size());
+    },
+    catalogSearch() {
+      if (!loaded) throw new FindthisError('NOT_READY', 'The service is still loading its models and indexes; retry shortly');
+      return loaded;
+    },
+    isReady: () => loaded !== undefined,
+  };
+
+  registerRoutes(app, { ...deps, service, queue });
+  app.use(notFound());
+  app.use(errorHandler(deps.log));
+  if (deps.catalogSearch) service.ready(deps.catalogSearch);
+  return service;
+}
+
+/** Counts and times every answer by method, route pattern (not the raw path: bounded labels) and status. */
+function requestMetrics(metrics: ServiceMetrics) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.observeRequest(req.method, route, res.statusCode, (performance.now() - started) / 1000);
+    });
+    next();
+  };
+}

@@ -1,0 +1,37 @@
+/** The one error handler: every failure becomes `{error:{code,message}}` with the code's HTTP status. */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import multer from 'multer';
+import { FindthisError, isFindthisError } from '../core/errors.js';
+import type { ErrorResponse } from './schemas.js';
+import type { Logger } from './log.js';
+
+/** Multer's limit errors, in the error table's words. */
+export function fromUploadError(error: unknown, uploadLimitBytes: number): FindthisError {
+  if (error instanceof multer.MulterError) {
+    if (error.code === 'LIMIT_FILE_SIZE') {
+      return new FindthisError('FILE_TOO_LARGE', `Expected an upload of at most ${uploadLimitBytes} bytes, but got more`);
+    }
+    const field = error.field ? ` (field ${error.field})` : '';
+    return new FindthisError('INVALID_FIELD', `Malformed upload: ${error.message}${field}; expected one file in field "image"`);
+  }
+  if (isFindthisError(error)) return error;
+  return new FindthisError('INVALID_FIELD', `Malformed multipart body: ${(error as Error).message}`, { cause: error });
+}
+
+export function notFound(): RequestHandler {
+  return (req, _res, next) => next(new FindthisError('NOT_FOUND', `No route ${req.method} ${req.path}`));
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = isFindthisError(error)
+      ? error
+      : new FindthisError('INTERNAL', 'An unexpected error occurred; see the service log', { cause: error });
+    if (known.status >= 500 && known.code !== 'NOT_READY' && known.code !== 'OVERLOADED') {
+      log.error(`${req.method} ${req.originalUrl} failed`, { code: known.code, error: String((error as Error)?.stack ?? error) });
+    }
+    const body: ErrorResponse = { error: { code: known.code, message: known.message } };
+    res.status(known.status).json(body);
+  };
+}

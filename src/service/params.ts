@@ -1,0 +1,42 @@
+/** Turns raw request fields into typed, validated values (400 INVALID_FIELD naming the field otherwise). */
+import { FindthisError, invalidParameter } from '../core/errors.js';
+import { checkOneOf, checkString, parseBoolean, parseInteger, parseNumber } from '../config/checks.js';
+import { INDEX_KINDS, type SearchConfig } from '../config/schema.js';
+import type { Metadata, SearchRequest } from './schemas.js';
+
+export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ : -';
+
+export function parseProductId(raw: unknown, name = 'id'): string {
+  return checkString(name, raw, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);
+}
+
+/** `metadata`: optional JSON object text (at most what multer lets through as a field). */
+export function parseMetadata(raw: unknown): Metadata | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string') throw invalidParameter('metadata', 'a JSON object as text', raw);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new FindthisError('INVALID_FIELD', `Expected a JSON object as text for metadata, but got invalid JSON (${(error as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidParameter('metadata', 'a JSON object as text', value);
+  }
+  return value as Metadata;
+}
+
+/** `?k=&index=&minScore=&compare=`; absent values take the configured defaults. */
+export function parseSearchQuery(query: Record<string, unknown>, defaults: SearchConfig): SearchRequest {
+  const known = new Set(['k', 'index', 'minScore', 'compare']);
+  for (const key of Object.keys(query)) {
+    if (!known.has(key)) throw invalidParameter('query parameter', `one of ${[...known].join(', ')}`, key);
+  }
+  return {
+    k: query.k === undefined ? defaults.defaultK : parseInteger('k', query.k, 1, defaults.maxK),
+    index: query.index === undefined ? defaults.defaultIndex : checkOneOf('index', query.index, INDEX_KINDS),
+    minScore: query.minScore === undefined ? defaults.minScore : parseNumber('minScore', query.minScore, -1, 1),
+    compare: query.compare === undefined ? false : parseBoolean('compare', query.compare),
+  };
+}

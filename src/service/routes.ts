@@ -1,0 +1,168 @@
+/**
+ * The HTTP routes. Each one parses its request into typed values (params.ts), dispatches to the
+ * CatalogSearch through the bounded work queue, records metrics and shapes the answer (schemas.ts).
+ */
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import { FindthisError, isFindthisError } from '../core/errors.js';
+import type { SearchConfig, ServerConfig } from '../config/schema.js';
+import type { ObjectMatches } from '../pipeline/catalog-search.js';
+import type { FindthisApp } from './app.js';
+import { fromUploadError } from './errors.js';
+import type { ServiceMetrics } from './metrics.js';
+import { parseMetadata, parseProductId, parseSearchQuery } from './params.js';
+import type {
+  AddProductResponse,
+  HealthResponse,
+  OptimizeResponse,
+  ProductResponse,
+  SearchObjectResponse,
+  SearchResponse,
+} from './schemas.js';
+import type { WorkQueue } from './work-queue.js';
+
+interface RouteDependencies {
+  server: Pick<ServerConfig, 'uploadLimitBytes'>;
+  search: SearchConfig;
+  metrics: ServiceMetrics;
+  service: FindthisApp;
+  queue: WorkQueue;
+}
+
+type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
+
+/** Express 4 does not catch rejected promises: hand them to the error handler. */
+function handle(fn: AsyncHandler): RequestHandler {
+  return (req, res, next) => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .catch(next);
+  };
+}
+
+export function registerRoutes(app: Express, deps: RouteDependencies): void {
+  const { service, metrics } = deps;
+  const upload = imageUpload(deps.server.uploadLimitBytes);
+
+  /** Extraction-heavy work goes through the queue; a full queue is counted and answered 503. */
+  const queued = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await deps.queue.run(work);
+    } catch (error) {
+      if (isFindthisError(error) && error.code === 'OVERLOADED') metrics.queueRejections.inc();
+      throw error;
+    }
+  };
+
+  app.get('/healthz', (_req, res) => {
+    const body: HealthResponse = { status: service.isReady() ? 'ok' : 'loading' };
+    res.status(service.isReady() ? 200 : 503).json(body);
+  });
+
+  app.get(
+    '/metrics',
+    handle(async (_req, res) => {
+      const text = await metrics.registry.metrics();
+      res.set('Content-Type', metrics.registry.contentType).send(text);
+    }),
+  );
+
+  app.post(
+    '/v1/products',
+    upload,
+    handle(async (req, res) => {
+      const catalogSearch = service.catalogSearch();
+      const id = parseProductId(req.body?.id);
+      const metadata = parseMetadata(req.body?.metadata);
+      const image = requireFile(req);
+      const result = await queued(() => catalogSearch.ingest(id, image, metadata));
+      metrics.observeExtraction(result.timings, result.objects.length);
+      const body: AddProductResponse = {
+        id: result.productId,
+        imageId: result.imageId,
+        objects: result.objects.map(({ bbox, label, score }) => ({ bbox, label, score })),
+      };
+      res.status(201).json(body);
+    }),
+  );
+
+  app.get(
+    '/v1/products/:id',
+    handle((req, res) => {
+      const id = parseProductId(req.params.id);
+      const product = service.catalogSearch().product(id);
+      if (!product) throw new FindthisError('NOT_FOUND', `No product with id ${JSON.stringify(id)}`);
+      const body: ProductResponse = {
+        id: product.id,
+        metadata: product.metadata,
+        images: product.images,
+        objects: product.objects.map(({ id: objectId, imageId, bbox, label, score }) => ({ id: objectId, imageId, bbox, label, score })),
+      };
+      res.json(body);
+    }),
+  );
+
+  app.delete(
+    '/v1/products/:id',
+    handle(async (req, res) => {
+      const id = parseProductId(req.params.id);
+      if (!(await service.catalogSearch().removeProduct(id))) {
+        throw new FindthisError('NOT_FOUND', `No product with id ${JSON.stringify(id)}`);
+      }
+      res.status(204).end();
+    }),
+  );
+
+  app.post(
+    '/v1/search',
+    upload,
+    handle(async (req, res) => {
+      const catalogSearch = service.catalogSearch();
+      const query = parseSearchQuery(req.query as Record<string, unknown>, deps.search);
+      const image = requireFile(req);
+      const answer = await queued(() => catalogSearch.search(image, query));
+      metrics.observeExtraction(answer.timings, answer.objects.length);
+      for (const object of answer.objects) metrics.observeSearch(object.index, object.searchMs / 1000, object.stats);
+      const body: SearchResponse = { objects: answer.objects.map(toObjectResponse), timings: answer.timings };
+      res.json(body);
+    }),
+  );
+
+  app.post(
+    '/v1/index/optimize',
+    handle(async (_req, res) => {
+      const result = await service.catalogSearch().optimize();
+      const body: OptimizeResponse = result;
+      res.json(body);
+    }),
+  );
+}
+
+function toObjectResponse(object: ObjectMatches): SearchObjectResponse {
+  const response: SearchObjectResponse = {
+    bbox: object.bbox,
+    label: object.label,
+    score: object.score,
+    index: object.index,
+    fallback: object.fallback,
+    matches: object.matches.map(({ productId, score, bbox, imageId, metadata }) => ({ productId, score, bbox, imageId, metadata })),
+  };
+  if (object.overlap) response.overlap = object.overlap;
+  return response;
+}
+
+function requireFile(req: Request): Buffer {
+  if (!req.file) throw new FindthisError('MISSING_FILE', 'Expected an image file in multipart field "image", but got none');
+  return req.file.buffer;
+}
+
+/** multer in memory, one file in field `image`, small text fields; its errors become FindthisErrors. */
+function imageUpload(uploadLimitBytes: number): RequestHandler {
+  const middleware = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: uploadLimitBytes, files: 1, fields: 8, fieldSize: 64 * 1024, parts: 10 },
+  }).single('image');
+  return (req: Request, res: Response, next: NextFunction) => {
+    middleware(req, res, (error?: unknown) => next(error === undefined ? undefined : fromUploadError(error, uploadLimitBytes)));
+  };
+}
