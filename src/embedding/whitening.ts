@@ -1,0 +1,302 @@
+/**
+ * Learned whitening, as in cirtorch (Radenović et al., "Fine-tuning CNN image retrieval with no human
+ * annotation", §3.3): whiten with the covariance of differences between matching images, then rotate
+ * onto the principal axes of the whitened data and keep the first `dimensions`.
+ *
+ * cirtorch learns from explicit pairs (q_i, p_i): S = Σ (q_i − p_i)(q_i − p_i)ᵀ. Taking every pair within
+ * a product gives Σ_{i<j∈c} (x_i − x_j)(x_i − x_j)ᵀ = n_c Σ_{i∈c} (x_i − μ_c)(x_i − μ_c)ᵀ, so we use the
+ * within-product scatter weighted by product size: all pairs, at linear instead of quadratic cost.
+ *
+ * Pure functions: `whitenLearn` → parameters, `whitenApply(parameters, vector)`. Nothing is hidden in state.
+ */
+import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { FindthisError, invalidParameter } from '../core/errors.js';
+
+export interface WhiteningOptions {
+  /** Output dimension after the PCA rotation, 1..input dimension. Default 128. */
+  dimensions: number;
+  /**
+   * Shrinkage α of the within-pair covariance towards a scaled identity, 0..1:
+   * S ← (1 − α) S + α · trace(S)/D · I. It keeps S invertible when there are fewer pairs than
+   * dimensions and damps directions seen in few pairs. Default 0.1.
+   */
+  shrinkage: number;
+}
+
+export const DEFAULT_WHITENING_OPTIONS: WhiteningOptions = { dimensions: 128, shrinkage: 0.1 };
+
+/** Learned parameters: y = projection · (x − mean), then L2-normalised. */
+export interface Whitening {
+  inputDim: number;
+  outputDim: number;
+  /** Mean of the learning vectors, length inputDim. */
+  mean: Float32Array;
+  /** Row-major outputDim × inputDim. */
+  projection: Float32Array;
+  shrinkage: number;
+  /** What it was learned from, for the record. */
+  learnedFrom: { vectors: number; groups: number };
+}
+
+/** A labelled learning vector: vectors with the same `group` (product) are matching images. */
+export interface LabelledVector {
+  group: string;
+  vector: Float32Array;
+}
+
+/**
+ * Learns whitening from vectors grouped by product. Groups with a single vector contribute to the
+ * mean and the PCA, but not to the within-pair covariance (they have no pair).
+ * Takes seconds at 1280 dimensions (the symmetric eigendecomposition dominates): run it off the
+ * request path.
+ */
+export function whitenLearn(samples: readonly LabelledVector[], options: WhiteningOptions = DEFAULT_WHITENING_OPTIONS): Whitening {
+  const first = samples[0];
+  if (first === undefined) throw new FindthisError('INVALID_FIELD', 'Cannot learn whitening from an empty catalog');
+  const dim = first.vector.length;
+  const { dimensions, shrinkage } = options;
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > dim) {
+    throw invalidParameter('whitening.dimensions', `an integer in 1..${dim}`, dimensions);
+  }
+  if (!(shrinkage >= 0 && shrinkage <= 1)) throw invalidParameter('whitening.shrinkage', 'a number in 0..1', shrinkage);
+  for (const sample of samples) {
+    if (sample.vector.length !== dim) {
+      throw new FindthisError('INDEX_MISMATCH', `Expected vectors of dimension ${dim}, but got ${sample.vector.length}`);
+    }
+  }
+
+  const groups = groupBy(samples);
+  const paired = [...groups.values()].filter((members) => members.length > 1);
+  if (paired.length === 0) {
+    throw new FindthisError('INVALID_FIELD', 'Learning whitening needs at least one product with two or more images');
+  }
+
+  const mean = meanOf(samples.map((s) => s.vector), dim);
+  const within = new Float64Array(dim * dim);
+  let withinCount = 0;
+  for (const members of paired) {
+    const groupMean = meanOf(members, dim);
+    accumulateScatter(within, members, groupMean, members.length);
+    withinCount += members.length * members.length;
+  }
+  const total = new Float64Array(dim * dim);
+  accumulateScatter(total, samples.map((s) => s.vector), mean, 1);
+  mirrorUpper(within, dim, 1 / withinCount);
+  mirrorUpper(total, dim, 1 / samples.length);
+  shrinkTowardsIdentity(within, dim, shrinkage);
+
+  // S = L Lᵀ; the whitened total covariance is L⁻¹ C L⁻ᵀ (C symmetric, so two forward substitutions).
+  const lower = Float64Array.from(new CholeskyDecomposition(toMatrix(within, dim)).lowerTriangularMatrix.to1DArray());
+  const half = solveLowerColumns(lower, total, dim);
+  transposeInPlace(half, dim);
+  const whitenedTotal = solveLowerColumns(lower, half, dim);
+
+  const eigen = new EigenvalueDecomposition(toMatrix(whitenedTotal, dim), { assumeSymmetric: true });
+  const eigenvalues = eigen.realEigenvalues;
+  const order = eigenvalues.map((_, i) => i).sort((a, b) => (eigenvalues[b] ?? 0) - (eigenvalues[a] ?? 0));
+  const eigenvectors = eigen.eigenvectorMatrix;
+
+  // projection = Vₖᵀ L⁻¹, i.e. each row r solves Lᵀ r = v.
+  const projection = new Float32Array(dimensions * dim);
+  const row = new Float64Array(dim);
+  for (let k = 0; k < dimensions; k++) {
+    const column = order[k] ?? 0;
+    for (let i = 0; i < dim; i++) row[i] = eigenvectors.get(i, column);
+    solveUpperTransposed(lower, row, dim);
+    projection.set(row, k * dim);
+  }
+
+  return {
+    inputDim: dim,
+    outputDim: dimensions,
+    mean: Float32Array.from(mean),
+    projection,
+    shrinkage,
+    learnedFrom: { vectors: samples.length, groups: groups.size },
+  };
+}
+
+/** Projects a raw vector into the whitened space and L2-normalises it. */
+export function whitenApply(whitening: Whitening, vector: Float32Array): Float32Array {
+  const { inputDim, outputDim, mean, projection } = whitening;
+  if (vector.length !== inputDim) {
+    throw new FindthisError('INDEX_MISMATCH', `Expected a vector of dimension ${inputDim} to whiten, but got ${vector.length}`);
+  }
+  const centred = new Float32Array(inputDim);
+  for (let i = 0; i < inputDim; i++) centred[i] = (vector[i] ?? 0) - (mean[i] ?? 0);
+  const out = new Float32Array(outputDim);
+  let norm = 0;
+  for (let k = 0; k < outputDim; k++) {
+    let sum = 0;
+    const offset = k * inputDim;
+    for (let i = 0; i < inputDim; i++) sum += (projection[offset + i] ?? 0) * (centred[i] ?? 0);
+    out[k] = sum;
+    norm += sum * sum;
+  }
+  const scale = 1 / (Math.sqrt(norm) + 1e-6);
+  for (let k = 0; k < outputDim; k++) out[k] = (out[k] ?? 0) * scale;
+  return out;
+}
+
+function groupBy(samples: readonly LabelledVector[]): Map<string, Float32Array[]> {
+  const groups = new Map<string, Float32Array[]>();
+  for (const { group, vector } of samples) {
+    const members = groups.get(group);
+    if (members) members.push(vector);
+    else groups.set(group, [vector]);
+  }
+  return groups;
+}
+
+function meanOf(vectors: readonly Float32Array[], dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (const vector of vectors) for (let i = 0; i < dim; i++) mean[i] = (mean[i] ?? 0) + (vector[i] ?? 0);
+  for (let i = 0; i < dim; i++) mean[i] = (mean[i] ?? 0) / vectors.length;
+  return mean;
+}
+
+/**
+ * Adds Σ weight · (x − centre)(x − centre)ᵀ over `vectors` to the upper triangle of a row-major
+ * dim × dim matrix. Four vectors per sweep: the target row is read and written a quarter as often,
+ * which is what bounds this loop.
+ */
+function accumulateScatter(target: Float64Array, vectors: readonly Float32Array[], centre: Float64Array, weight: number): void {
+  const dim = centre.length;
+  const deltas = vectors.map((vector) => {
+    const d = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) d[i] = vector[i]! - centre[i]!;
+    return d;
+  });
+  const zero = new Float64Array(dim);
+  for (let v = 0; v < deltas.length; v += 4) {
+    const d0 = deltas[v]!;
+    const d1 = deltas[v + 1] ?? zero;
+    const d2 = deltas[v + 2] ?? zero;
+    const d3 = deltas[v + 3] ?? zero;
+    for (let i = 0; i < dim; i++) {
+      const a0 = d0[i]! * weight;
+      const a1 = d1[i]! * weight;
+      const a2 = d2[i]! * weight;
+      const a3 = d3[i]! * weight;
+      const rowOffset = i * dim;
+      for (let j = i; j < dim; j++) {
+        target[rowOffset + j]! += a0 * d0[j]! + a1 * d1[j]! + a2 * d2[j]! + a3 * d3[j]!;
+      }
+    }
+  }
+}
+
+/** Scales the upper triangle and copies it to the lower one. */
+function mirrorUpper(matrix: Float64Array, dim: number, scale: number): void {
+  for (let i = 0; i < dim; i++) {
+    for (let j = i; j < dim; j++) {
+      const value = (matrix[i * dim + j] ?? 0) * scale;
+      matrix[i * dim + j] = value;
+      matrix[j * dim + i] = value;
+    }
+  }
+}
+
+function shrinkTowardsIdentity(matrix: Float64Array, dim: number, alpha: number): void {
+  let trace = 0;
+  for (let i = 0; i < dim; i++) trace += matrix[i * dim + i] ?? 0;
+  const ridge = (alpha * trace) / dim;
+  for (let i = 0; i < dim * dim; i++) matrix[i] = (matrix[i] ?? 0) * (1 - alpha);
+  // A floor keeps the Cholesky factor defined even for a degenerate (all-identical) catalog.
+  for (let i = 0; i < dim; i++) matrix[i * dim + i] = (matrix[i * dim + i] ?? 0) + ridge + 1e-9;
+}
+
+function toMatrix(values: Float64Array, dim: number): Matrix {
+  const matrix = new Matrix(dim, dim);
+  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) matrix.set(i, j, values[i * dim + j] ?? 0);
+  return matrix;
+}
+
+/** X = L⁻¹ B for lower-triangular L and square B, all row-major dim × dim (forward substitution, row by row). */
+function solveLowerColumns(lower: Float64Array, rhs: Float64Array, dim: number): Float64Array {
+  const out = Float64Array.from(rhs);
+  for (let i = 0; i < dim; i++) {
+    const row = out.subarray(i * dim, (i + 1) * dim);
+    let k = 0;
+    // Four earlier rows per sweep over this one, for the same reason as in accumulateScatter.
+    for (; k + 3 < i; k += 4) {
+      const f0 = lower[i * dim + k]!;
+      const f1 = lower[i * dim + k + 1]!;
+      const f2 = lower[i * dim + k + 2]!;
+      const f3 = lower[i * dim + k + 3]!;
+      const r0 = k * dim;
+      const r1 = r0 + dim;
+      const r2 = r1 + dim;
+      const r3 = r2 + dim;
+      for (let c = 0; c < dim; c++) row[c]! -= f0 * out[r0 + c]! + f1 * out[r1 + c]! + f2 * out[r2 + c]! + f3 * out[r3 + c]!;
+    }
+    for (; k < i; k++) {
+      const factor = lower[i * dim + k]!;
+      const r = k * dim;
+      for (let c = 0; c < dim; c++) row[c]! -= factor * out[r + c]!;
+    }
+    const pivot = lower[i * dim + i]!;
+    for (let c = 0; c < dim; c++) row[c]! /= pivot;
+  }
+  return out;
+}
+
+/** Solves Lᵀ x = b in place (back substitution with the transpose of a lower-triangular L). */
+function solveUpperTransposed(lower: Float64Array, b: Float64Array, dim: number): void {
+  for (let i = dim - 1; i >= 0; i--) {
+    let sum = b[i] ?? 0;
+    for (let k = i + 1; k < dim; k++) sum -= (lower[k * dim + i] ?? 0) * (b[k] ?? 0);
+    b[i] = sum / (lower[i * dim + i] ?? 1);
+  }
+}
+
+function transposeInPlace(matrix: Float64Array, dim: number): void {
+  for (let i = 0; i < dim; i++) {
+    for (let j = i + 1; j < dim; j++) {
+      const a = matrix[i * dim + j] ?? 0;
+      matrix[i * dim + j] = matrix[j * dim + i] ?? 0;
+      matrix[j * dim + i] = a;
+    }
+  }
+}
+
+const WHITENING_MAGIC = 'FTWH';
+const WHITENING_VERSION = 1;
+
+/** Serialises whitening for storage: magic, version, JSON header length, JSON header, mean, projection. */
+export function whiteningToBuffer(whitening: Whitening): Buffer {
+  const header = Buffer.from(
+    JSON.stringify({
+      inputDim: whitening.inputDim,
+      outputDim: whitening.outputDim,
+      shrinkage: whitening.shrinkage,
+      learnedFrom: whitening.learnedFrom,
+    }),
+    'utf8',
+  );
+  const prefix = Buffer.alloc(12);
+  prefix.write(WHITENING_MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(WHITENING_VERSION, 4);
+  prefix.writeUInt32LE(header.byteLength, 8);
+  return Buffer.concat([prefix, header, floatBytes(whitening.mean), floatBytes(whitening.projection)]);
+}
+
+/** Reads what `whiteningToBuffer` wrote; a wrong magic, version or length is INDEX_CORRUPT. */
+export function whiteningFromBuffer(bytes: Buffer): Whitening {
+  const corrupt = (why: string) => new FindthisError('INDEX_CORRUPT', `Stored whitening is unreadable: ${why}`);
+  if (bytes.byteLength < 12 || bytes.toString('latin1', 0, 4) !== WHITENING_MAGIC) throw corrupt('not a whitening record');
+  const version = bytes.readUInt32LE(4);
+  if (version !== WHITENING_VERSION) throw corrupt(`expected format version ${WHITENING_VERSION}, but got ${version}`);
+  const headerBytes = bytes.readUInt32LE(8);
+  const header = JSON.parse(bytes.toString('utf8', 12, 12 + headerBytes)) as Omit<Whitening, 'mean' | 'projection'>;
+  const { inputDim, outputDim } = header;
+  const expected = 12 + headerBytes + 4 * (inputDim + inputDim * outputDim);
+  if (bytes.byteLength !== expected) throw corrupt(`expected ${expected} bytes, but got ${bytes.byteLength}`);
+  const floats = new Float32Array(inputDim + inputDim * outputDim);
+  Buffer.from(floats.buffer).set(bytes.subarray(12 + headerBytes));
+  return { ...header, mean: floats.subarray(0, inputDim), projection: floats.subarray(inputDim) };
+}
+
+function floatBytes(values: Float32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
