@@ -69,6 +69,11 @@ export class HnswIndex implements VectorIndex {
     return this.labelById.size;
   }
 
+  /** Elements hnswlib has room for (live + deleted awaiting reuse + free). */
+  get capacity(): number {
+    return this.native.getMaxElements();
+  }
+
   /** efSearch is query-time only: changing it needs no rebuild. */
   setEfSearch(efSearch: number): void {
     validateHnswParams({ ...this.params, efSearch });

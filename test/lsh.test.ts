@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { clusteredData, row } from '../benchmarks/lib/clustered-vectors.js';
+import { recallAtK } from '../benchmarks/lib/recall.js';
+import { ExactIndex } from '../src/indexing/exact-index.js';
+import { LshIndex } from '../src/indexing/lsh-index.js';
+import { DEFAULT_INDEX_PARAMS } from '../src/indexing/params.js';
+import type { LshParams } from '../src/indexing/types.js';
+import { VectorStore } from '../src/indexing/vector-store.js';
+
+const dim = 128;
+const n = 20_000;
+const queryCount = 100;
+const data = clusteredData({ n, queries: queryCount, dim, clusters: 200, seed: 3 });
+
+function storeOf(count: number): VectorStore {
+  const store = new VectorStore(dim);
+  for (let i = 0; i < count; i++) store.set(`v${i}`, row(data.vectors, dim, i));
+  return store;
+}
+
+function meanRecall(index: LshIndex, exact: ExactIndex, k: number): number {
+  let sum = 0;
+  for (let q = 0; q < queryCount; q++) {
+    const query = row(data.queries, dim, q);
+    sum += recallAtK(exact.search(query, k).neighbors.map((x) => x.id), index.search(query, k).neighbors.map((x) => x.id), k);
+  }
+  return sum / queryCount;
+}
+
+describe('LshIndex', () => {
+  const store = storeOf(n);
+  const exact = new ExactIndex(store);
+
+  it(`reaches recall@10 ≥ 0.85 in the default config ${JSON.stringify(DEFAULT_INDEX_PARAMS.lsh)} (20k × 128, 200 clusters)`, () => {
+    const lsh = LshIndex.build(store, DEFAULT_INDEX_PARAMS.lsh);
+    const recall = meanRecall(lsh, exact, 10);
+    expect(recall).toBeGreaterThanOrEqual(0.85);
+    // …and does it by scoring a fraction of the catalog, not all of it.
+    const { stats } = lsh.search(row(data.queries, dim, 0), 10);
+    expect(stats.candidatesScored).toBeLessThan(n / 2);
+  });
+
+  it('with hashSize 0 is one bucket and returns exactly what the exact scan returns', () => {
+    const lsh = LshIndex.build(store, { hashSize: 0, numTables: 4, probeRadius: 2, seed: 9 });
+    expect(lsh.bucketCount()).toBe(1);
+    for (let q = 0; q < 20; q++) {
+      const query = row(data.queries, dim, q);
+      const fromLsh = lsh.search(query, 10);
+      expect(fromLsh.neighbors).toEqual(exact.search(query, 10).neighbors);
+      expect(fromLsh.stats).toEqual({ bucketsProbed: 1, candidatesScored: n, fellBack: false });
+    }
+  });
+
+  it('counts buckets probed (tables × probes within the Hamming radius) and candidates scored', () => {
+    const params: LshParams = { hashSize: 10, numTables: 6, probeRadius: 0, seed: 1 };
+    const lsh = LshIndex.build(store, params);
+    const query = row(data.queries, dim, 1);
+    expect(lsh.search(query, 10).stats.bucketsProbed).toBe(6);
+    const narrow = lsh.search(query, 10).stats.candidatesScored;
+    lsh.setProbeRadius(1);
+    expect(lsh.search(query, 10).stats.bucketsProbed).toBe(6 * (1 + 10));
+    lsh.setProbeRadius(2);
+    const wide = lsh.search(query, 10);
+    expect(wide.stats.bucketsProbed).toBe(6 * (1 + 10 + 45));
+    expect(wide.stats.candidatesScored).toBeGreaterThan(narrow);
+    expect(wide.stats.candidatesScored).toBeLessThanOrEqual(n);
+  });
+
+  it('is reproducible: the same seed gives the same buckets and answers, another seed other buckets', () => {
+    const params: LshParams = { hashSize: 12, numTables: 4, probeRadius: 1, seed: 42 };
+    const small = storeOf(3000);
+    const a = LshIndex.build(small, params);
+    const b = LshIndex.build(small, params);
+    const c = LshIndex.build(small, { ...params, seed: 43 });
+    const query = row(data.queries, dim, 2);
+    expect(b.search(query, 10)).toEqual(a.search(query, 10));
+    expect(a.bucketCount()).toBe(b.bucketCount());
+    expect(c.search(query, 10).stats.candidatesScored).not.toBe(a.search(query, 10).stats.candidatesScored);
+  });
+
+  it('finds vectors added after the build (pending list) and after the lazy rebuild', () => {
+    const small = storeOf(2000);
+    const lsh = LshIndex.build(small, { hashSize: 8, numTables: 8, probeRadius: 0, seed: 1 });
+    for (let i = 2000; i < 2100; i++) lsh.add(`v${i}`, row(data.vectors, dim, i));
+    const probe = row(data.vectors, dim, 2050);
+    expect(lsh.search(probe, 1).neighbors[0]).toMatchObject({ id: 'v2050' });
+    for (let i = 2100; i < 3000; i++) lsh.add(`v${i}`, row(data.vectors, dim, i)); // enough to trigger a rebuild
+    expect(lsh.search(probe, 1).neighbors[0]).toMatchObject({ id: 'v2050' });
+    expect(lsh.search(row(data.vectors, dim, 2999), 1).neighbors[0]).toMatchObject({ id: 'v2999' });
+  });
+
+  it('never returns a removed id, also after other ids are added into the freed slots', () => {
+    const small = storeOf(3000);
+    const lsh = LshIndex.build(small, { hashSize: 8, numTables: 8, probeRadius: 1, seed: 5 });
+    const removed = Array.from({ length: 300 }, (_, i) => `v${i * 10}`);
+    for (const id of removed) expect(lsh.remove(id)).toBe(true);
+    expect(lsh.remove('v0')).toBe(false);
+    for (let i = 0; i < 150; i++) lsh.add(`w${i}`, row(data.vectors, dim, 5000 + i)); // reuse freed slots
+    expect(lsh.size).toBe(3000 - 300 + 150);
+    const gone = new Set(removed);
+    for (let i = 0; i < 300; i++) {
+      const hits = lsh.search(row(data.vectors, dim, i * 10), 20).neighbors;
+      expect(hits.filter((hit) => gone.has(hit.id))).toEqual([]);
+    }
+    expect(lsh.search(row(data.vectors, dim, 5003), 1).neighbors[0]).toMatchObject({ id: 'w3' });
+  });
+
+  it('re-adding an id replaces its vector in the buckets', () => {
+    const small = storeOf(3000);
+    const lsh = LshIndex.build(small, { hashSize: 10, numTables: 8, probeRadius: 0, seed: 5 });
+    lsh.add('v1', row(data.vectors, dim, 9000));
+    const top = lsh.search(row(data.vectors, dim, 9000), 1).neighbors[0]!;
+    expect(top.id).toBe('v1');
+    expect(top.score).toBeCloseTo(1, 5);
+    const old = lsh.search(row(data.vectors, dim, 1), 5).neighbors;
+    expect(old.find((hit) => hit.id === 'v1')?.score ?? 0).toBeLessThan(0.999);
+  });
+});
