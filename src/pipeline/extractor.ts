@@ -2,15 +2,20 @@
  * The one function from an image to its objects: decode once, detect, crop, encode all crops in one
  * batched run, GeM-pool and L2-normalise. objects[0] is always the whole image.
  */
-import type { EmbeddedObject } from '../core/types.js';
+import type { BBox, EmbeddedObject } from '../core/types.js';
+import { createDetector } from '../detection/detector.js';
 import { DEFAULT_DETECTOR_OPTIONS, type DetectorOptions } from '../detection/options.js';
+import { createEncoder, type EncoderMeta } from '../embedding/encoder.js';
 import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from '../embedding/options.js';
 import { DEFAULT_CROP_OPTIONS, type CropOptions } from '../imaging/crop-options.js';
+import { decodeImage } from '../imaging/decode.js';
 import { DEFAULT_MAX_PIXELS } from '../imaging/limits.js';
+import type { Region } from '../imaging/resize.js';
 
 export type { DetectorOptions } from '../detection/options.js';
 export type { EncoderOptions } from '../embedding/options.js';
 export type { CropOptions } from '../imaging/crop-options.js';
+export type { EncoderMeta } from '../embedding/encoder.js';
 export { resolveModel, modelSearchDirs } from '../models/manifest.js';
 
 /** Wall-clock milliseconds per stage of one extraction. */
@@ -37,19 +42,6 @@ export interface Extraction {
   /** objects[0] is the whole image: label 'image', score 1, bbox [0,0,width,height]; then detections, best first. */
   objects: EmbeddedObject[];
   timings: StageTimings;
-}
-
-/** What produced a vector: an index stores this and refuses vectors from another encoder. */
-export interface EncoderMeta {
-  /** Manifest model name, e.g. 'mobilenetv2_int8'. */
-  model: string;
-  /** sha256 of the model file. */
-  sha256: string;
-  /** Vector length (channels of the feature map). */
-  dim: number;
-  inputSize: number;
-  pooling: 'gem';
-  gemP: number;
 }
 
 export interface Extractor {
@@ -82,9 +74,59 @@ export interface ExtractorContext {
   modelsDir?: string;
 }
 
-/** Loads both models (once) and returns the extractor. */
+/**
+ * The pixels embedded for a box: the box grown by `padding` × its size on each side, clipped to the
+ * image, rounded outwards to whole pixels (at least one).
+ */
+export function cropRegion(bbox: BBox, padding: number, width: number, height: number): Region {
+  const [x1, y1, x2, y2] = bbox;
+  const padX = (x2 - x1) * padding;
+  const padY = (y2 - y1) * padding;
+  const left = Math.min(width - 1, Math.max(0, Math.floor(x1 - padX)));
+  const top = Math.min(height - 1, Math.max(0, Math.floor(y1 - padY)));
+  const right = Math.max(left + 1, Math.min(width, Math.ceil(x2 + padX)));
+  const bottom = Math.max(top + 1, Math.min(height, Math.ceil(y2 + padY)));
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
+/** Loads both models (once) and returns the extractor. Throws MODEL_NOT_FOUND / MODEL_INVALID / INVALID_CONFIG. */
 export async function createExtractor(options: ExtractorOptions, context: ExtractorContext = {}): Promise<Extractor> {
-  void options;
-  void context;
-  throw new Error('createExtractor: being implemented (issue 2)');
+  const detector = await createDetector(options.detector, context);
+  const encoder = await createEncoder(options.encoder, context).catch(async (error: unknown) => {
+    await detector.close();
+    throw error;
+  });
+  const { padding, maxObjects } = options.crop;
+  return {
+    encoder: encoder.meta,
+    classNames: detector.classNames,
+    async extract(buffer) {
+      const start = performance.now();
+      const image = await decodeImage(buffer, options.maxPixels);
+      const decoded = performance.now();
+      const { detections, letterboxMs, detectMs } = await detector.detect(image);
+      const whole = { label: 'image', score: 1, bbox: [0, 0, image.width, image.height] as BBox };
+      const found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }) => ({ label, score, bbox }))];
+      const regions = found.map((object) => cropRegion(object.bbox, padding, image.width, image.height));
+      const encoding = await encoder.encode(image, regions);
+      const totalMs = performance.now() - start;
+      return {
+        width: image.width,
+        height: image.height,
+        objects: found.map((object, index) => ({ ...object, vector: encoding.vectors[index]! })),
+        timings: {
+          decodeMs: decoded - start,
+          letterboxMs,
+          detectMs,
+          cropMs: encoding.cropMs,
+          encodeMs: encoding.encodeMs,
+          poolMs: encoding.poolMs,
+          totalMs,
+        },
+      };
+    },
+    async close() {
+      await Promise.all([detector.close(), encoder.close()]);
+    },
+  };
 }

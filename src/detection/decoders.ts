@@ -1,0 +1,166 @@
+/**
+ * Output decoders for the three YOLO layouts. Each turns the raw output tensor into candidate boxes
+ * in model-input pixels (x1, y1, x2, y2), keeping those whose score reaches the threshold. Pure
+ * functions of the tensor, so they are tested on hand-made tensors.
+ */
+import { FindthisError } from '../core/errors.js';
+
+export type YoloFormat = 'yolox' | 'yolov5' | 'yolov8';
+
+/** One candidate box, before NMS, in model-input pixels. */
+export interface Candidate {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+  classIndex: number;
+}
+
+/** A raw output tensor: its dims and values. */
+export interface OutputTensor {
+  dims: readonly number[];
+  data: Float32Array;
+}
+
+/** Anchor points of a YOLOX head: Σ (size/stride)² over the strides. */
+export function yoloxGridCount(inputSize: number, strides: readonly number[]): number {
+  return strides.reduce((sum, stride) => sum + (inputSize / stride) ** 2, 0);
+}
+
+/**
+ * Recognises the layout from the output shape `[1, A, B]`: `A < B` is channels-first (YOLOv8/YOLO11,
+ * `[1,4+C,N]`); otherwise rows of `5+C`, which are YOLOX when there is one row per anchor point of the
+ * stride grid (its boxes are not decoded yet) and YOLOv5 otherwise.
+ */
+export function recogniseFormat(dims: readonly number[], inputSize: number, strides: readonly number[]): YoloFormat {
+  const [batch, a, b] = dims;
+  if (dims.length !== 3 || batch !== 1 || a === undefined || b === undefined) {
+    throw new FindthisError('MODEL_INVALID', `Detector output has shape [${dims.join(',')}], expected [1,N,5+C] or [1,4+C,N]`);
+  }
+  if (a < b) return 'yolov8';
+  return a === yoloxGridCount(inputSize, strides) ? 'yolox' : 'yolov5';
+}
+
+function expectClasses(format: YoloFormat, found: number, classCount: number, dims: readonly number[]): void {
+  if (found !== classCount) {
+    throw new FindthisError(
+      'MODEL_INVALID',
+      `Detector output [${dims.join(',')}] read as ${format} has ${found} classes, but the manifest names ${classCount}`,
+    );
+  }
+}
+
+/** Best class of a row of class scores starting at `start` (stride `step`). */
+function bestClass(data: Float32Array, start: number, step: number, count: number): { index: number; score: number } {
+  let index = 0;
+  let score = -Infinity;
+  for (let c = 0, p = start; c < count; c++, p += step) {
+    const value = data[p]!;
+    if (value > score) {
+      score = value;
+      index = c;
+    }
+  }
+  return { index, score };
+}
+
+/**
+ * YOLOX raw grid `[1, Σ(S/s)², 5+C]`: per anchor point `tx, ty, tw, th, objectness, C class scores`
+ * (scores already sigmoid-ed), points ordered by stride then row then column. Box:
+ * `cx = (tx + gx)·s`, `w = exp(tw)·s`. Score = objectness × best class score.
+ */
+export function decodeYolox(
+  output: OutputTensor,
+  inputSize: number,
+  strides: readonly number[],
+  classCount: number,
+  scoreThreshold: number,
+): Candidate[] {
+  const [, rows = 0, width = 0] = output.dims;
+  expectClasses('yolox', width - 5, classCount, output.dims);
+  if (rows !== yoloxGridCount(inputSize, strides)) {
+    throw new FindthisError('MODEL_INVALID', `YOLOX output has ${rows} rows, expected ${yoloxGridCount(inputSize, strides)} for input ${inputSize}`);
+  }
+  const data = output.data;
+  const candidates: Candidate[] = [];
+  let row = 0;
+  for (const stride of strides) {
+    const grid = inputSize / stride;
+    for (let gy = 0; gy < grid; gy++) {
+      for (let gx = 0; gx < grid; gx++, row++) {
+        const p = row * width;
+        const objectness = data[p + 4]!;
+        if (objectness < scoreThreshold) continue; // score = objectness × class ≤ objectness
+        const best = bestClass(data, p + 5, 1, classCount);
+        const score = objectness * best.score;
+        if (score < scoreThreshold) continue;
+        const cx = (data[p]! + gx) * stride;
+        const cy = (data[p + 1]! + gy) * stride;
+        const halfW = (Math.exp(data[p + 2]!) * stride) / 2;
+        const halfH = (Math.exp(data[p + 3]!) * stride) / 2;
+        candidates.push({ x1: cx - halfW, y1: cy - halfH, x2: cx + halfW, y2: cy + halfH, score, classIndex: best.index });
+      }
+    }
+  }
+  return candidates;
+}
+
+/** YOLOv5 `[1, N, 5+C]`: per row decoded `cx, cy, w, h`, objectness, C class scores. Score = objectness × best class. */
+export function decodeYolov5(output: OutputTensor, classCount: number, scoreThreshold: number): Candidate[] {
+  const [, rows = 0, width = 0] = output.dims;
+  expectClasses('yolov5', width - 5, classCount, output.dims);
+  const data = output.data;
+  const candidates: Candidate[] = [];
+  for (let row = 0; row < rows; row++) {
+    const p = row * width;
+    const objectness = data[p + 4]!;
+    if (objectness < scoreThreshold) continue;
+    const best = bestClass(data, p + 5, 1, classCount);
+    const score = objectness * best.score;
+    if (score < scoreThreshold) continue;
+    const cx = data[p]!;
+    const cy = data[p + 1]!;
+    const halfW = data[p + 2]! / 2;
+    const halfH = data[p + 3]! / 2;
+    candidates.push({ x1: cx - halfW, y1: cy - halfH, x2: cx + halfW, y2: cy + halfH, score, classIndex: best.index });
+  }
+  return candidates;
+}
+
+/** YOLOv8/YOLO11 `[1, 4+C, N]` (channels first): decoded `cx, cy, w, h`, then C class scores, no objectness. */
+export function decodeYolov8(output: OutputTensor, classCount: number, scoreThreshold: number): Candidate[] {
+  const [, channels = 0, count = 0] = output.dims;
+  expectClasses('yolov8', channels - 4, classCount, output.dims);
+  const data = output.data;
+  const candidates: Candidate[] = [];
+  for (let i = 0; i < count; i++) {
+    const best = bestClass(data, 4 * count + i, count, classCount);
+    if (best.score < scoreThreshold) continue;
+    const cx = data[i]!;
+    const cy = data[count + i]!;
+    const halfW = data[2 * count + i]! / 2;
+    const halfH = data[3 * count + i]! / 2;
+    candidates.push({ x1: cx - halfW, y1: cy - halfH, x2: cx + halfW, y2: cy + halfH, score: best.score, classIndex: best.index });
+  }
+  return candidates;
+}
+
+/** Decodes `output` as `format` (see the decoders above). */
+export function decodeOutput(
+  format: YoloFormat,
+  output: OutputTensor,
+  inputSize: number,
+  strides: readonly number[],
+  classCount: number,
+  scoreThreshold: number,
+): Candidate[] {
+  switch (format) {
+    case 'yolox':
+      return decodeYolox(output, inputSize, strides, classCount, scoreThreshold);
+    case 'yolov5':
+      return decodeYolov5(output, classCount, scoreThreshold);
+    case 'yolov8':
+      return decodeYolov8(output, classCount, scoreThreshold);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The encoder stage: every region of one image is resized into ONE batch tensor, run once through the
+ * tapped network, then each feature map is dequantized (when int8), GeM-pooled and L2-normalised.
+ */
+import { readFileSync } from 'node:fs';
+import { FindthisError } from '../core/errors.js';
+import type { RawImage } from '../imaging/decode.js';
+import { letterboxInto, resizeInto, type Region } from '../imaging/resize.js';
+import { resolveModel } from '../models/manifest.js';
+import { createSession, ort } from '../models/session.js';
+import { tapFeatures, type FeatureQuantization } from './feature-tap.js';
+import { gem, gemQuantized, l2n } from './gem.js';
+import type { EncoderOptions } from './options.js';
+
+/** What produced a vector: an index stores this and refuses vectors from another encoder. */
+export interface EncoderMeta {
+  /** Manifest model name, e.g. 'mobilenetv2_int8'. */
+  model: string;
+  /** sha256 of the model file (from the manifest, checked by models:fetch). */
+  sha256: string;
+  /** Vector length: channels of the feature map. */
+  dim: number;
+  /** Side of the square every crop is resized to. */
+  inputSize: number;
+  pooling: 'gem';
+  gemP: number;
+}
+
+export interface Encoding {
+  /** One unit-length vector per region, in order. */
+  vectors: Float32Array[];
+  /** Resizing all regions into the batch tensor. */
+  cropMs: number;
+  /** The session run (all regions in one batch). */
+  encodeMs: number;
+  /** Dequantize + GeM + L2 of every region. */
+  poolMs: number;
+}
+
+export interface Encoder {
+  readonly meta: EncoderMeta;
+  /** The tapped feature tensor and its quantization (null = float). */
+  readonly featureTensor: string;
+  readonly quantization: FeatureQuantization;
+  /** Embeds each region of the image (at least one), in one batched session run. */
+  encode(image: RawImage, regions: readonly Region[]): Promise<Encoding>;
+  close(): Promise<void>;
+}
+
+export async function createEncoder(options: EncoderOptions, context: { modelsDir?: string } = {}): Promise<Encoder> {
+  const { name, path, entry } = resolveModel(options.model, context);
+  if (entry.role !== 'encoder') throw new FindthisError('INVALID_CONFIG', `Model ${name} is a ${entry.role}, not an encoder`);
+  const label = `${name} (${path})`;
+  const tap = tapFeatures(readFileSync(path), options.featureTensor || entry.features?.tensor || '', label);
+  const session = await createSession(tap.model, options.threads, label);
+  const inputName = session.inputNames[0]!;
+  const outputName = session.outputNames[0]!;
+  const size = options.inputSize;
+  const sample = 3 * size * size;
+  const input = entry.input;
+  const normalization = { channelOrder: input.channelOrder, scale: input.scale, mean: input.mean, std: input.std } as const;
+
+  // One probe run: checks the graph really takes `size` and tells the feature map's shape.
+  const probe = await session.run({ [inputName]: new ort.Tensor('float32', new Float32Array(sample), [1, 3, size, size]) });
+  const [, dim = 0, featureHeight = 0, featureWidth = 0] = probe[outputName]!.dims;
+  const spatial = featureHeight * featureWidth;
+  if (probe[outputName]!.dims.length !== 4 || dim === 0 || spatial === 0) {
+    throw new FindthisError('MODEL_INVALID', `${label}: feature tensor ${tap.tensor} has shape [${probe[outputName]!.dims.join(',')}], expected [N,C,H,W]`);
+  }
+  if (entry.features?.dim && entry.features.dim !== dim) {
+    throw new FindthisError('MODEL_INVALID', `${label}: feature tensor ${tap.tensor} has ${dim} channels, the manifest says ${entry.features.dim}`);
+  }
+
+  const meta: EncoderMeta = { model: name, sha256: entry.sha256, dim, inputSize: size, pooling: 'gem', gemP: options.gemP };
+  return {
+    meta,
+    featureTensor: tap.tensor,
+    quantization: tap.quantization,
+    async encode(image, regions) {
+      const start = performance.now();
+      const batch = new Float32Array(regions.length * sample);
+      regions.forEach((region, index) => {
+        const target = { tensor: batch, offset: index * sample, planeWidth: size, planeHeight: size };
+        if (input.resize === 'letterbox') letterboxInto(image, region, size, input.padValue ?? 0, normalization, target);
+        else resizeInto(image, region, size, size, normalization, target);
+      });
+      const cropped = performance.now();
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', batch, [regions.length, 3, size, size]) });
+      const encoded = performance.now();
+      const features = outputs[outputName]!;
+      const [, , height = 0, width = 0] = features.dims;
+      const perSample = dim * height * width;
+      const quantization = tap.quantization;
+      const vectors = regions.map((_, index) => {
+        const begin = index * perSample;
+        const pooled = quantization
+          ? gemQuantized((features.data as Uint8Array).subarray(begin, begin + perSample), quantization.scale, quantization.zeroPoint, dim, height * width, options.gemP)
+          : gem((features.data as Float32Array).subarray(begin, begin + perSample), dim, height * width, options.gemP);
+        return l2n(pooled);
+      });
+      return { vectors, cropMs: cropped - start, encodeMs: encoded - cropped, poolMs: performance.now() - encoded };
+    },
+    close: () => session.release(),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Exposes a classification network's feature map: edits the ONNX protobuf in memory so that the
+ * feature tensor is the graph's only output (the classifier after it is pruned away), and declares the
+ * input's height and width symbolic so that any input size runs (the networks are fully convolutional).
+ */
+import onnxProto from 'onnx-proto';
+import { FindthisError } from '../core/errors.js';
+
+const { onnx } = onnxProto;
+
+/** How to read the tapped tensor: uint8 with (q − zeroPoint) × scale, or plain float32. */
+export type FeatureQuantization = { scale: number; zeroPoint: number } | null;
+
+export interface FeatureTap {
+  /** The edited model, ready for onnxruntime. */
+  model: Uint8Array;
+  /** The tapped tensor's name. */
+  tensor: string;
+  quantization: FeatureQuantization;
+}
+
+const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'QLinearGlobalAveragePool']);
+
+/** The default feature tensor: the input of the last (QLinear)GlobalAveragePool node. */
+export function findPooledTensor(graph: onnxProto.onnx.IGraphProto): string | undefined {
+  const pools = (graph.node ?? []).filter((node) => GLOBAL_POOLS.has(node.opType ?? ''));
+  return pools.at(-1)?.input?.[0] ?? undefined;
+}
+
+function scalarInitializer(graph: onnxProto.onnx.IGraphProto, name: string): number | undefined {
+  const tensor = graph.initializer?.find((initializer) => initializer.name === name);
+  if (!tensor) return undefined;
+  if (tensor.floatData?.length) return tensor.floatData[0];
+  if (tensor.int32Data?.length) return tensor.int32Data[0];
+  const raw = tensor.rawData;
+  if (raw?.length) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    switch (tensor.dataType) {
+      case onnx.TensorProto.DataType.FLOAT:
+        return view.getFloat32(0, true);
+      case onnx.TensorProto.DataType.UINT8:
+        return view.getUint8(0);
+      case onnx.TensorProto.DataType.INT8:
+        return view.getInt8(0);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The quantization of `tensor`, if it is quantized: from the QLinear node that consumes it (inputs 1
+ * and 2 are its scale and zero point), else from initializers named `<base>_scale` /
+ * `<base>_zero_point` (base = the name without `_quantized`).
+ */
+export function featureQuantization(graph: onnxProto.onnx.IGraphProto, tensor: string): FeatureQuantization {
+  const consumer = (graph.node ?? []).find((node) => node.opType?.startsWith('QLinear') && node.input?.[0] === tensor);
+  const base = tensor.replace(/_quantized$/, '');
+  const [scaleName, zeroPointName] = consumer?.input
+    ? [consumer.input[1] ?? '', consumer.input[2] ?? '']
+    : [`${base}_scale`, `${base}_zero_point`];
+  const scale = scalarInitializer(graph, scaleName);
+  const zeroPoint = scalarInitializer(graph, zeroPointName);
+  if (scale === undefined || zeroPoint === undefined) {
+    if (consumer) throw new FindthisError('MODEL_INVALID', `Feature tensor ${tensor} is quantized but its scale/zero point are not constants`);
+    return null;
+  }
+  return { scale, zeroPoint };
+}
+
+/** Keeps only the nodes (and initializers) the `tensor` depends on. */
+function pruneTo(graph: onnxProto.onnx.IGraphProto, tensor: string): void {
+  const needed = new Set([tensor]);
+  const kept: onnxProto.onnx.INodeProto[] = [];
+  for (const node of [...(graph.node ?? [])].reverse()) {
+    if (!node.output?.some((output) => needed.has(output))) continue;
+    kept.push(node);
+    for (const input of node.input ?? []) if (input) needed.add(input);
+  }
+  graph.node = kept.reverse();
+  graph.initializer = (graph.initializer ?? []).filter((initializer) => needed.has(initializer.name ?? ''));
+}
+
+/**
+ * Taps `tensorName` ('' = the input of the last global pool) of the ONNX model in `bytes`. Throws
+ * MODEL_INVALID when the tensor cannot be found.
+ */
+export function tapFeatures(bytes: Uint8Array, tensorName: string, label: string): FeatureTap {
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new FindthisError('MODEL_INVALID', `${label} is not an ONNX model: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const graph = model.graph;
+  if (!graph?.input?.length) throw new FindthisError('MODEL_INVALID', `${label} has no graph input`);
+  const tensor = tensorName || findPooledTensor(graph);
+  if (!tensor) {
+    throw new FindthisError('MODEL_INVALID', `${label} has no GlobalAveragePool node: name the feature tensor (encoder.featureTensor or the manifest)`);
+  }
+  if (!graph.node?.some((node) => node.output?.includes(tensor))) {
+    throw new FindthisError('MODEL_INVALID', `${label} has no tensor named ${JSON.stringify(tensor)} to use as the feature map`);
+  }
+  const quantization = featureQuantization(graph, tensor);
+
+  pruneTo(graph, tensor);
+  const elemType = quantization ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT;
+  graph.output = [onnx.ValueInfoProto.create({ name: tensor, type: { tensorType: { elemType } } })];
+  graph.valueInfo = []; // recorded intermediate shapes assume the original input size
+
+  // The image input (the one that is not an initializer) gets symbolic height and width.
+  const initializers = new Set((graph.initializer ?? []).map((initializer) => initializer.name));
+  const input = graph.input.find((candidate) => !initializers.has(candidate.name));
+  const dims = input?.type?.tensorType?.shape?.dim;
+  if (!input || !dims || dims.length !== 4) throw new FindthisError('MODEL_INVALID', `${label} does not take one NCHW image input`);
+  dims[2] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'height' });
+  dims[3] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'width' });
+  // Old IR versions also list initializers as inputs: keep those still needed, drop the rest.
+  graph.input = graph.input.filter((candidate) => candidate === input || initializers.has(candidate.name));
+
+  return { model: onnx.ModelProto.encode(model).finish(), tensor, quantization };
+}

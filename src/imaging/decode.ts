@@ -1,0 +1,60 @@
+/**
+ * Turns an uploaded buffer into raw RGB pixels, once per image: header check first (size limit,
+ * zero size), then EXIF auto-orientation and decode. Truncated files are refused, not decoded grey.
+ */
+import sharp from 'sharp';
+import type { Metadata, SharpOptions } from 'sharp';
+import { FindthisError } from '../core/errors.js';
+
+/** Decoded pixels: 8-bit RGB, row-major, 3 bytes per pixel, after EXIF orientation. */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** sharp input options shared by the header read and the decode: refuse truncated data and oversized images. */
+function inputOptions(maxPixels: number): SharpOptions {
+  return { failOn: 'truncated', limitInputPixels: maxPixels };
+}
+
+function invalidImage(error: unknown): FindthisError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new FindthisError('INVALID_IMAGE', `The upload is not a decodable image (${reason})`, { cause: error });
+}
+
+/**
+ * Decodes `buffer` to RGB after applying its EXIF orientation.
+ * Throws EMPTY_IMAGE (no bytes, zero width/height), IMAGE_TOO_LARGE (more than `maxPixels`, judged from
+ * the header before any pixel is decoded) or INVALID_IMAGE (not an image, truncated, corrupt).
+ */
+export async function decodeImage(buffer: Uint8Array, maxPixels: number): Promise<RawImage> {
+  if (buffer.length === 0) throw new FindthisError('EMPTY_IMAGE', 'The image has zero bytes');
+  let metadata: Metadata;
+  try {
+    // Header only: no pixels are decoded here, so a 50-megapixel bomb costs nothing.
+    metadata = await sharp(buffer, { failOn: 'truncated', limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw invalidImage(error);
+  }
+  const { width = 0, height = 0 } = metadata;
+  if (width === 0 || height === 0) throw new FindthisError('EMPTY_IMAGE', `The image has zero size (${width}×${height})`);
+  if (width * height > maxPixels) {
+    throw new FindthisError(
+      'IMAGE_TOO_LARGE',
+      `The image has ${width}×${height} = ${width * height} pixels, more than the limit of ${maxPixels}`,
+    );
+  }
+  try {
+    const { data, info } = await sharp(buffer, inputOptions(maxPixels))
+      .rotate() // EXIF auto-orient: phone photos are often stored sideways
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  } catch (error) {
+    throw invalidImage(error);
+  }
+}

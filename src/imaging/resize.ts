@@ -1,0 +1,170 @@
+/**
+ * Resizes a region of a RawImage straight into a model's NCHW float32 input, normalising on the way:
+ * one separable, antialiased bilinear pass (the triangle filter widened by the downscale factor, as
+ * PIL's BILINEAR resize that torchvision models were trained with), no intermediate images.
+ */
+import type { RawImage } from './decode.js';
+
+/** Integer pixel rectangle inside an image. */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** How 0..255 RGB bytes become model input values: out[c] = (byte[src(c)] × scale − mean[c]) / std[c]. */
+export interface PixelNormalization {
+  channelOrder: 'RGB' | 'BGR';
+  scale: number;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** Where the resized pixels go: a plane block of `planeWidth × planeHeight` per channel, starting at `offset`. */
+export interface TensorTarget {
+  tensor: Float32Array;
+  offset: number;
+  planeWidth: number;
+  planeHeight: number;
+}
+
+/** Per output coordinate: first source index and normalised weights (flattened, `taps` per output). */
+interface FilterBank {
+  first: Int32Array;
+  count: Int32Array;
+  taps: number;
+  weights: Float32Array;
+}
+
+function filterBank(inStart: number, inSize: number, outSize: number): FilterBank {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale; // the triangle filter has support 1, widened when downscaling
+  const taps = Math.ceil(support) * 2 + 1;
+  const first = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float32Array(outSize * taps);
+  for (let o = 0; o < outSize; o++) {
+    const center = (o + 0.5) * scale;
+    const lo = Math.max(0, Math.floor(center - support + 0.5));
+    const hi = Math.min(inSize, Math.floor(center + support + 0.5));
+    let total = 0;
+    for (let i = lo; i < hi; i++) {
+      const w = Math.max(0, 1 - Math.abs((i - center + 0.5) / filterScale));
+      weights[o * taps + i - lo] = w;
+      total += w;
+    }
+    for (let i = 0; i < hi - lo; i++) weights[o * taps + i]! /= total || 1;
+    first[o] = inStart + lo;
+    count[o] = hi - lo;
+  }
+  return { first, count, taps, weights };
+}
+
+/**
+ * Resizes `region` of `image` to `outWidth × outHeight` and writes it, normalised, at the top-left of
+ * the target's planes (what lies outside that rectangle is left as it is, e.g. letterbox padding).
+ */
+export function resizeInto(
+  image: RawImage,
+  region: Region,
+  outWidth: number,
+  outHeight: number,
+  normalization: PixelNormalization,
+  target: TensorTarget,
+): void {
+  const horizontal = filterBank(0, region.width, outWidth);
+  const vertical = filterBank(region.y, region.height, outHeight);
+  const src = image.data;
+  const srcStride = image.width * 3;
+  const regionStart = region.x * 3;
+  const rowLength = region.width * 3;
+
+  // out = byte × gain + bias, per source channel R, G, B, written to that channel's plane.
+  const { tensor, offset, planeWidth, planeHeight } = target;
+  const plane = planeWidth * planeHeight;
+  const bgr = normalization.channelOrder === 'BGR';
+  const gain = [0, 0, 0];
+  const bias = [0, 0, 0];
+  const planeOf = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    const sourceChannel = bgr ? 2 - c : c;
+    gain[sourceChannel] = normalization.scale / normalization.std[c]!;
+    bias[sourceChannel] = -normalization.mean[c]! / normalization.std[c]!;
+    planeOf[sourceChannel] = offset + c * plane;
+  }
+  const [gainR, gainG, gainB] = gain as [number, number, number];
+  const [biasR, biasG, biasB] = bias as [number, number, number];
+  const [planeR, planeG, planeB] = planeOf as [number, number, number];
+
+  const { first: vFirst, count: vCount, weights: vWeights, taps: vTaps } = vertical;
+  const { first: hFirst, count: hCount, weights: hWeights, taps: hTaps } = horizontal;
+  // Vertical pass first, one output row at a time, into a row of region-width RGB floats: a simple
+  // contiguous loop; then the horizontal pass reads that row (which stays in cache).
+  const row = new Float32Array(rowLength);
+  for (let y = 0; y < outHeight; y++) {
+    row.fill(0);
+    const n = vCount[y]!;
+    for (let k = 0; k < n; k++) {
+      const w = vWeights[y * vTaps + k]!;
+      const base = (vFirst[y]! + k) * srcStride + regionStart;
+      for (let i = 0; i < rowLength; i++) row[i]! += src[base + i]! * w;
+    }
+    const outRow = y * planeWidth;
+    for (let x = 0; x < outWidth; x++) {
+      let p = hFirst[x]! * 3;
+      const m = hCount[x]!;
+      const wBase = x * hTaps;
+      let red = 0;
+      let green = 0;
+      let blue = 0;
+      for (let k = 0; k < m; k++, p += 3) {
+        const w = hWeights[wBase + k]!;
+        red += row[p]! * w;
+        green += row[p + 1]! * w;
+        blue += row[p + 2]! * w;
+      }
+      const o = outRow + x;
+      tensor[planeR + o] = red * gainR + biasR;
+      tensor[planeG + o] = green * gainG + biasG;
+      tensor[planeB + o] = blue * gainB + biasB;
+    }
+  }
+}
+
+/** The letterbox geometry: scale factor and the resized image's size (placed top-left, rest padded). */
+export interface Letterbox {
+  ratio: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Letterboxes `region` of the image into a `size × size` plane block of `target`: resize by
+ * `min(size/w, size/h)` keeping aspect, placed at the top-left, `padValue` (0..255) elsewhere.
+ */
+export function letterboxInto(
+  image: RawImage,
+  region: Region,
+  size: number,
+  padValue: number,
+  normalization: PixelNormalization,
+  target: TensorTarget,
+): Letterbox {
+  const ratio = Math.min(size / region.width, size / region.height);
+  const width = Math.max(1, Math.min(size, Math.round(region.width * ratio)));
+  const height = Math.max(1, Math.min(size, Math.round(region.height * ratio)));
+  const plane = target.planeWidth * target.planeHeight;
+  for (let c = 0; c < 3; c++) {
+    const value = (padValue * normalization.scale - normalization.mean[c]!) / normalization.std[c]!;
+    target.tensor.fill(value, target.offset + c * plane, target.offset + (c + 1) * plane);
+  }
+  resizeInto(image, region, width, height, normalization, target);
+  return { ratio, width, height };
+}
+
+/** The whole image as a region. */
+export function wholeImage(image: RawImage): Region {
+  return { x: 0, y: 0, width: image.width, height: image.height };
+}
