@@ -6,8 +6,13 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { checkString } from '../config/checks.js';
 import { FindthisError } from '../core/errors.js';
 import type { BBox, EmbeddedObject } from '../core/types.js';
+
+/** Product ids: 1–128 characters of A–Z a–z 0–9 . _ : - (safe in URLs, file names and CSV). */
+export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ : -';
 
 /** Bumped when the tables change; a catalog with another version is refused, not migrated silently. */
 export const CATALOG_SCHEMA_VERSION = 1;
@@ -208,6 +213,7 @@ export class Catalog {
 
   /** Stores one image and its objects, creating the product if new. All-or-nothing. */
   addImage(input: NewImage): AddedImage {
+    checkString('productId', input.productId, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);
     for (const object of input.objects) {
       if (object.vector.length !== this.encoder.dim) {
         throw new FindthisError(

@@ -2,10 +2,9 @@
 import { FindthisError, invalidParameter } from '../core/errors.js';
 import { checkOneOf, checkString, parseBoolean, parseInteger, parseNumber } from '../config/checks.js';
 import { INDEX_KINDS, type SearchConfig } from '../config/schema.js';
+import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../catalog/catalog.js';
 import type { Metadata, SearchRequest } from './schemas.js';
 
-export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ : -';
 
 export function parseProductId(raw: unknown, name = 'id'): string {
   return checkString(name, raw, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);

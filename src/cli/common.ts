@@ -1,0 +1,118 @@
+/**
+ * What the ingest and query commands share: loading the config, opening the same CatalogSearch the
+ * service uses, finding images in a folder, a progress display, and turning errors into messages and
+ * exit codes (2 = bad usage or start-up failure).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { isFindthisError } from '../core/errors.js';
+import { loadConfig } from '../config/load.js';
+import type { FindthisConfig } from '../config/schema.js';
+import { CatalogSearch } from '../pipeline/catalog-search.js';
+import { createExtractor } from '../pipeline/extractor.js';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
+
+export const EXIT_USAGE = 2;
+export const EXIT_NOTHING_DONE = 1;
+
+export interface OpenedCatalog {
+  config: Readonly<FindthisConfig>;
+  catalogSearch: CatalogSearch;
+  close(): Promise<void>;
+}
+
+/** Config (file + env, validated), the models, and the catalog + indexes under DATA_DIR. */
+export async function openCatalog(): Promise<OpenedCatalog> {
+  const config = loadConfig();
+  const extractor = await createExtractor(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
+  try {
+    const catalogSearch = await CatalogSearch.open(extractor, {
+      dataDir: resolve(config.paths.dataDir),
+      index: config.index,
+      candidateFactor: config.search.candidateFactor,
+    });
+    return {
+      config,
+      catalogSearch,
+      async close() {
+        try {
+          await catalogSearch.close();
+        } finally {
+          await extractor.close();
+        }
+      },
+    };
+  } catch (error) {
+    await extractor.close();
+    throw error;
+  }
+}
+
+/** Every image file under `dir` (recursively), sorted; a single image file is returned as is. */
+export function listImages(path: string): string[] {
+  const stats = statSync(path);
+  if (stats.isFile()) return [path];
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(full);
+    }
+  };
+  walk(path);
+  return found;
+}
+
+/** The product an image belongs to: its folder's name, or its own name for files directly in `root`. */
+export function productIdFor(root: string, file: string): string {
+  const folder = dirname(relative(root, file));
+  return folder === '.' ? basename(file, extname(file)) : basename(folder);
+}
+
+export interface Progress {
+  tick(label: string): void;
+  stop(): void;
+}
+
+/** A progress bar on a terminal; plain "n/total" lines (about every 5%) when stderr is not a TTY. */
+export function startProgress(total: number, verb: string): Progress {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: `${verb} [{bar}] {value}/{total} {percentage}% | {rate} img/s | eta {eta}s | {label}`, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    const started = Date.now();
+    let done = 0;
+    bar.start(total, 0, { label: '', rate: '0.0' });
+    return {
+      tick(label) {
+        done += 1;
+        bar.increment(1, { label, rate: (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  const step = Math.max(1, Math.round(total / 20));
+  let done = 0;
+  return {
+    tick(label) {
+      done += 1;
+      if (done % step === 0 || done === total) process.stderr.write(`${verb} ${done}/${total} ${label}\n`);
+    },
+    stop() {},
+  };
+}
+
+/** Prints a start-up or usage failure and exits with EXIT_USAGE. */
+export function exitWithError(error: unknown): never {
+  const message = isFindthisError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.stack ?? error);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+export function describeError(error: unknown): string {
+  return isFindthisError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error);
+}
