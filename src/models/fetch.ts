@@ -4,12 +4,12 @@
  * downloads what is missing from its public address, writing atomically (temp file, then rename).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FindthisError } from '../core/errors.js';
-import { PROJECT_ROOT, findModelFile, loadManifest, modelEntry, modelSearchDirs, type ModelEntry } from './manifest.js';
+import { PROJECT_ROOT, findModelFile, loadManifest, modelEntry, modelSearchDirs, type Manifest, type ModelEntry } from './manifest.js';
 
 const VERIFIED_PATH = join(PROJECT_ROOT, 'models', '.verified.json');
 
@@ -30,6 +30,8 @@ export interface EnsureOptions {
   modelsDir?: string;
   /** Progress lines (downloads only). */
   log?: (line: string) => void;
+  /** The manifest to satisfy; default models/manifest.json. */
+  manifest?: Manifest;
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -101,7 +103,7 @@ async function download(name: string, entry: ModelEntry, url: string, dest: stri
     throw new FindthisError(
       'MODEL_NOT_FOUND',
       `Could not download model ${name} (${entry.file}) from ${url}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}. ` +
-        `Download it by hand and put it at ${dest} (or in any of ${modelSearchDirs().join(', ')}).`,
+        `Download it by hand and put it at ${dest} (or in any of ${modelSearchDirs(dirname(dest)).join(', ')}).`,
       { cause: error },
     );
   }
@@ -113,7 +115,7 @@ async function download(name: string, entry: ModelEntry, url: string, dest: stri
  * models which are present still pass. Throws MODEL_NOT_FOUND / MODEL_CHECKSUM otherwise.
  */
 export async function ensureModels(options: EnsureOptions = {}): Promise<ModelStatus[]> {
-  const manifest = loadManifest();
+  const manifest = options.manifest ?? loadManifest();
   const names = options.names?.length
     ? options.names
     : Object.entries(manifest.models).filter(([, entry]) => !entry.optional).map(([name]) => name);
@@ -141,6 +143,7 @@ export async function ensureModels(options: EnsureOptions = {}): Promise<ModelSt
     statuses.push({ name, state: 'fetched', path: dest });
   }
   if (verifiedChanged) {
+    for (const path of Object.keys(verified)) if (!existsSync(path)) delete verified[path];
     try {
       writeFileSync(VERIFIED_PATH, `${JSON.stringify(verified, null, 2)}\n`);
     } catch {

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../src/imaging/decode.js';
+import { DEFAULT_MAX_PIXELS } from '../src/imaging/limits.js';
+import { letterboxInto, resizeInto, wholeImage, type PixelNormalization } from '../src/imaging/resize.js';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+
+const COCO = resolve(PROJECT_ROOT, '..', 'shared', 'datasets', 'coco-sample');
+const photo = readFileSync(resolve(COCO, '000000000139.jpg'));
+const RAW: PixelNormalization = { channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] };
+
+/** A PNG whose header claims `width × height` (with a valid CRC) but whose pixel data is tiny. */
+async function pngClaiming(width: number, height: number): Promise<Buffer> {
+  const png = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#fff' } }).png().toBuffer();
+  png.writeUInt32BE(width, 16); // IHDR data starts at byte 16: width, height, ...
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+describe('decoding', () => {
+  it('decodes a JPEG to RGB bytes of its size', async () => {
+    const image = await decodeImage(photo, DEFAULT_MAX_PIXELS);
+    expect([image.width, image.height, image.data.length]).toEqual([640, 426, 640 * 426 * 3]);
+  });
+
+  it('applies the EXIF orientation (a sideways phone photo comes out upright)', async () => {
+    const stored = await sharp(photo).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const image = await decodeImage(stored, DEFAULT_MAX_PIXELS);
+    expect([image.width, image.height]).toEqual([426, 640]);
+  });
+
+  it('refuses zero bytes with EMPTY_IMAGE', async () => {
+    await expect(decodeImage(Buffer.alloc(0), DEFAULT_MAX_PIXELS)).rejects.toMatchObject({ code: 'EMPTY_IMAGE' });
+  });
+
+  it('refuses bytes that are not an image with INVALID_IMAGE', async () => {
+    await expect(decodeImage(Buffer.from('%PDF-1.4 certainly not a picture'), DEFAULT_MAX_PIXELS)).rejects.toMatchObject({
+      code: 'INVALID_IMAGE',
+      message: expect.stringContaining('not a decodable image'),
+    });
+  });
+
+  it('refuses a truncated JPEG with INVALID_IMAGE instead of decoding it grey', async () => {
+    const truncated = photo.subarray(0, Math.floor(photo.length * 0.6));
+    await expect(decodeImage(truncated, DEFAULT_MAX_PIXELS)).rejects.toMatchObject({ code: 'INVALID_IMAGE' });
+  });
+
+  it('refuses an image over the pixel limit from its header alone, with IMAGE_TOO_LARGE', async () => {
+    // The header says 10000×6000 but there are no such pixels: decoding would fail, so the refusal
+    // must come from the header, before any decoding.
+    const huge = await pngClaiming(10_000, 6_000);
+    await expect(decodeImage(huge, DEFAULT_MAX_PIXELS)).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+      message: expect.stringContaining('60000000 pixels'),
+    });
+  });
+
+  it('honours a lower pixel limit', async () => {
+    await expect(decodeImage(photo, 100_000)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+  });
+});
+
+describe('resizing into tensors', () => {
+  const image = { width: 4, height: 2, data: new Uint8Array([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180, 190, 200, 210, 220, 230, 240]) };
+
+  it('copies pixels exactly at the same size, as channel planes', () => {
+    const tensor = new Float32Array(3 * 8);
+    resizeInto(image, wholeImage(image), 4, 2, RAW, { tensor, offset: 0, planeWidth: 4, planeHeight: 2 });
+    expect(Array.from(tensor.subarray(0, 8))).toEqual([10, 40, 70, 100, 130, 160, 190, 220]); // R plane
+    expect(Array.from(tensor.subarray(16, 24))).toEqual([30, 60, 90, 120, 150, 180, 210, 240]); // B plane
+  });
+
+  it('swaps to BGR and normalises as (x·scale − mean) / std', () => {
+    const tensor = new Float32Array(3 * 8);
+    const normalization: PixelNormalization = { channelOrder: 'BGR', scale: 1 / 255, mean: [0.5, 0, 0], std: [0.5, 1, 1] };
+    resizeInto(image, wholeImage(image), 4, 2, normalization, { tensor, offset: 0, planeWidth: 4, planeHeight: 2 });
+    expect(tensor[0]).toBeCloseTo((30 / 255 - 0.5) / 0.5, 5); // plane 0 is blue
+    expect(tensor[16]).toBeCloseTo(10 / 255, 5); // plane 2 is red
+  });
+
+  it('keeps a flat colour flat when shrinking or enlarging a region', () => {
+    const flat = { width: 50, height: 30, data: new Uint8Array(50 * 30 * 3).fill(77) };
+    for (const size of [7, 224]) {
+      const tensor = new Float32Array(3 * size * size);
+      resizeInto(flat, { x: 5, y: 3, width: 40, height: 20 }, size, size, RAW, { tensor, offset: 0, planeWidth: size, planeHeight: size });
+      expect(tensor.reduce((low, value) => Math.min(low, value), Infinity)).toBeCloseTo(77, 3);
+      expect(tensor.reduce((high, value) => Math.max(high, value), -Infinity)).toBeCloseTo(77, 3);
+    }
+  });
+
+  it('averages when shrinking (antialiased): a 1-pixel stripe pattern becomes its mean grey', () => {
+    const stripes = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) };
+    for (let i = 0; i < 64 * 64; i++) stripes.data.fill((i % 64) % 2 ? 255 : 0, i * 3, i * 3 + 3);
+    const tensor = new Float32Array(3 * 8 * 8);
+    resizeInto(stripes, wholeImage(stripes), 8, 8, RAW, { tensor, offset: 0, planeWidth: 8, planeHeight: 8 });
+    for (const value of tensor.subarray(8 + 1, 8 + 7)) expect(value).toBeCloseTo(127.5, 0);
+  });
+
+  it('letterboxes at the top-left keeping the aspect ratio, padding the rest', () => {
+    const wide = { width: 100, height: 50, data: new Uint8Array(100 * 50 * 3).fill(200) };
+    const tensor = new Float32Array(3 * 40 * 40);
+    const box = letterboxInto(wide, wholeImage(wide), 40, 114, RAW, { tensor, offset: 0, planeWidth: 40, planeHeight: 40 });
+    expect(box).toEqual({ ratio: 0.4, width: 40, height: 20 });
+    expect(tensor[19 * 40 + 39]).toBeCloseTo(200, 3); // last image row
+    expect(tensor[20 * 40]).toBe(114); // first padded row
+    expect(tensor[2 * 1600 + 39 * 40 + 39]).toBe(114);
+  });
+});
