@@ -1,25 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/imaging/decode.js';
 import { DEFAULT_MAX_PIXELS } from '../src/imaging/limits.js';
 import { letterboxInto, resizeInto, wholeImage, type PixelNormalization } from '../src/imaging/resize.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
+import { pngClaiming } from './support/images.js';
 
 const COCO = resolve(PROJECT_ROOT, '..', 'shared', 'datasets', 'coco-sample');
 const photo = readFileSync(resolve(COCO, '000000000139.jpg'));
 const RAW: PixelNormalization = { channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] };
-
-/** A PNG whose header claims `width × height` (with a valid CRC) but whose pixel data is tiny. */
-async function pngClaiming(width: number, height: number): Promise<Buffer> {
-  const png = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#fff' } }).png().toBuffer();
-  png.writeUInt32BE(width, 16); // IHDR data starts at byte 16: width, height, ...
-  png.writeUInt32BE(height, 20);
-  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
-  return png;
-}
 
 describe('decoding', () => {
   it('decodes a JPEG to RGB bytes of its size', async () => {

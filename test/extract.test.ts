@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+import { DEFAULT_EXTRACTOR_OPTIONS, createExtractor, cropRegion, type Extractor } from '../src/pipeline/extractor.js';
+import { pngClaiming } from './support/images.js';
+
+const DATASETS = resolve(PROJECT_ROOT, '..', 'shared', 'datasets');
+const banana = readFileSync(resolve(DATASETS, 'grocery', 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
+const milk = readFileSync(resolve(DATASETS, 'grocery', 'val', 'Packages', 'Milk', 'Arla-Ecological-Medium-Fat-Milk', 'Arla-Ecological-Medium-Fat-Milk_001.jpg'));
+const livingRoom = readFileSync(resolve(DATASETS, 'coco-sample', '000000000139.jpg'));
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+describe('cropping', () => {
+  it('grows a box by the padding fraction, clips it and rounds outwards to whole pixels', () => {
+    expect(cropRegion([10.4, 20.6, 50.2, 60.1], 0, 100, 100)).toEqual({ x: 10, y: 20, width: 41, height: 41 });
+    expect(cropRegion([10, 20, 50, 60], 0.5, 100, 70)).toEqual({ x: 0, y: 0, width: 70, height: 70 });
+    expect(cropRegion([99.5, 99.5, 100, 100], 0, 100, 100)).toEqual({ x: 99, y: 99, width: 1, height: 1 });
+  });
+});
+
+describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', () => {
+  let extractor: Extractor;
+  beforeAll(async () => {
+    extractor = await createExtractor(DEFAULT_EXTRACTOR_OPTIONS);
+  });
+  afterAll(() => extractor.close());
+
+  it('returns the whole image first, then the detections, each with a unit 1280-d vector', async () => {
+    const { width, height, objects, timings } = await extractor.extract(livingRoom);
+    expect([width, height]).toEqual([640, 426]);
+    expect(objects[0]).toMatchObject({ label: 'image', score: 1, bbox: [0, 0, 640, 426] });
+    const labels = objects.slice(1).map((object) => object.label);
+    expect(labels).toContain('tvmonitor');
+    expect(labels).toContain('chair');
+    expect(labels).not.toContain('person');
+    for (const { vector } of objects) {
+      expect(vector).toHaveLength(1280);
+      expect(Math.sqrt(cosine(vector, vector))).toBeCloseTo(1, 4);
+    }
+    for (const value of Object.values(timings)) expect(value).toBeGreaterThanOrEqual(0);
+    const stages = timings.decodeMs + timings.letterboxMs + timings.detectMs + timings.cropMs + timings.encodeMs + timings.poolMs;
+    expect(timings.totalMs).toBeGreaterThanOrEqual(stages - 0.01);
+    expect(extractor.encoder).toMatchObject({ model: 'mobilenetv2_int8', dim: 1280, gemP: 3, inputSize: 224, pooling: 'gem' });
+    expect(extractor.classNames).toContain('banana');
+  });
+
+  it('finds bananas in a banana photo', async () => {
+    const { objects } = await extractor.extract(banana);
+    expect(objects[1]?.label).toBe('banana');
+  });
+
+  it('keeps a horizontally flipped photo close (cosine > 0.9) and two different products further apart', async () => {
+    const flipped = await sharp(banana).flop().jpeg({ quality: 95 }).toBuffer();
+    const [original, mirrored, other] = await Promise.all([banana, flipped, milk].map((buffer) => extractor.extract(buffer)));
+    const flipSimilarity = cosine(original!.objects[0]!.vector, mirrored!.objects[0]!.vector);
+    const productSimilarity = cosine(original!.objects[0]!.vector, other!.objects[0]!.vector);
+    expect(flipSimilarity).toBeGreaterThan(0.9);
+    expect(productSimilarity).toBeLessThan(0.9);
+  });
+
+  it('gives each bad input its error code', async () => {
+    const truncated = livingRoom.subarray(0, Math.floor(livingRoom.length / 2));
+    await expect(extractor.extract(Buffer.alloc(0))).rejects.toMatchObject({ code: 'EMPTY_IMAGE', status: 400 });
+    await expect(extractor.extract(Buffer.from('hello, not an image'))).rejects.toMatchObject({ code: 'INVALID_IMAGE', status: 415 });
+    await expect(extractor.extract(truncated)).rejects.toMatchObject({ code: 'INVALID_IMAGE' });
+    await expect(extractor.extract(await pngClaiming(8000, 6300))).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE', status: 413 });
+    // …and keeps working afterwards.
+    expect((await extractor.extract(banana)).objects.length).toBeGreaterThan(1);
+  });
+});
+
+describe('extraction options', () => {
+  it('limits the objects per image and can keep people', async () => {
+    const extractor = await createExtractor({
+      ...DEFAULT_EXTRACTOR_OPTIONS,
+      detector: { ...DEFAULT_EXTRACTOR_OPTIONS.detector, classDeny: [] },
+      crop: { padding: 0.1, maxObjects: 3 },
+    });
+    try {
+      const { objects } = await extractor.extract(livingRoom);
+      expect(objects).toHaveLength(3);
+      const all = await createExtractor({ ...DEFAULT_EXTRACTOR_OPTIONS, detector: { ...DEFAULT_EXTRACTOR_OPTIONS.detector, classDeny: [] } });
+      try {
+        expect((await all.extract(livingRoom)).objects.map((object) => object.label)).toContain('person');
+      } finally {
+        await all.close();
+      }
+    } finally {
+      await extractor.close();
+    }
+  });
+
+  it('names the missing file when a model cannot be found', async () => {
+    await expect(
+      createExtractor({ ...DEFAULT_EXTRACTOR_OPTIONS, encoder: { ...DEFAULT_EXTRACTOR_OPTIONS.encoder, model: 'resnet50_v1_int8' } }),
+    ).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringContaining('resnet50-v1-12-int8.onnx') });
+  });
+});
