@@ -53,15 +53,16 @@ export function checkStringArray(name: string, value: unknown, fail: Fail = inva
 
 /** Text as it comes from a query string, an env variable or a flag → integer, then range-checked. */
 export function parseInteger(name: string, raw: unknown, min: number, max: number, fail: Fail = invalidParameter): number {
-  if (typeof raw !== 'string' || !/^[+-]?\d+$/.test(raw.trim())) throw fail(name, `an integer in ${min}..${max}`, raw);
-  return checkInteger(name, Number(raw), min, max, fail);
+  const value = typeof raw === 'string' && /^[+-]?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(value) || value < min || value > max) throw fail(name, `an integer in ${min}..${max}`, raw);
+  return value;
 }
 
 /** Text → finite number, then range-checked. */
 export function parseNumber(name: string, raw: unknown, min: number, max: number, fail: Fail = invalidParameter): number {
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value)) throw fail(name, `a number in ${min}..${max}`, raw);
-  return checkNumber(name, value, min, max, fail);
+  if (!Number.isFinite(value) || value < min || value > max) throw fail(name, `a number in ${min}..${max}`, raw);
+  return value;
 }
 
 /** Text → boolean: `true`/`false`/`1`/`0`. */
