@@ -1,0 +1,179 @@
+/**
+ * npm run bench:pipeline -- [--photos N] [--runs R] [--resnet-photos N] [--resnet-runs R] [--warmup W] [--json FILE]
+ *
+ * Image → objects with vectors (createExtractor, embedded defaults) on grocery val photos (348×348
+ * phone photos; N spread evenly over val.txt), for MobileNetV2 int8 and for ResNet-50: per-stage
+ * p50/p95 over every timed extraction (R passes over the photos after W warm-up extractions), the
+ * bare onnxruntime model times for comparison (the original .onnx files, batch 1, the same threads),
+ * the share of time spent outside the two onnxruntime runs, and the three targets (pass/fail).
+ * Prints markdown tables; writes benchmarks/results/pipeline.json (and --json FILE).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { DEFAULT_DETECTOR_OPTIONS } from '../src/detection/options.js';
+import { DEFAULT_ENCODER_OPTIONS } from '../src/embedding/options.js';
+import { PROJECT_ROOT, resolveModel } from '../src/models/manifest.js';
+import { createSession, ort } from '../src/models/session.js';
+import { DEFAULT_EXTRACTOR_OPTIONS, createExtractor, type StageTimings } from '../src/pipeline/extractor.js';
+import { percentile } from './lib/percentiles.js';
+import { progress } from './lib/progress.js';
+
+const { values: args } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '100' },
+    runs: { type: 'string', default: '3' },
+    'resnet-photos': { type: 'string', default: '40' },
+    'resnet-runs': { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '5' },
+    json: { type: 'string' },
+  },
+});
+
+const GROCERY = join(PROJECT_ROOT, '..', 'shared', 'datasets', 'grocery');
+const STAGES = ['decodeMs', 'letterboxMs', 'detectMs', 'cropMs', 'encodeMs', 'poolMs', 'totalMs'] as const satisfies readonly (keyof StageTimings)[];
+const TARGET_TOTAL_P50_MS = 30;
+const TARGET_OUTSIDE_SHARE = 0.25;
+const TARGET_RESNET_OVERHEAD = 0.1;
+
+/** `count` val photos spread evenly over val.txt (which is ordered by product). */
+function valPhotos(count: number): { path: string; bytes: Buffer }[] {
+  const lines = readFileSync(join(GROCERY, 'val.txt'), 'utf8').trim().split('\n');
+  const step = lines.length / Math.min(count, lines.length);
+  return Array.from({ length: Math.min(count, lines.length) }, (_, i) => {
+    const path = join(GROCERY, lines[Math.floor(i * step)]!.split(',')[0]!.trim());
+    return { path, bytes: readFileSync(path) };
+  });
+}
+
+interface Summary {
+  p50: number;
+  p95: number;
+}
+const summarise = (values: number[]): Summary => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
+
+interface EncoderRun {
+  model: string;
+  photos: number;
+  extractions: number;
+  objectsPerPhoto: number;
+  stages: Record<(typeof STAGES)[number], Summary>;
+  /** Per extraction: encode time / objects encoded. */
+  encodePerCropMs: Summary;
+  /** Σ(total − detect − encode) / Σ total: time outside the two onnxruntime runs (detectMs includes YOLO output decoding + NMS). */
+  outsideShare: number;
+}
+
+async function timePipeline(model: string, photoCount: number, runs: number, warmup: number): Promise<EncoderRun> {
+  const photos = valPhotos(photoCount);
+  const extractor = await createExtractor({ ...DEFAULT_EXTRACTOR_OPTIONS, encoder: { ...DEFAULT_ENCODER_OPTIONS, model } });
+  for (let i = 0; i < warmup; i++) await extractor.extract(photos[i % photos.length]!.bytes);
+  const timings: StageTimings[] = [];
+  const perCrop: number[] = [];
+  let objects = 0;
+  const bar = progress(`pipeline ${model}`);
+  for (let run = 0; run < runs; run++) {
+    for (const [index, photo] of photos.entries()) {
+      const extraction = await extractor.extract(photo.bytes);
+      timings.push(extraction.timings);
+      perCrop.push(extraction.timings.encodeMs / extraction.objects.length);
+      objects += extraction.objects.length;
+      bar.update(run * photos.length + index + 1, runs * photos.length);
+    }
+  }
+  bar.finish();
+  await extractor.close();
+  const sum = (pick: (t: StageTimings) => number) => timings.reduce((total, t) => total + pick(t), 0);
+  return {
+    model,
+    photos: photos.length,
+    extractions: timings.length,
+    objectsPerPhoto: objects / timings.length,
+    stages: Object.fromEntries(STAGES.map((stage) => [stage, summarise(timings.map((t) => t[stage]))])) as EncoderRun['stages'],
+    encodePerCropMs: summarise(perCrop),
+    outsideShare: (sum((t) => t.totalMs) - sum((t) => t.detectMs) - sum((t) => t.encodeMs)) / sum((t) => t.totalMs),
+  };
+}
+
+/** The original model file, batch 1, random input: what onnxruntime alone costs per image or crop. */
+async function timeBareModel(model: string, size: number, runs: number): Promise<Summary> {
+  const { path } = resolveModel(model);
+  const session = await createSession(path, DEFAULT_DETECTOR_OPTIONS.threads, model);
+  const data = Float32Array.from({ length: 3 * size * size }, () => Math.random());
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, [1, 3, size, size]) };
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - start);
+  }
+  await session.release();
+  return summarise(times);
+}
+
+const fmt = (value: number) => value.toFixed(value < 10 ? 2 : 1);
+const loadBefore = loadavg()[0]!;
+const started = new Date().toISOString();
+
+const mobilenet = await timePipeline('mobilenetv2_int8', Number(args.photos), Number(args.runs), Number(args.warmup));
+const resnet = await timePipeline('resnet50_random', Number(args['resnet-photos']), Number(args['resnet-runs']), Number(args.warmup));
+const bareBar = progress('bare onnxruntime models');
+const bare = {
+  detector: await timeBareModel('yolox_nano', 416, 60),
+  mobilenetPerCrop: await timeBareModel('mobilenetv2_int8', 224, 60),
+  resnetPerCrop: await timeBareModel('resnet50_random', 224, 20),
+};
+bareBar.finish();
+const loadAfter = loadavg()[0]!;
+
+const targets = [
+  {
+    target: `MobileNetV2 end to end p50 ≤ ${TARGET_TOTAL_P50_MS} ms (348×348 photo)`,
+    measured: `${fmt(mobilenet.stages.totalMs.p50)} ms`,
+    pass: mobilenet.stages.totalMs.p50 <= TARGET_TOTAL_P50_MS,
+  },
+  {
+    target: `time outside the two onnxruntime runs ≤ ${TARGET_OUTSIDE_SHARE * 100}% (MobileNetV2)`,
+    measured: `${(mobilenet.outsideShare * 100).toFixed(1)}%`,
+    pass: mobilenet.outsideShare <= TARGET_OUTSIDE_SHARE,
+  },
+  {
+    target: `ResNet-50 encode per crop within ${TARGET_RESNET_OVERHEAD * 100}% of the bare model (batch 1)`,
+    measured: `${fmt(resnet.encodePerCropMs.p50)} ms vs ${fmt(bare.resnetPerCrop.p50)} ms (${((resnet.encodePerCropMs.p50 / bare.resnetPerCrop.p50 - 1) * 100).toFixed(1)}%)`,
+    pass: resnet.encodePerCropMs.p50 <= bare.resnetPerCrop.p50 * (1 + TARGET_RESNET_OVERHEAD),
+  },
+];
+
+const lines = [
+  `Pipeline, grocery val photos (348×348), ${cpus().length} cores, load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}${loadBefore > 0.5 || loadAfter > 0.5 ? ' (machine shared: figures are noisy)' : ''}`,
+  '',
+  `| stage (ms) | MobileNetV2 p50 | p95 | ResNet-50 p50 | p95 |`,
+  `|---|---:|---:|---:|---:|`,
+  ...STAGES.map((stage) => `| ${stage.replace('Ms', '')} | ${fmt(mobilenet.stages[stage].p50)} | ${fmt(mobilenet.stages[stage].p95)} | ${fmt(resnet.stages[stage].p50)} | ${fmt(resnet.stages[stage].p95)} |`),
+  `| encode per crop | ${fmt(mobilenet.encodePerCropMs.p50)} | ${fmt(mobilenet.encodePerCropMs.p95)} | ${fmt(resnet.encodePerCropMs.p50)} | ${fmt(resnet.encodePerCropMs.p95)} |`,
+  `| objects per photo (mean) | ${mobilenet.objectsPerPhoto.toFixed(2)} | | ${resnet.objectsPerPhoto.toFixed(2)} | |`,
+  `| outside the onnxruntime runs | ${(mobilenet.outsideShare * 100).toFixed(1)}% | | ${(resnet.outsideShare * 100).toFixed(1)}% | |`,
+  `| extractions timed | ${mobilenet.extractions} (${mobilenet.photos} photos) | | ${resnet.extractions} (${resnet.photos} photos) | |`,
+  '',
+  '| bare onnxruntime model, batch 1 (ms) | p50 | p95 |',
+  '|---|---:|---:|',
+  `| YOLOX-Nano 416 | ${fmt(bare.detector.p50)} | ${fmt(bare.detector.p95)} |`,
+  `| MobileNetV2 int8 224 (one crop) | ${fmt(bare.mobilenetPerCrop.p50)} | ${fmt(bare.mobilenetPerCrop.p95)} |`,
+  `| ResNet-50 224 (one crop) | ${fmt(bare.resnetPerCrop.p50)} | ${fmt(bare.resnetPerCrop.p95)} |`,
+  '',
+  '| target | measured | result |',
+  '|---|---|---|',
+  ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.pass ? 'PASS' : 'FAIL'} |`),
+];
+console.log(lines.join('\n'));
+
+const result = { started, cores: cpus().length, loadAverage: { before: loadBefore, after: loadAfter }, mobilenet, resnet, bare, targets };
+const resultsDir = join(PROJECT_ROOT, 'benchmarks', 'results');
+await mkdir(resultsDir, { recursive: true });
+await writeFile(join(resultsDir, 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
+if (args.json) await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwrote ${join('benchmarks', 'results', 'pipeline.json')}`);
