@@ -1,0 +1,125 @@
+/**
+ * `npm start`'s entry point as a real child process: listen early, load, serve, stop cleanly on
+ * SIGTERM (finishing the request in flight), and come back on the same DATA_DIR with the same answers.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+import { GROCERY_DIR, iconicImages } from './support/grocery.js';
+import { postImage, request } from './support/http.js';
+
+const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+const PRODUCTS = ['Banana', 'Kiwi', 'Cabbage', 'Brown-Cap-Mushroom', 'Bravo-Apple-Juice', 'Pineapple'];
+const QUERY = join(GROCERY_DIR, 'val/Fruit/Banana/Banana_005.jpg');
+const dataDir = mkdtempSync(join(tmpdir(), 'findthis-process-'));
+const children: ChildProcessWithoutNullStreams[] = [];
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+async function start(): Promise<Running> {
+  const child = spawn(TSX, ['src/service/main.ts'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+  });
+  children.push(child);
+  let log = '';
+  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      const found = /listening on (http:\/\/\S+)/.exec(log);
+      if (found) resolve(found[1] as string);
+    });
+    void exited.then((code) => reject(new Error(`service exited with ${code} before listening:\n${log}`)));
+  });
+  return { child, url, log: () => log, exited };
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    const health = await request(`${url}/healthz`);
+    if (health.status === 200) return;
+    expect(health.status).toBe(503);
+    expect(health.body).toEqual({ status: 'loading' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the service did not become ready in 30 s');
+}
+
+async function answer(url: string, index: string): Promise<Array<[string, number]>> {
+  const result = await postImage(`${url}/v1/search?k=5&index=${index}`, QUERY);
+  expect(result.status).toBe(200);
+  return result.body.objects.flatMap((object: { matches: Array<{ productId: string; score: number }> }) =>
+    object.matches.map((match): [string, number] => [match.productId, match.score]),
+  );
+}
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the service process', () => {
+  it('serves, refuses a second writer, stops cleanly on SIGTERM and restarts with the same answers', async () => {
+    const first = await start();
+    await waitReady(first.url);
+    const iconic = iconicImages();
+    for (const name of PRODUCTS) {
+      expect((await postImage(`${first.url}/v1/products`, iconic.get(name) as string, { id: name })).status).toBe(201);
+    }
+    const before = { lsh: await answer(first.url, 'lsh'), hnsw: await answer(first.url, 'hnsw') };
+    expect(before.lsh.map(([id]) => id)).toContain('Banana');
+
+    // The ingest CLI must not write the DATA_DIR the service is using.
+    const cli = spawnSync(TSX, ['src/cli/ingest.ts', join(GROCERY_DIR, 'iconic-images-and-descriptions/Fruit/Kiwi')], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/DATA_DIR is in use: .* held by process \d+/);
+
+    // A request in flight when SIGTERM comes is still answered; then the process saves and exits 0.
+    const inFlight = postImage(`${first.url}/v1/search?k=5`, QUERY);
+    for (let i = 0; i < 200; i += 1) {
+      const metrics = await request(`${first.url}/metrics`);
+      if (/findthis_queue_depth\{state="running"\} 1/.test(metrics.body as string)) break;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    first.child.kill('SIGTERM');
+    expect((await inFlight).status).toBe(200);
+    expect(await first.exited).toBe(0);
+    expect(first.log()).toContain('stopped cleanly');
+    expect(existsSync(join(dataDir, 'indexes', 'lsh.ftix'))).toBe(true);
+    expect(existsSync(join(dataDir, 'indexes', 'hnsw.ftix'))).toBe(true);
+    expect(existsSync(join(dataDir, 'catalog.sqlite.lock'))).toBe(false);
+
+    const second = await start();
+    await waitReady(second.url);
+    expect(await answer(second.url, 'lsh')).toEqual(before.lsh);
+    expect(await answer(second.url, 'hnsw')).toEqual(before.hnsw);
+    const product = await request(`${second.url}/v1/products/Banana`);
+    expect(product.status).toBe(200);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('refuses to start with an invalid config, naming the key', () => {
+    const result = spawnSync(TSX, ['src/service/main.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, PORT: 'eighty', DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Expected an integer in 0..65535 for server.port (env PORT), but got "eighty"');
+  });
+});
