@@ -1,0 +1,145 @@
+/** The SQLite catalog on real files: round trips, cascades, all-or-nothing writes, encoder check, lock. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Catalog, type EncoderIdentity } from '../src/catalog/catalog.js';
+import type { EmbeddedObject } from '../src/core/types.js';
+
+const ENCODER: EncoderIdentity = { model: 'mobilenetv2_int8', sha256: 'cc028fe6cae7bc11', dim: 8, inputSize: 224, pooling: 'gem', gemP: 3 };
+
+function unit(seed: number): Float32Array {
+  const v = Float32Array.from({ length: ENCODER.dim }, (_, i) => Math.sin(seed * 7.1 + i * 1.3));
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+function objects(seed: number, count: number): EmbeddedObject[] {
+  return Array.from({ length: count }, (_, i) => ({
+    label: i === 0 ? 'image' : 'banana',
+    score: i === 0 ? 1 : 0.5,
+    bbox: [i, i, 100 + i, 80 + i],
+    vector: unit(seed * 10 + i),
+  }));
+}
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'findthis-catalog-'));
+  file = join(dir, 'catalog.sqlite');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Catalog', () => {
+  it('stores products, images, objects and the exact raw vectors, and reads them back after reopening', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const first = catalog.addImage({ productId: 'Banana', metadata: { price: 2 }, width: 100, height: 80, sha256: 'ab', objects: objects(1, 3) });
+    expect(first.createdProduct).toBe(true);
+    const second = catalog.addImage({ productId: 'Banana', width: 50, height: 50, objects: objects(2, 1) });
+    expect(second.createdProduct).toBe(false);
+    catalog.close();
+
+    const reopened = Catalog.open(file, ENCODER);
+    const product = reopened.product('Banana');
+    expect(product?.metadata).toEqual({ price: 2 });
+    expect(product?.images.map((image) => image.id)).toEqual([first.imageId, second.imageId]);
+    expect(product?.objects.map((o) => o.id)).toEqual([...first.objectIds, ...second.objectIds]);
+    expect(product?.objects[1]).toMatchObject({ label: 'banana', score: 0.5, bbox: [1, 1, 101, 81], imageId: first.imageId });
+    const vectors = new Map(reopened.vectors());
+    expect(vectors.size).toBe(4);
+    expect(vectors.get(String(first.objectIds[2]))).toEqual(unit(12));
+    expect(reopened.storedObject(first.objectIds[0] as number)).toMatchObject({ productId: 'Banana', metadata: { price: 2 }, label: 'image' });
+    expect(reopened.counts()).toEqual({ products: 1, images: 2, objects: 4 });
+    reopened.close();
+  });
+
+  it('replaces metadata only when given', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    catalog.addImage({ productId: 'p', metadata: { a: 1 }, width: 1, height: 1, objects: objects(1, 1) });
+    catalog.addImage({ productId: 'p', width: 1, height: 1, objects: objects(2, 1) });
+    expect(catalog.product('p')?.metadata).toEqual({ a: 1 });
+    catalog.addImage({ productId: 'p', metadata: { b: 2 }, width: 1, height: 1, objects: objects(3, 1) });
+    expect(catalog.product('p')?.metadata).toEqual({ b: 2 });
+    catalog.close();
+  });
+
+  it('deletes a product with its images, objects and vectors (cascade), and never reuses their ids', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const kept = catalog.addImage({ productId: 'keep', width: 1, height: 1, objects: objects(1, 2) });
+    const gone = catalog.addImage({ productId: 'gone', width: 1, height: 1, objects: objects(2, 3) });
+    expect(catalog.objectIdsOf('gone')).toEqual(gone.objectIds);
+    expect(catalog.removeProduct('gone')).toBe(true);
+    expect(catalog.removeProduct('gone')).toBe(false);
+    expect(catalog.product('gone')).toBeUndefined();
+    expect([...catalog.vectors()].map(([id]) => id)).toEqual(kept.objectIds.map(String));
+    expect(catalog.counts()).toEqual({ products: 1, images: 1, objects: 2 });
+    const next = catalog.addImage({ productId: 'new', width: 1, height: 1, objects: objects(3, 1) });
+    expect(next.objectIds[0]).toBeGreaterThan(Math.max(...gone.objectIds));
+    catalog.close();
+  });
+
+  it('rolls back everything a transaction wrote when it throws', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    expect(() =>
+      catalog.transaction(() => {
+        catalog.addImage({ productId: 'half', metadata: {}, width: 1, height: 1, objects: objects(1, 2) });
+        throw new Error('index write failed');
+      }),
+    ).toThrow('index write failed');
+    expect(catalog.product('half')).toBeUndefined();
+    expect(catalog.counts()).toEqual({ products: 0, images: 0, objects: 0 });
+    catalog.close();
+  });
+
+  it('refuses a vector of the wrong dimension without storing anything', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const bad = [...objects(1, 1), { label: 'x', score: 1, bbox: [0, 0, 1, 1], vector: new Float32Array(4) } as EmbeddedObject];
+    expect(() => catalog.addImage({ productId: 'p', width: 1, height: 1, objects: bad })).toThrow(
+      /Expected vectors of dimension 8 for catalog .*, but got 4/,
+    );
+    expect(catalog.counts().products).toBe(0);
+    catalog.close();
+  });
+
+  it('refuses a bad product id', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    expect(() => catalog.addImage({ productId: '../x', width: 1, height: 1, objects: objects(1, 1) })).toThrow(
+      'Expected 1–128 characters of A–Z a–z 0–9 . _ : - for productId, but got "../x"',
+    );
+    catalog.close();
+  });
+
+  it('refuses to open a catalog built with another encoder: INDEX_MISMATCH, expected and got', () => {
+    Catalog.open(file, ENCODER).close();
+    let error: any;
+    try {
+      Catalog.open(file, { ...ENCODER, model: 'resnet50', dim: 2048 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error?.code).toBe('INDEX_MISMATCH');
+    expect(error.message).toContain('expected resnet50 (dim 2048, input 224, gem p=3');
+    expect(error.message).toContain('but got mobilenetv2_int8 (dim 8, input 224, gem p=3');
+    expect(() => Catalog.open(file, { ...ENCODER, gemP: 4 })).toThrow(/another encoder/);
+    // a refused open leaves no lock behind
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    Catalog.open(file, ENCODER).close();
+  });
+
+  it('refuses a catalog locked by another live process, and takes over a lock left by a dead one', async () => {
+    const holder = spawn('sleep', ['30']);
+    try {
+      writeFileSync(`${file}.lock`, String(holder.pid));
+      expect(() => Catalog.open(file, ENCODER)).toThrow(new RegExp(`DATA_DIR is in use: .* held by process ${holder.pid}`));
+    } finally {
+      holder.kill();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    const catalog = Catalog.open(file, ENCODER); // the holder is dead now
+    expect(catalog.counts().products).toBe(0);
+    catalog.close();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+});
