@@ -34,7 +34,9 @@ interface FilterBank {
   first: Int32Array;
   count: Int32Array;
   taps: number;
-  weights: Float32Array;
+  weights: Float64Array;
+  /** Every output uses at most two taps (enlarging): weights padded to exactly two. */
+  twoTaps: boolean;
 }
 
 function filterBank(inStart: number, inSize: number, outSize: number): FilterBank {
@@ -44,7 +46,7 @@ function filterBank(inStart: number, inSize: number, outSize: number): FilterBan
   const taps = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Float32Array(outSize * taps);
+  const weights = new Float64Array(outSize * taps);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(0, Math.floor(center - support + 0.5));
@@ -55,11 +57,18 @@ function filterBank(inStart: number, inSize: number, outSize: number): FilterBan
       weights[o * taps + i - lo] = w;
       total += w;
     }
-    for (let i = 0; i < hi - lo; i++) weights[o * taps + i]! /= total || 1;
-    first[o] = inStart + lo;
-    count[o] = hi - lo;
+    // Drop zero-weight taps at the ends (common when enlarging), so loops do only useful work.
+    let skip = 0;
+    while (skip < hi - lo - 1 && weights[o * taps + skip] === 0) skip++;
+    let used = hi - lo - skip;
+    while (used > 1 && weights[o * taps + skip + used - 1] === 0) used--;
+    for (let i = 0; i < used; i++) weights[o * taps + i] = weights[o * taps + skip + i]! / (total || 1);
+    first[o] = inStart + lo + skip;
+    count[o] = used;
   }
-  return { first, count, taps, weights };
+  const twoTaps = count.every((n) => n <= 2);
+  if (twoTaps) for (let o = 0; o < outSize; o++) if (count[o]! < 2) weights[o * taps + 1] = 0;
+  return { first, count, taps, weights, twoTaps };
 }
 
 /**
@@ -102,16 +111,32 @@ export function resizeInto(
   const { first: hFirst, count: hCount, weights: hWeights, taps: hTaps } = horizontal;
   // Vertical pass first, one output row at a time, into a row of region-width RGB floats: a simple
   // contiguous loop; then the horizontal pass reads that row (which stays in cache).
-  const row = new Float32Array(rowLength);
+  const row = new Float64Array(rowLength + 3); // +1 pixel: the two-tap path may read a zero-weighted neighbour
+  const twoTaps = horizontal.twoTaps;
   for (let y = 0; y < outHeight; y++) {
-    row.fill(0);
     const n = vCount[y]!;
-    for (let k = 0; k < n; k++) {
+    const firstBase = vFirst[y]! * srcStride + regionStart;
+    const firstWeight = vWeights[y * vTaps]!;
+    for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight;
+    for (let k = 1; k < n; k++) {
       const w = vWeights[y * vTaps + k]!;
-      const base = (vFirst[y]! + k) * srcStride + regionStart;
+      const base = firstBase + k * srcStride;
       for (let i = 0; i < rowLength; i++) row[i]! += src[base + i]! * w;
     }
     const outRow = y * planeWidth;
+    if (twoTaps) {
+      // Enlarging: every output pixel blends exactly two neighbours (unrolled: no inner loop).
+      for (let x = 0; x < outWidth; x++) {
+        const p = hFirst[x]! * 3;
+        const w0 = hWeights[x * hTaps]!;
+        const w1 = hWeights[x * hTaps + 1]!;
+        const o = outRow + x;
+        tensor[planeR + o] = (row[p]! * w0 + row[p + 3]! * w1) * gainR + biasR;
+        tensor[planeG + o] = (row[p + 1]! * w0 + row[p + 4]! * w1) * gainG + biasG;
+        tensor[planeB + o] = (row[p + 2]! * w0 + row[p + 5]! * w1) * gainB + biasB;
+      }
+      continue;
+    }
     for (let x = 0; x < outWidth; x++) {
       let p = hFirst[x]! * 3;
       const m = hCount[x]!;
