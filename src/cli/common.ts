@@ -23,9 +23,8 @@ export interface OpenedCatalog {
   close(): Promise<void>;
 }
 
-/** Config (file + env, validated), the models, and the catalog + indexes under DATA_DIR. */
-export async function openCatalog(): Promise<OpenedCatalog> {
-  const config = loadConfig();
+/** The models and the catalog + indexes under the config's DATA_DIR (config: loadConfig(), file + env). */
+export async function openCatalog(config: Readonly<FindthisConfig> = loadConfig()): Promise<OpenedCatalog> {
   const extractor = await createExtractor(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
   try {
     const catalogSearch = await CatalogSearch.open(extractor, {

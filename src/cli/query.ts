@@ -10,6 +10,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { invalidParameter } from '../core/errors.js';
 import { checkOneOf, parseInteger, parseNumber } from '../config/checks.js';
+import { loadConfig } from '../config/load.js';
 import { INDEX_KINDS } from '../config/schema.js';
 import type { SearchAnswer, SearchQuery } from '../pipeline/catalog-search.js';
 import { EXIT_NOTHING_DONE, describeError, exitWithError, listImages, openCatalog, startProgress } from './common.js';
@@ -58,16 +59,16 @@ async function main(): Promise<void> {
   let opened;
   let query: SearchQuery;
   try {
-    opened = await openCatalog();
-    const search = opened.config.search;
+    const config = loadConfig();
+    const search = config.search;
     query = {
       k: flags.k === undefined ? search.defaultK : parseInteger('--k', flags.k, 1, search.maxK),
       index: flags.index === undefined ? search.defaultIndex : checkOneOf('--index', flags.index, INDEX_KINDS),
       minScore: flags['min-score'] === undefined ? search.minScore : parseNumber('--min-score', flags['min-score'], -1, 1),
       compare: false,
     };
+    opened = await openCatalog(config);
   } catch (error) {
-    await opened?.close();
     exitWithError(error);
   }
 

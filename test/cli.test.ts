@@ -1,0 +1,90 @@
+/** The ingest and query commands as a user runs them: real processes, real images, one DATA_DIR. */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+import { GROCERY_DIR, iconicImages } from './support/grocery.js';
+
+const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+const work = mkdtempSync(join(tmpdir(), 'findthis-cli-'));
+const dataDir = join(work, 'data');
+const input = join(work, 'catalog');
+const QUERY = join(GROCERY_DIR, 'val/Fruit/Banana/Banana_005.jpg');
+
+function run(script: 'ingest' | 'query', args: string[]) {
+  return spawnSync(TSX, [`src/cli/${script}.ts`, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir },
+    encoding: 'utf8',
+  });
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('npm run ingest / npm run query', () => {
+  it('ingests a folder: product = sub-folder or file name; errors are listed, not fatal', () => {
+    const iconic = iconicImages();
+    for (const name of ['Banana', 'Kiwi', 'Pineapple']) {
+      mkdirSync(join(input, name), { recursive: true });
+      copyFileSync(iconic.get(name) as string, join(input, name, `${name}.jpg`));
+    }
+    copyFileSync(join(GROCERY_DIR, 'train/Fruit/Banana/Banana_001.jpg'), join(input, 'Banana', 'shelf.jpg'));
+    copyFileSync(iconic.get('Cabbage') as string, join(input, 'Cabbage.jpg'));
+    mkdirSync(join(input, 'Broken'));
+    writeFileSync(join(input, 'Broken', 'not-a-photo.jpg'), 'plain text, not a JPEG\n');
+    writeFileSync(join(input, 'README.txt'), 'ignored: not an image extension\n');
+
+    const result = run('ingest', [input]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^ingested 5\/6 images \(\d+ objects\) into 4 products \(4 new\)/);
+    expect(result.stdout).toMatch(/catalog now 4 products, \d+ vectors/);
+    expect(result.stdout).toContain('1 error(s):');
+    expect(result.stdout).toContain('Broken/not-a-photo.jpg (product Broken): INVALID_IMAGE');
+    expect(result.stderr).toContain('ingest 6/6'); // plain progress lines when stderr is not a terminal
+  });
+
+  it('prints per object the top matches with cosine and the seed score (100 × cosine) as JSON', () => {
+    const result = run('query', [QUERY, '--json', '--k', '3', '--index', 'exact']);
+    expect(result.status, result.stderr).toBe(0);
+    const [row] = JSON.parse(result.stdout);
+    expect(row.file).toBe('Banana_005.jpg');
+    const [whole] = row.objects;
+    expect(whole.label).toBe('image');
+    expect(whole.index).toBe('exact');
+    expect(whole.matches).toHaveLength(3);
+    expect(whole.matches[0].productId).toBe('Banana');
+    for (const match of whole.matches) expect(match.score).toBeCloseTo(100 * match.cosine, 1);
+  });
+
+  it('writes CSV and text', () => {
+    const csv = run('query', [join(GROCERY_DIR, 'val/Fruit/Banana'), '--csv', '--k', '2']);
+    expect(csv.status, csv.stderr).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe('file,object,label,object_score,bbox,index,fallback,rank,product_id,cosine,score');
+    const first = lines[1]?.split(',') ?? [];
+    expect(first[0]).toBe('Banana_001.jpg');
+    expect(Number(first.at(-1))).toBeCloseTo(100 * Number(first.at(-2)), 1);
+    const text = run('query', [QUERY]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^Banana_005\.jpg \(\d+×\d+, \d+ objects, \d+ ms\)/);
+    expect(text.stdout).toMatch(/ 1\. Banana +cosine 0\.\d{4} {2}score \d+\.\d/);
+  });
+
+  it('answers bad usage with exit code 2 and a clear message, and an empty folder with 1', () => {
+    const none = run('ingest', []);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('usage: npm run ingest -- <dir>');
+    const k = run('query', [QUERY, '--k', '0']);
+    expect(k.status).toBe(2);
+    expect(k.stderr).toContain('Expected an integer in 1..100 for --k, but got "0"');
+    const both = run('query', [QUERY, '--json', '--csv']);
+    expect(both.status).toBe(2);
+    const empty = join(work, 'empty');
+    mkdirSync(empty);
+    const nothing = run('ingest', [empty]);
+    expect(nothing.status).toBe(1);
+    expect(nothing.stderr).toContain('no images');
+  });
+});
