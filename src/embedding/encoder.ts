@@ -71,6 +71,14 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     throw new FindthisError('MODEL_INVALID', `${label}: feature tensor ${tap.tensor} has ${dim} channels, the manifest says ${entry.features.dim}`);
   }
 
+  // Batch buffers are reused (one crop is 600 kB at 224): the largest free one that fits is taken,
+  // so overlapping encode() calls never share one.
+  const spareBatches: Float32Array[] = [];
+  const takeBatch = (length: number): Float32Array => {
+    const index = spareBatches.findIndex((buffer) => buffer.length >= length);
+    return index >= 0 ? spareBatches.splice(index, 1)[0]! : new Float32Array(length);
+  };
+
   const meta: EncoderMeta = { model: name, sha256: entry.sha256, dim, inputSize: size, pooling: 'gem', gemP: options.gemP };
   return {
     meta,
@@ -78,7 +86,8 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     quantization: tap.quantization,
     async encode(image, regions) {
       const start = performance.now();
-      const batch = new Float32Array(regions.length * sample);
+      const buffer = takeBatch(regions.length * sample);
+      const batch = buffer.subarray(0, regions.length * sample);
       regions.forEach((region, index) => {
         const target = { tensor: batch, offset: index * sample, planeWidth: size, planeHeight: size };
         if (input.resize === 'letterbox') letterboxInto(image, region, size, input.padValue ?? 0, normalization, target);
@@ -87,6 +96,7 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
       const cropped = performance.now();
       const outputs = await session.run({ [inputName]: new ort.Tensor('float32', batch, [regions.length, 3, size, size]) });
       const encoded = performance.now();
+      spareBatches.push(buffer);
       const features = outputs[outputName]!;
       const [, , height = 0, width = 0] = features.dims;
       const perSample = dim * height * width;

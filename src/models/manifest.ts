@@ -44,7 +44,7 @@ export interface ModelEntry {
   optional?: boolean;
   input: InputSpec;
   /** Detectors: output layout, anchor strides (YOLOX) and class names by index. */
-  detection?: { format: 'yolox' | 'yolov5' | 'yolov8'; strides?: number[]; classes: string[] };
+  detection?: { format?: 'yolox' | 'yolov5' | 'yolov8'; strides?: number[]; classes: string[] };
   /** Encoders: the feature-map tensor to tap ('' = input of the last global pool) and its channel count. */
   features?: { tensor: string; dim: number };
 }
