@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
-import { GROCERY_DIR, iconicImages } from './support/grocery.js';
+import { GROCERY_DIR, iconicImages } from '../benchmarks/lib/grocery.js';
 import { postImage, request } from './support/http.js';
 
 const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');

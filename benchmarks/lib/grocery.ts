@@ -1,4 +1,4 @@
-/** Paths into the shared grocery dataset (../shared/datasets/grocery) used by the service, CLI and benchmarks. */
+/** Paths into the shared grocery dataset (../shared/datasets/grocery), for benchmarks and tests. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/models/manifest.js';
