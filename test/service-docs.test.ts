@@ -1,0 +1,43 @@
+/** The README's service section documents every error code, metric, config key and env override. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ERRORS } from '../src/core/errors.js';
+import { ENV_OVERRIDES } from '../src/config/load.js';
+import { DEFAULT_CONFIG } from '../src/config/schema.js';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+import { ServiceMetrics } from '../src/service/metrics.js';
+
+const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+const section = readme.slice(readme.indexOf('<!-- section:service -->'), readme.indexOf('<!-- /section:service -->'));
+
+function keyPaths(object: object, prefix = ''): string[] {
+  return Object.entries(object).flatMap(([key, value]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return value && typeof value === 'object' && !Array.isArray(value) ? keyPaths(value, path) : [path];
+  });
+}
+
+describe('README service section', () => {
+  it('exists', () => {
+    expect(section.length).toBeGreaterThan(1000);
+  });
+
+  it.each(Object.entries(ERRORS))('documents error code %s with its HTTP status', (code, { status }) => {
+    expect(section).toMatch(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
+  });
+
+  it('documents every findthis metric', async () => {
+    const registry = new Registry();
+    new ServiceMetrics(registry, { defaultMetrics: false });
+    const names = (await registry.getMetricsAsJSON()).map((metric) => metric.name);
+    expect(names.length).toBeGreaterThan(8);
+    for (const name of names) expect(section).toContain(`\`${name}\``);
+  });
+
+  it('documents every config key and env override', () => {
+    for (const path of keyPaths(DEFAULT_CONFIG)) expect(section).toContain(`\`${path}\``);
+    for (const [env, path] of Object.entries(ENV_OVERRIDES)) expect(section).toContain(`| \`${path}\` | \`${env}\` |`);
+  });
+});
