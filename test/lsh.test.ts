@@ -89,6 +89,17 @@ describe('LshIndex', () => {
     expect(lsh.search(row(data.vectors, dim, 2999), 1).neighbors[0]).toMatchObject({ id: 'v2999' });
   });
 
+  it('centres its hyperplanes on the data: a catalog grown from empty by single adds hashes like a bulk build', () => {
+    const params: LshParams = { hashSize: 12, numTables: 8, probeRadius: 1, seed: 2 };
+    const bulk = LshIndex.build(storeOf(3000), params);
+    const grown = new LshIndex(new VectorStore(dim), params);
+    for (let i = 0; i < 3000; i++) grown.add(`v${i}`, row(data.vectors, dim, i));
+    for (let q = 0; q < 10; q++) expect(grown.search(row(data.queries, dim, q), 10)).toEqual(bulk.search(row(data.queries, dim, q), 10));
+    expect(grown.bucketCount()).toBe(bulk.bucketCount());
+    // Through the origin instead, the non-negative vectors would crowd into few buckets.
+    expect(bulk.bucketCount()).toBeGreaterThan(11_000); // 14,340 centred, 7,959 through the origin
+  });
+
   it('never returns a removed id, also after other ids are added into the freed slots', () => {
     const small = storeOf(3000);
     const lsh = LshIndex.build(small, { hashSize: 8, numTables: 8, probeRadius: 1, seed: 5 });

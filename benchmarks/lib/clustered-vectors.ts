@@ -50,8 +50,14 @@ export function clusteredData(options: ClusteredDataOptions): ClusteredData {
     const out = new Float32Array(count * dim);
     for (let i = 0; i < count; i++) {
       const target = random.next() * weights[clusters - 1]!;
-      let c = 0;
-      while (weights[c]! < target) c++;
+      let low = 0;
+      let high = clusters - 1;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (weights[mid]! < target) low = mid + 1;
+        else high = mid;
+      }
+      const c = low;
       let sumSquares = 0;
       for (let d = 0; d < dim; d++) {
         const value = Math.max(0, centres[c * dim + d]! + noise * scales[c * dim + d]! * random.gaussian());

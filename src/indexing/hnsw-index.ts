@@ -58,10 +58,13 @@ export class HnswIndex implements VectorIndex {
     this.native.setEf(params.efSearch);
   }
 
-  /** An index over every vector in `store`. */
-  static build(store: VectorStore, params: HnswParams): HnswIndex {
+  /** An index over every vector in `store`; `onProgress(done, total)` is called every 1024 vectors. */
+  static build(store: VectorStore, params: HnswParams, onProgress?: (done: number, total: number) => void): HnswIndex {
     const index = new HnswIndex(store.dim, params, store.size);
-    for (const [id, slot] of store.entries()) index.add(id, store.vectorAt(slot));
+    for (const [id, slot] of store.entries()) {
+      index.add(id, store.vectorAt(slot));
+      if (index.size % 1024 === 0) onProgress?.(index.size, store.size);
+    }
     return index;
   }
 

@@ -22,15 +22,22 @@ const PENDING_SHARE = 1 / 8;
 /** Frozen entries invalidated by removes/replaces tolerated before a rebuild. */
 const STALE_SHARE = 1 / 4;
 const MIN_LAZY_ENTRIES = 256;
+/** The hashing centre is re-estimated (and everything re-hashed) when the catalog has doubled since. */
+const MIN_RECENTRE_SIZE = 1000;
 /** Stored signatures re-computed at load to detect vectors that changed under the same ids. */
 const LOAD_SAMPLE = 64;
 
 /**
  * Random-hyperplane LSH for cosine similarity (Charikar 2002), with exact re-ranking.
  *
- * - `numTables` tables; in each, a vector's key is `hashSize` bits: bit j = sign of its dot product
- *   with hyperplane j. All numTables·hashSize hyperplanes are one (numTables·hashSize × dim)
+ * - `numTables` tables; in each, a vector's key is `hashSize` bits: bit j = which side of hyperplane j
+ *   the vector lies on. All numTables·hashSize hyperplane normals are one (numTables·hashSize × dim)
  *   Float32Array drawn from a seeded generator, so hashing a vector is one matrix–vector product.
+ * - The hyperplanes pass through the mean of the indexed vectors, not the origin: CNN (ReLU + GeM)
+ *   embeddings are non-negative and share a large common component, so planes through the origin
+ *   put most of the catalog on the same side and waste their bits. The centre is estimated at build,
+ *   stored with the index, and re-estimated (with a full re-hash, at the next lazy rebuild) whenever
+ *   the catalog has doubled since — so a catalog grown from empty by single adds stays centred.
  * - A query collects the slots in its bucket of every table and, with `probeRadius` r > 0, in every
  *   bucket whose key differs in at most r bits (multi-probe); the union (deduplicated with a
  *   generation-stamped Uint32Array) is re-ranked by exact cosine on the shared vector store.
@@ -47,6 +54,10 @@ export class LshIndex implements VectorIndex {
   private readonly tableCount: number;
   private readonly planes: Float32Array;
   private readonly projections: Float32Array;
+  /** Mean of the vectors when the centre was last estimated, and planes·centre (the bit thresholds). */
+  private centre: Float32Array;
+  private thresholds: Float32Array;
+  private centredAtSize = 0;
   private readonly queryKeys: Uint32Array;
   private probeMasks: Uint32Array;
   /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
@@ -69,15 +80,17 @@ export class LshIndex implements VectorIndex {
     this.tableCount = params.hashSize === 0 ? 1 : params.numTables;
     this.planes = hyperplanes(this.tableCount * params.hashSize, store.dim, params.seed);
     this.projections = new Float32Array(this.tableCount * params.hashSize);
+    this.centre = new Float32Array(store.dim);
+    this.thresholds = new Float32Array(this.projections.length);
     this.queryKeys = new Uint32Array(this.tableCount);
     this.probeMasks = probeMasks(params.hashSize, params.probeRadius);
     this.signatures = new Uint32Array(store.capacity * this.tableCount);
   }
 
-  /** An index over every vector already in `store`. */
-  static build(store: VectorStore, params: LshParams): LshIndex {
+  /** An index over every vector already in `store`; `onProgress(done, total)` is called every 1024 vectors. */
+  static build(store: VectorStore, params: LshParams, onProgress?: (done: number, total: number) => void): LshIndex {
     const index = new LshIndex(store, params);
-    for (const [, slot] of store.entries()) index.hashSlot(slot);
+    index.recentre(onProgress);
     index.rebuildTables();
     return index;
   }
@@ -117,6 +130,9 @@ export class LshIndex implements VectorIndex {
       this.rebuildTables();
     }
     const { data, liveFlags, dim } = this.store;
+    // Frozen entries go stale only through replaces and slot reuse; until then skip the signature check
+    // (a random read per visited entry).
+    const checkSignatures = this.staleEntries > 0;
     const tableCount = this.tableCount;
     const signatures = this.signatures;
     const masks = this.probeMasks;
@@ -141,7 +157,8 @@ export class LshIndex implements VectorIndex {
         const slots: Int32Array = table.slots;
         for (let e: number = offsets[bucket]!, end: number = offsets[bucket + 1]!; e < end; e++) {
           const slot = slots[e]!;
-          if (stamps[slot] === stamp || liveFlags[slot] === 0 || signatures[slot * tableCount + t] !== key) continue;
+          if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
+          if (checkSignatures && signatures[slot * tableCount + t] !== key) continue;
           stamps[slot] = stamp;
           topK.push(dotAt(data, slot * dim, query), slot);
           candidatesScored++;
@@ -168,7 +185,7 @@ export class LshIndex implements VectorIndex {
 
   /** Hyperplanes, signatures, frozen tables, pending list and stamps, plus the vector store it re-ranks on. */
   memoryBytes(): number {
-    let bytes = this.planes.byteLength + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength;
+    let bytes = this.planes.byteLength + this.centre.byteLength + this.thresholds.byteLength + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength;
     for (const table of this.tables) bytes += table.memoryBytes();
     return bytes + this.store.memoryBytes();
   }
@@ -192,8 +209,16 @@ export class LshIndex implements VectorIndex {
     }
     await writeIndexFile(
       indexFilePath(dir, 'lsh'),
-      { kind: 'lsh', dim: this.dim, params: buildParams(this.params), meta, count: ids.length, planesCrc32: crc32(bytesOf(this.planes)) },
-      { ids: Buffer.from(JSON.stringify(ids), 'utf8'), signatures: bytesOf(signatures) },
+      {
+        kind: 'lsh',
+        dim: this.dim,
+        params: buildParams(this.params),
+        meta,
+        count: ids.length,
+        centredAtSize: this.centredAtSize,
+        planesCrc32: crc32(bytesOf(this.planes)),
+      },
+      { ids: Buffer.from(JSON.stringify(ids), 'utf8'), signatures: bytesOf(signatures), centre: bytesOf(this.centre) },
     );
   }
 
@@ -204,7 +229,15 @@ export class LshIndex implements VectorIndex {
    */
   static async load(dir: string, store: VectorStore, params: LshParams, meta: Record<string, string | number> = {}): Promise<LshIndex> {
     const path = indexFilePath(dir, 'lsh');
-    const contents = await readIndexFile<{ kind: string; dim: number; params: unknown; meta: unknown; count: number; planesCrc32: number }>(
+    const contents = await readIndexFile<{
+      kind: string;
+      dim: number;
+      params: unknown;
+      meta: unknown;
+      count: number;
+      centredAtSize: number;
+      planesCrc32: number;
+    }>(
       path,
       'lsh',
       store.dim,
@@ -218,6 +251,10 @@ export class LshIndex implements VectorIndex {
     }
     const ids = JSON.parse(requireSection(contents, 'ids', path).toString('utf8')) as string[];
     const signatures = uint32Section(requireSection(contents, 'signatures', path));
+    const centre = requireSection(contents, 'centre', path);
+    if (centre.byteLength !== store.dim * 4) throw new FindthisError('INDEX_CORRUPT', `Index file ${path} has a centre of ${centre.byteLength} bytes`);
+    bytesOf(index.centre).set(centre);
+    index.setThresholds(header.centredAtSize);
     if (ids.length !== store.size || signatures.length !== ids.length * index.tableCount) {
       throw new FindthisError('INDEX_MISMATCH', `Index file ${path} holds ${ids.length} vectors, the catalog ${store.size}`);
     }
@@ -242,8 +279,12 @@ export class LshIndex implements VectorIndex {
     return index;
   }
 
-  /** Freezes every live slot into new CSR tables and empties the pending list. */
+  /**
+   * Freezes every live slot into new CSR tables and empties the pending list (first re-centring and
+   * re-hashing everything if the catalog has doubled since the centre was estimated).
+   */
   rebuildTables(): void {
+    if (this.params.hashSize > 0 && this.store.size >= Math.max(MIN_RECENTRE_SIZE, 2 * this.centredAtSize)) this.recentre();
     const live = new Int32Array(this.store.size);
     let n = 0;
     for (const [, slot] of this.store.entries()) live[n++] = slot;
@@ -257,6 +298,29 @@ export class LshIndex implements VectorIndex {
     this.frozenEntries = n;
     this.pendingCount = 0;
     this.staleEntries = 0;
+  }
+
+  /** Re-estimates the centre as the mean of the live vectors and re-hashes every live slot. */
+  private recentre(onProgress?: (done: number, total: number) => void): void {
+    const { dim, size } = this.store;
+    const sum = new Float64Array(dim);
+    for (const [, slot] of this.store.entries()) {
+      const vector = this.store.vectorAt(slot);
+      for (let d = 0; d < dim; d++) sum[d]! += vector[d]!;
+    }
+    for (let d = 0; d < dim; d++) this.centre[d] = size > 0 ? sum[d]! / size : 0;
+    this.setThresholds(size);
+    let done = 0;
+    for (const [, slot] of this.store.entries()) {
+      this.hashSlot(slot);
+      if (++done % 1024 === 0) onProgress?.(done, size);
+    }
+  }
+
+  private setThresholds(centredAtSize: number): void {
+    const dim = this.store.dim;
+    for (let row = 0; row < this.thresholds.length; row++) this.thresholds[row] = dotAt(this.planes, row * dim, this.centre);
+    this.centredAtSize = centredAtSize;
   }
 
   /** Computes the slot's signatures and queues it in the pending list. */
@@ -283,7 +347,7 @@ export class LshIndex implements VectorIndex {
     for (let row = 0; row < projections.length; row++) projections[row] = dotAt(this.planes, row * dim, vector);
     for (let t = 0; t < this.tableCount; t++) {
       let key = 0;
-      for (let b = 0; b < bits; b++) if (projections[t * bits + b]! > 0) key |= 1 << b;
+      for (let b = 0; b < bits; b++) if (projections[t * bits + b]! > this.thresholds[t * bits + b]!) key |= 1 << b;
       out[outOffset + t] = key >>> 0;
     }
   }

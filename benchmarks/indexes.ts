@@ -1,0 +1,330 @@
+/**
+ * npm run bench:index -- [--n N --dim D] [--vectors FILE.npy] [--queries Q] [--runs R] [--json FILE]
+ *
+ * Exact scan vs LSH (hashSize × numTables × probeRadius) vs HNSW (efSearch), on the same vectors and
+ * queries: recall@1 and recall@10 against the exact scan, single-threaded queries/s (median of R
+ * runs over the Q queries), p50/p99 latency over all timed queries, build time and bytes per vector.
+ *
+ * - Without --n: the matrix n = 10k, 100k, 1M at dim 128 and 1280, except 1M × 1280 (5 GB of vectors
+ *   plus HNSW's own copy, and hours of single-threaded builds on this machine).
+ * - Data: synthetic clusters shaped like CNN embeddings (benchmarks/lib/clustered-vectors.ts, n/100
+ *   clusters), or --vectors: a 2-D float32 .npy (numpy.save(path, a.astype('<f4'))); rows are
+ *   L2-normalised here, the last Q rows are the queries and the first N (default all others) are indexed.
+ * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
+ *   (benchmarks/results/index-recall-qps-<n>-<dim>.svg), and prints a markdown table per case.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { ExactIndex } from '../src/indexing/exact-index.js';
+import { HnswIndex } from '../src/indexing/hnsw-index.js';
+import { LshIndex } from '../src/indexing/lsh-index.js';
+import type { HnswParams, SearchResult } from '../src/indexing/types.js';
+import { VectorStore } from '../src/indexing/vector-store.js';
+import { clusteredData, row } from './lib/clustered-vectors.js';
+import { readNpyFloat32 } from './lib/npy.js';
+import { median, percentileOfSorted } from './lib/percentiles.js';
+import { progress } from './lib/progress.js';
+import { recallAtK } from './lib/recall.js';
+import { svgChart, type ChartSeries } from './lib/svg-chart.js';
+
+interface Row {
+  index: 'exact' | 'lsh' | 'hnsw';
+  params: Record<string, number>;
+  n: number;
+  dim: number;
+  recallAt1: number;
+  recallAt10: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+  buildSeconds: number;
+  bytesPerVector: number;
+  /** Distinct vectors scored per query (exact and LSH). */
+  candidatesPerQuery: number;
+  /** Share of LSH queries that found fewer than 10 vectors (the IndexSet would fall back to HNSW). */
+  shortAnswerShare: number;
+  data: string;
+}
+
+const LSH_BUILDS: [hashSize: number, numTables: number][] = [
+  [12, 8],
+  [12, 16],
+  [16, 16],
+  [16, 32],
+  [20, 32],
+];
+/** Multi-probe radii per build; radius 2 (1 + b + b(b−1)/2 buckets per table) only pays off with long keys. */
+const probeRadii = (hashSize: number): number[] => (hashSize === 0 ? [0] : hashSize >= 20 ? [0, 1, 2] : [0, 1]);
+const HNSW_BUILD: Omit<HnswParams, 'efSearch'> = { M: 16, efConstruction: 200 };
+const EF_SEARCH = [10, 16, 32, 64, 128, 256];
+const LSH_SEED = 1;
+const K = 10;
+const WARMUP_QUERIES = 50;
+const RESULTS_DIR = 'benchmarks/results';
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string' },
+    dim: { type: 'string', default: '128' },
+    vectors: { type: 'string' },
+    queries: { type: 'string', default: '300' },
+    runs: { type: 'string', default: '3' },
+    json: { type: 'string' },
+    seed: { type: 'string', default: '20261127' },
+  },
+});
+
+function positiveInteger(name: string, text: string | undefined): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`--${name}: expected a positive integer, but got ${JSON.stringify(text)}\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const queryCount = positiveInteger('queries', args.queries);
+const runs = positiveInteger('runs', args.runs);
+const seed = positiveInteger('seed', args.seed);
+
+interface Dataset {
+  name: string;
+  n: number;
+  dim: number;
+  vectors: Float32Array;
+  queries: Float32Array;
+}
+
+async function loadDataset(n: number | undefined, dim: number): Promise<Dataset> {
+  if (args.vectors !== undefined) {
+    const file = await readNpyFloat32(args.vectors);
+    if (file.rows <= queryCount) throw new Error(`${args.vectors} has ${file.rows} rows, fewer than --queries + 1`);
+    for (let r = 0; r < file.rows; r++) {
+      const v = row(file.data, file.dim, r);
+      let sum = 0;
+      for (let d = 0; d < file.dim; d++) sum += v[d]! * v[d]!;
+      const inverse = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+      for (let d = 0; d < file.dim; d++) v[d]! *= inverse;
+    }
+    const indexed = Math.min(n ?? Number.MAX_SAFE_INTEGER, file.rows - queryCount);
+    return {
+      name: `file ${args.vectors}`,
+      n: indexed,
+      dim: file.dim,
+      vectors: file.data.subarray(0, indexed * file.dim),
+      queries: file.data.subarray((file.rows - queryCount) * file.dim),
+    };
+  }
+  const clusters = Math.max(50, Math.round(n! / 100));
+  const step = progress(`generate ${n} × ${dim} clustered vectors`);
+  const data = clusteredData({ n: n!, queries: queryCount, dim, clusters, seed });
+  step.finish();
+  return { name: `clustered synthetic (${clusters} clusters, seed ${seed})`, n: n!, dim, vectors: data.vectors, queries: data.queries };
+}
+
+/** Times every query `runs` times (after a warm-up); recall is taken from the first run. */
+function measure(
+  label: string,
+  dataset: Dataset,
+  truth: string[][],
+  search: (query: Float32Array) => SearchResult,
+): Pick<Row, 'recallAt1' | 'recallAt10' | 'qps' | 'p50Ms' | 'p99Ms' | 'candidatesPerQuery' | 'shortAnswerShare'> {
+  const queries = Array.from({ length: queryCount }, (_, q) => row(dataset.queries, dataset.dim, q));
+  for (let q = 0; q < Math.min(WARMUP_QUERIES, queryCount); q++) search(queries[q]!);
+  const latencies = new Float64Array(queryCount * runs);
+  const runQps: number[] = [];
+  let recall1 = 0;
+  let recall10 = 0;
+  let candidates = 0;
+  let short = 0;
+  const step = progress(`  ${label}`);
+  for (let r = 0; r < runs; r++) {
+    const started = performance.now();
+    for (let q = 0; q < queryCount; q++) {
+      const t0 = performance.now();
+      const result = search(queries[q]!);
+      latencies[r * queryCount + q] = performance.now() - t0;
+      if (r === 0) {
+        const ids = result.neighbors.map((x) => x.id);
+        recall1 += recallAtK(truth[q]!, ids, 1);
+        recall10 += recallAtK(truth[q]!, ids, K);
+        candidates += result.stats.candidatesScored;
+        if (ids.length < K) short++;
+      }
+      step.update(r * queryCount + q + 1, runs * queryCount);
+    }
+    runQps.push(queryCount / ((performance.now() - started) / 1000));
+  }
+  latencies.sort();
+  const result = {
+    recallAt1: recall1 / queryCount,
+    recallAt10: recall10 / queryCount,
+    qps: median(runQps),
+    p50Ms: percentileOfSorted(latencies, 50),
+    p99Ms: percentileOfSorted(latencies, 99),
+    candidatesPerQuery: candidates / queryCount,
+    shortAnswerShare: short / queryCount,
+  };
+  step.finish(`recall@10 ${result.recallAt10.toFixed(3)}, ${result.qps.toFixed(0)} q/s`);
+  return result;
+}
+
+async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
+  const dataset = await loadDataset(n, dim);
+  process.stderr.write(`\n== n=${dataset.n} dim=${dataset.dim} (${dataset.name}), ${queryCount} queries × ${runs} runs\n`);
+  const rows: Row[] = [];
+  const base = { n: dataset.n, dim: dataset.dim, data: dataset.name };
+
+  const fill = progress('store');
+  const store = new VectorStore(dataset.dim, dataset.n);
+  for (let i = 0; i < dataset.n; i++) {
+    store.set(`v${i}`, row(dataset.vectors, dataset.dim, i));
+    if ((i + 1) % 16384 === 0) fill.update(i + 1, dataset.n);
+  }
+  const storeSeconds = fill.finish();
+
+  const exact = new ExactIndex(store);
+  const truthStep = progress('exact ground truth');
+  const truth = Array.from({ length: queryCount }, (_, q) => {
+    truthStep.update(q + 1, queryCount);
+    return exact.search(row(dataset.queries, dataset.dim, q), K).neighbors.map((x) => x.id);
+  });
+  truthStep.finish();
+  rows.push({
+    index: 'exact',
+    params: {},
+    ...base,
+    ...measure('exact', dataset, truth, (q) => exact.search(q, K)),
+    buildSeconds: storeSeconds,
+    bytesPerVector: exact.memoryBytes() / dataset.n,
+  });
+
+  const lshBuilds: [number, number][] = dataset.n <= 100_000 ? [[0, 1], ...LSH_BUILDS] : LSH_BUILDS;
+  for (const [hashSize, numTables] of lshBuilds) {
+    const build = progress(`lsh build hashSize=${hashSize} numTables=${numTables}`);
+    const started = performance.now();
+    const lsh = LshIndex.build(store, { hashSize, numTables, probeRadius: 0, seed: LSH_SEED }, build.update);
+    lsh.search(row(dataset.queries, dataset.dim, 0), K); // freezes the tables (part of the build)
+    const buildSeconds = (performance.now() - started) / 1000;
+    build.finish(`(${lsh.bucketCount()} buckets)`);
+    for (const probeRadius of probeRadii(hashSize)) {
+      lsh.setProbeRadius(probeRadius);
+      rows.push({
+        index: 'lsh',
+        params: { hashSize, numTables, probeRadius },
+        ...base,
+        ...measure(`lsh ${hashSize}×${numTables} r=${probeRadius}`, dataset, truth, (q) => lsh.search(q, K)),
+        buildSeconds,
+        bytesPerVector: lsh.memoryBytes() / dataset.n,
+      });
+    }
+  }
+
+  const build = progress(`hnsw build M=${HNSW_BUILD.M} efConstruction=${HNSW_BUILD.efConstruction}`);
+  const hnsw = HnswIndex.build(store, { ...HNSW_BUILD, efSearch: EF_SEARCH[0]! }, build.update);
+  const hnswSeconds = build.finish();
+  for (const efSearch of EF_SEARCH) {
+    hnsw.setEfSearch(efSearch);
+    rows.push({
+      index: 'hnsw',
+      params: { ...HNSW_BUILD, efSearch },
+      ...base,
+      ...measure(`hnsw ef=${efSearch}`, dataset, truth, (q) => hnsw.search(q, K)),
+      buildSeconds: hnswSeconds,
+      bytesPerVector: hnsw.memoryBytes() / dataset.n,
+    });
+  }
+  return rows;
+}
+
+function paramText(row: Row): string {
+  return Object.entries(row.params).map(([key, value]) => `${key}=${value}`).join(' ') || '—';
+}
+
+function markdownTable(rows: Row[]): string {
+  const exactQps = rows.find((r) => r.index === 'exact')!.qps;
+  const lines = [
+    '| index | params | recall@1 | recall@10 | QPS | × exact | p50 ms | p99 ms | cand./query | build s | bytes/vector |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.index} | ${paramText(r)} | ${r.recallAt1.toFixed(3)} | ${r.recallAt10.toFixed(3)} | ${r.qps.toFixed(0)} | ${(r.qps / exactQps).toFixed(1)} | ` +
+        `${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.index === 'hnsw' ? '—' : r.candidatesPerQuery.toFixed(0)} | ${r.buildSeconds.toFixed(1)} | ${r.bytesPerVector.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** LSH settings not beaten on both recall@10 and QPS by another setting, by increasing recall. */
+function paretoFront(rows: Row[]): Row[] {
+  return rows
+    .filter((r) => !rows.some((o) => o !== r && o.recallAt10 >= r.recallAt10 && o.qps >= r.qps && (o.recallAt10 > r.recallAt10 || o.qps > r.qps)))
+    .sort((a, b) => a.recallAt10 - b.recallAt10);
+}
+
+function plot(rows: Row[], conditions: string): string {
+  const { n, dim } = rows[0]!;
+  const lsh = rows.filter((r) => r.index === 'lsh' && r.params.hashSize !== 0);
+  const hnsw = rows.filter((r) => r.index === 'hnsw');
+  const exact = rows.filter((r) => r.index === 'exact');
+  const point = (r: Row, label?: string) => ({ x: r.recallAt10, y: r.qps, ...(label ? { label } : {}) });
+  const series: ChartSeries[] = [
+    { name: `HNSW M=${HNSW_BUILD.M}, efC=${HNSW_BUILD.efConstruction} (ef)`, points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
+    {
+      name: 'LSH, best settings',
+      points: paretoFront(lsh).map((r) => point(r, `${r.params.hashSize}×${r.params.numTables} r${r.params.probeRadius}`)),
+    },
+    { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
+    { name: 'exact scan', points: exact.map((r) => point(r)), line: false },
+  ];
+  const minRecall = Math.min(...rows.map((r) => r.recallAt10));
+  return svgChart(series, {
+    title: `recall@10 vs queries/s, n=${n.toLocaleString('en-US')}, dim=${dim} (${conditions})`,
+    xLabel: 'recall@10 against the exact scan',
+    yLabel: 'queries per second, one thread (log scale)',
+    logY: true,
+    xDomain: [Math.max(0, Math.floor(minRecall * 10) / 10), 1],
+    width: 900,
+  });
+}
+
+async function main(): Promise<void> {
+  const dim = positiveInteger('dim', args.dim);
+  const cases: [number | undefined, number][] =
+    args.n !== undefined
+      ? [[positiveInteger('n', args.n), dim]]
+      : args.vectors !== undefined
+        ? [[undefined, dim]]
+        : [
+            [10_000, 128],
+            [10_000, 1280],
+            [100_000, 128],
+            [100_000, 1280],
+            [1_000_000, 128],
+          ];
+  const conditions = `Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg()[0]!.toFixed(1)} at start`;
+  process.stderr.write(`${conditions}\n`);
+  if (args.n === undefined && args.vectors === undefined) {
+    process.stderr.write('matrix: n = 10k, 100k, 1M at dim 128 and 1280; 1M × 1280 skipped (memory and build time)\n');
+  }
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const all: Row[] = [];
+  for (const [n, caseDim] of cases) {
+    const rows = await benchCase(n, caseDim);
+    all.push(...rows);
+    const { n: rowsN, dim: rowsDim } = rows[0]!;
+    process.stdout.write(`\n### n = ${rowsN.toLocaleString('en-US')}, dim = ${rowsDim} — ${rows[0]!.data}\n\n${markdownTable(rows)}\n`);
+    const svgPath = join(RESULTS_DIR, `index-recall-qps-${rowsN}-${rowsDim}.svg`);
+    await writeFile(svgPath, plot(rows, `${cpus().length} shared cores`));
+    process.stderr.write(`plot: ${svgPath}\n`);
+    await writeFile(join(RESULTS_DIR, 'indexes.json'), `${JSON.stringify(all, null, 2)}\n`);
+    if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(all, null, 2)}\n`);
+  }
+  process.stdout.write(`\nConditions: ${conditions}; ${queryCount} queries × ${runs} runs per setting, k = ${K}.\n`);
+}
+
+await main();
