@@ -90,11 +90,12 @@ describe('the service process', () => {
 
     // A request in flight when SIGTERM comes is still answered; then the process saves and exits 0.
     const inFlight = postImage(`${first.url}/v1/search?k=5`, QUERY);
-    for (let i = 0; i < 200; i += 1) {
-      const metrics = await request(`${first.url}/metrics`);
-      if (/findthis_queue_depth\{state="running"\} 1/.test(metrics.body as string)) break;
-      await new Promise((resolve) => setTimeout(resolve, 2));
+    let running = false;
+    const deadline = Date.now() + 10_000;
+    while (!running && Date.now() < deadline) {
+      running = /findthis_queue_depth\{state="running"\} 1/.test((await request(`${first.url}/metrics`)).body as string);
     }
+    expect(running, 'the search should be running when SIGTERM is sent').toBe(true);
     first.child.kill('SIGTERM');
     expect((await inFlight).status).toBe(200);
     expect(await first.exited).toBe(0);
