@@ -117,8 +117,14 @@ export function resizeInto(
     const n = vCount[y]!;
     const firstBase = vFirst[y]! * srcStride + regionStart;
     const firstWeight = vWeights[y * vTaps]!;
-    for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight;
-    for (let k = 1; k < n; k++) {
+    if (n === 2) {
+      const secondBase = firstBase + srcStride;
+      const secondWeight = vWeights[y * vTaps + 1]!;
+      for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight + src[secondBase + i]! * secondWeight;
+    } else {
+      for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight;
+    }
+    for (let k = n === 2 ? 2 : 1; k < n; k++) {
       const w = vWeights[y * vTaps + k]!;
       const base = firstBase + k * srcStride;
       for (let i = 0; i < rowLength; i++) row[i]! += src[base + i]! * w;
@@ -180,10 +186,14 @@ export function letterboxInto(
   const ratio = Math.min(size / region.width, size / region.height);
   const width = Math.max(1, Math.min(size, Math.round(region.width * ratio)));
   const height = Math.max(1, Math.min(size, Math.round(region.height * ratio)));
-  const plane = target.planeWidth * target.planeHeight;
+  const { tensor, offset, planeWidth, planeHeight } = target;
+  const plane = planeWidth * planeHeight;
+  // Pad only what the image does not cover: the right of its rows, then the rows below it.
   for (let c = 0; c < 3; c++) {
     const value = (padValue * normalization.scale - normalization.mean[c]!) / normalization.std[c]!;
-    target.tensor.fill(value, target.offset + c * plane, target.offset + (c + 1) * plane);
+    const start = offset + c * plane;
+    if (width < planeWidth) for (let y = 0; y < height; y++) tensor.fill(value, start + y * planeWidth + width, start + (y + 1) * planeWidth);
+    tensor.fill(value, start + height * planeWidth, start + plane);
   }
   resizeInto(image, region, width, height, normalization, target);
   return { ratio, width, height };
