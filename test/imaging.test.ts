@@ -100,4 +100,18 @@ describe('resizing into tensors', () => {
     expect(tensor[20 * 40]).toBe(114); // first padded row
     expect(tensor[2 * 1600 + 39 * 40 + 39]).toBe(114);
   });
+
+  it('pads to the right of a tall image, over whatever the tensor held before', () => {
+    const tall = { width: 20, height: 80, data: new Uint8Array(20 * 80 * 3).fill(9) };
+    const tensor = new Float32Array(3 * 40 * 40).fill(-1);
+    const box = letterboxInto(tall, wholeImage(tall), 40, 114, RAW, { tensor, offset: 0, planeWidth: 40, planeHeight: 40 });
+    expect(box).toEqual({ ratio: 0.5, width: 10, height: 40 });
+    for (const c of [0, 1, 2]) {
+      for (const y of [0, 20, 39]) {
+        expect(tensor[c * 1600 + y * 40 + 9]).toBeCloseTo(9, 3);
+        expect(tensor[c * 1600 + y * 40 + 10]).toBe(114);
+        expect(tensor[c * 1600 + y * 40 + 39]).toBe(114);
+      }
+    }
+  });
 });
