@@ -35,8 +35,11 @@ interface FilterBank {
   count: Int32Array;
   taps: number;
   weights: Float64Array;
-  /** Every output uses at most two taps (enlarging): weights padded to exactly two. */
-  twoTaps: boolean;
+  /**
+   * 2 or 4 when every output has been given exactly that many taps (zero weights added, `first` moved
+   * back at the far edge), so the horizontal pass can run unrolled; 0 otherwise.
+   */
+  uniformTaps: number;
 }
 
 function filterBank(inStart: number, inSize: number, outSize: number): FilterBank {
@@ -66,9 +69,20 @@ function filterBank(inStart: number, inSize: number, outSize: number): FilterBan
     first[o] = inStart + lo + skip;
     count[o] = used;
   }
-  const twoTaps = count.every((n) => n <= 2);
-  if (twoTaps) for (let o = 0; o < outSize; o++) if (count[o]! < 2) weights[o * taps + 1] = 0;
-  return { first, count, taps, weights, twoTaps };
+  const widest = count.reduce((most, n) => Math.max(most, n), 0);
+  const uniformTaps = widest <= 2 && inSize >= 2 ? 2 : widest <= 4 && inSize >= 4 && taps >= 4 ? 4 : 0;
+  for (let o = 0; o < outSize && uniformTaps > 0; o++) {
+    const n = count[o]!;
+    const base = o * taps;
+    // Room after the last tap? Pad with zeros there; else start earlier and pad in front.
+    const shift = Math.max(0, first[o]! + uniformTaps - (inStart + inSize));
+    for (let i = n - 1; i >= 0; i--) weights[base + i + shift] = weights[base + i]!;
+    for (let i = 0; i < shift; i++) weights[base + i] = 0;
+    for (let i = n + shift; i < uniformTaps; i++) weights[base + i] = 0;
+    first[o] = first[o]! - shift;
+    count[o] = uniformTaps;
+  }
+  return { first, count, taps, weights, uniformTaps };
 }
 
 /**
@@ -111,8 +125,8 @@ export function resizeInto(
   const { first: hFirst, count: hCount, weights: hWeights, taps: hTaps } = horizontal;
   // Vertical pass first, one output row at a time, into a row of region-width RGB floats: a simple
   // contiguous loop; then the horizontal pass reads that row (which stays in cache).
-  const row = new Float64Array(rowLength + 3); // +1 pixel: the two-tap path may read a zero-weighted neighbour
-  const twoTaps = horizontal.twoTaps;
+  const row = new Float64Array(rowLength);
+  const uniformTaps = horizontal.uniformTaps;
   for (let y = 0; y < outHeight; y++) {
     const n = vCount[y]!;
     const firstBase = vFirst[y]! * srcStride + regionStart;
@@ -130,7 +144,7 @@ export function resizeInto(
       for (let i = 0; i < rowLength; i++) row[i]! += src[base + i]! * w;
     }
     const outRow = y * planeWidth;
-    if (twoTaps) {
+    if (uniformTaps === 2) {
       // Enlarging: every output pixel blends exactly two neighbours (unrolled: no inner loop).
       for (let x = 0; x < outWidth; x++) {
         const p = hFirst[x]! * 3;
@@ -140,6 +154,22 @@ export function resizeInto(
         tensor[planeR + o] = (row[p]! * w0 + row[p + 3]! * w1) * gainR + biasR;
         tensor[planeG + o] = (row[p + 1]! * w0 + row[p + 4]! * w1) * gainG + biasG;
         tensor[planeB + o] = (row[p + 2]! * w0 + row[p + 5]! * w1) * gainB + biasB;
+      }
+      continue;
+    }
+    if (uniformTaps === 4) {
+      // Shrinking by up to 1.5×–2×: four taps per output pixel, unrolled.
+      for (let x = 0; x < outWidth; x++) {
+        const p = hFirst[x]! * 3;
+        const wBase = x * hTaps;
+        const w0 = hWeights[wBase]!;
+        const w1 = hWeights[wBase + 1]!;
+        const w2 = hWeights[wBase + 2]!;
+        const w3 = hWeights[wBase + 3]!;
+        const o = outRow + x;
+        tensor[planeR + o] = (row[p]! * w0 + row[p + 3]! * w1 + row[p + 6]! * w2 + row[p + 9]! * w3) * gainR + biasR;
+        tensor[planeG + o] = (row[p + 1]! * w0 + row[p + 4]! * w1 + row[p + 7]! * w2 + row[p + 10]! * w3) * gainG + biasG;
+        tensor[planeB + o] = (row[p + 2]! * w0 + row[p + 5]! * w1 + row[p + 8]! * w2 + row[p + 11]! * w3) * gainB + biasB;
       }
       continue;
     }
