@@ -91,6 +91,22 @@ describe('resizing into tensors', () => {
     for (const value of tensor.subarray(8 + 1, 8 + 7)) expect(value).toBeCloseTo(127.5, 0);
   });
 
+  it('keeps a linear ramp linear (taps at the right places) when shrinking or enlarging', () => {
+    const ramp = { width: 128, height: 4, data: new Uint8Array(128 * 4 * 3) };
+    for (let i = 0; i < 128 * 4; i++) ramp.data.fill((i % 128) * 2, i * 3, i * 3 + 3);
+    for (const outWidth of [80, 200, 50]) {
+      const tensor = new Float32Array(3 * outWidth * 4);
+      resizeInto(ramp, wholeImage(ramp), outWidth, 4, RAW, { tensor, offset: 0, planeWidth: outWidth, planeHeight: 4 });
+      const scale = 128 / outWidth;
+      // Within an eighth of a pixel (2 per pixel here): a discrete triangle filter is not exactly
+      // symmetric about its centre, but a tap one pixel off would be 2 away.
+      for (let x = 4; x < outWidth - 4; x++) expect(Math.abs(tensor[outWidth + x]! - 2 * ((x + 0.5) * scale - 0.5))).toBeLessThan(0.25);
+      // The last pixel sees only the ramp's end (no reads past the row): between the last two values.
+      expect(tensor[outWidth - 1]).toBeGreaterThan(240);
+      expect(tensor[outWidth - 1]).toBeLessThanOrEqual(254.001);
+    }
+  });
+
   it('letterboxes at the top-left keeping the aspect ratio, padding the rest', () => {
     const wide = { width: 100, height: 50, data: new Uint8Array(100 * 50 * 3).fill(200) };
     const tensor = new Float32Array(3 * 40 * 40);
