@@ -71,8 +71,13 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     throw new FindthisError('MODEL_INVALID', `${label}: feature tensor ${tap.tensor} has ${dim} channels, the manifest says ${entry.features.dim}`);
   }
 
-  // Batch buffers are reused (one crop is 600 kB at 224): the largest free one that fits is taken,
-  // so overlapping encode() calls never share one.
+  const expectedType = tap.quantization ? 'uint8' : 'float32';
+  if (probe[outputName]!.type !== expectedType) {
+    throw new FindthisError('MODEL_INVALID', `${label}: feature tensor ${tap.tensor} is ${probe[outputName]!.type}, expected ${expectedType}`);
+  }
+
+  // Batch buffers are reused (one crop is 600 kB at 224): a free one large enough is taken, so that
+  // overlapping encode() calls never share one.
   const spareBatches: Float32Array[] = [];
   const takeBatch = (length: number): Float32Array => {
     const index = spareBatches.findIndex((buffer) => buffer.length >= length);
