@@ -63,6 +63,10 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
     const productSimilarity = cosine(original!.objects[0]!.vector, other!.objects[0]!.vector);
     expect(flipSimilarity).toBeGreaterThan(0.9);
     expect(productSimilarity).toBeLessThan(0.9);
+    // The three ran overlapped: each must match the same photo extracted on its own.
+    const alone = await extractor.extract(milk);
+    expect(alone.objects.map((object) => object.label)).toEqual(other!.objects.map((object) => object.label));
+    alone.objects.forEach((object, index) => expect(cosine(object.vector, other!.objects[index]!.vector)).toBeGreaterThan(0.9999));
   });
 
   it('gives each bad input its error code', async () => {
