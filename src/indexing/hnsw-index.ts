@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
-import { FindthisError } from '../core/errors.js';
+import { FindthisError, invalidParameter } from '../core/errors.js';
 import {
   bytesOf,
   checkSameValues,
@@ -85,7 +85,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   add(id: string, vector: Float32Array): void {
-    if (typeof id !== 'string' || id.length === 0) throw new FindthisError('INVALID_FIELD', 'Expected a non-empty string for id');
+    if (typeof id !== 'string' || id.length === 0) throw invalidParameter('id', 'a non-empty string', id);
     checkUnitVector(vector, this.dim, 'vector');
     this.remove(id);
     if (this.deleted === 0 && this.native.getCurrentCount() >= this.native.getMaxElements()) {

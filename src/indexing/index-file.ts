@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { FindthisError } from '../core/errors.js';
 
@@ -71,7 +71,7 @@ export async function writeIndexFile(
 
 /** Writes chunks to a temp file beside `path`, fsyncs, renames over `path` and fsyncs the directory. */
 export async function writeAtomically(path: string, chunks: Buffer[]): Promise<void> {
-  const dir = join(path, '..');
+  const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const file = await open(temp, 'w');
