@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { iconicImages, valPhotos } from './lib/grocery.js';
-import { median, percentile } from './lib/percentiles.js';
+import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
 
 const { values: args } = parseArgs({
@@ -42,6 +42,10 @@ interface Timed {
   ms: number;
   server: { decodeMs: number; detectMs: number; embedMs: number; searchMs: number; totalMs: number };
   matchedRight: boolean;
+}
+
+function percentile(values: number[], p: number): number {
+  return percentileOfSorted(Float64Array.from(values).sort(), p);
 }
 
 interface Run {
@@ -67,7 +71,8 @@ interface Row {
 }
 
 async function startService(dataDir: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['src/service/main.ts'], {
+  // `node --import tsx` rather than the tsx wrapper, so that SIGTERM reaches the service itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/service/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'inherit', 'pipe'],
@@ -173,13 +178,13 @@ async function main(): Promise<void> {
         rows.push({
           index,
           clients,
-          p50Ms: median(p50s),
-          p95Ms: median(runs.map((r) => r.p95)),
+          p50Ms: percentile(p50s, 50),
+          p95Ms: percentile(runs.map((r) => r.p95), 50),
           p50RangeMs: [Math.min(...p50s), Math.max(...p50s)] as [number, number],
-          requestsPerSecond: median(runs.map((r) => r.rps)),
-          serverTotalP50Ms: median(runs.map((r) => r.serverTotalP50)),
-          indexSearchP50Ms: median(runs.map((r) => r.searchP50)),
-          rightFirst: median(runs.map((r) => r.rightFirst)),
+          requestsPerSecond: percentile(runs.map((r) => r.rps), 50),
+          serverTotalP50Ms: percentile(runs.map((r) => r.serverTotalP50), 50),
+          indexSearchP50Ms: percentile(runs.map((r) => r.searchP50), 50),
+          rightFirst: percentile(runs.map((r) => r.rightFirst), 50),
           runs,
         });
       }
