@@ -36,6 +36,20 @@ describe('README service section', () => {
     for (const name of names) expect(section).toContain(`\`${name}\``);
   });
 
+  it('shows each config key\'s current default', () => {
+    const shown = (value: unknown): string =>
+      typeof value === 'number' ? String(value) : `\`${typeof value === 'string' ? value || "''" : JSON.stringify(value)}\``;
+    const flatten = (object: object, prefix = ''): Array<[string, unknown]> =>
+      Object.entries(object).flatMap(([key, value]) => {
+        const path = prefix ? `${prefix}.${key}` : key;
+        return value && typeof value === 'object' && !Array.isArray(value) ? flatten(value, path) : [[path, value] as [string, unknown]];
+      });
+    for (const [path, value] of flatten(DEFAULT_CONFIG)) {
+      const row = new RegExp(`\\| \`${path.replace(/\./g, '\\.')}\` \\|[^|]*\\| ([^|]+) \\|`).exec(section);
+      expect(row?.[1]?.trim().split(' ')[0], path).toBe(shown(value));
+    }
+  });
+
   it('documents every config key and env override', () => {
     for (const path of keyPaths(DEFAULT_CONFIG)) expect(section).toContain(`\`${path}\``);
     for (const [env, path] of Object.entries(ENV_OVERRIDES)) expect(section).toContain(`| \`${path}\` | \`${env}\` |`);
