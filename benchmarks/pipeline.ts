@@ -20,7 +20,7 @@ import { DEFAULT_ENCODER_OPTIONS } from '../src/embedding/options.js';
 import { PROJECT_ROOT, resolveModel } from '../src/models/manifest.js';
 import { createSession, ort } from '../src/models/session.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, createExtractor, type StageTimings } from '../src/pipeline/extractor.js';
-import { percentile } from './lib/percentiles.js';
+import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
 
 const { values: args } = parseArgs({
@@ -54,7 +54,10 @@ interface Summary {
   p50: number;
   p95: number;
 }
-const summarise = (values: number[]): Summary => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
+function summarise(values: number[]): Summary {
+  const sorted = Float64Array.from(values).sort();
+  return { p50: percentileOfSorted(sorted, 50), p95: percentileOfSorted(sorted, 95) };
+}
 
 interface EncoderRun {
   model: string;
