@@ -50,7 +50,11 @@ describe('Catalog', () => {
     const vectors = new Map(reopened.vectors());
     expect(vectors.size).toBe(4);
     expect(vectors.get(String(first.objectIds[2]))).toEqual(unit(12));
-    expect(reopened.storedObject(first.objectIds[0] as number)).toMatchObject({ productId: 'Banana', metadata: { price: 2 }, label: 'image' });
+    const refs = [...reopened.objectRefs()];
+    expect(refs.map((ref) => ref.id)).toEqual([...first.objectIds, ...second.objectIds]);
+    expect(refs[0]).toMatchObject({ productId: 'Banana', imageId: first.imageId, label: 'image', bbox: [0, 0, 100, 80] });
+    expect(reopened.metadata('Banana')).toEqual({ price: 2 });
+    expect(reopened.metadata('Nope')).toBeUndefined();
     expect(reopened.counts()).toEqual({ products: 1, images: 2, objects: 4 });
     reopened.close();
   });

@@ -53,10 +53,9 @@ export interface ProductRecord {
   objects: ObjectRecord[];
 }
 
-/** One stored object with what a search match reports about it. */
-export interface StoredObject extends ObjectRecord {
+/** A stored object and the product it belongs to. */
+export interface ObjectRef extends ObjectRecord {
   productId: string;
-  metadata: ProductMetadata;
 }
 
 export interface NewImage {
@@ -150,9 +149,10 @@ export class Catalog {
         .prepare('SELECT o.id FROM objects o JOIN images i ON i.id = o.image_id WHERE i.product_id = ? ORDER BY o.id')
         .pluck(),
       deleteProduct: db.prepare('DELETE FROM products WHERE id = ?'),
-      storedObject: db.prepare(
-        'SELECT o.id, o.image_id, o.label, o.score, o.x1, o.y1, o.x2, o.y2, i.product_id, p.metadata FROM objects o JOIN images i ON i.id = o.image_id JOIN products p ON p.id = i.product_id WHERE o.id = ?',
+      objectRefs: db.prepare(
+        'SELECT o.id, o.image_id, o.label, o.score, o.x1, o.y1, o.x2, o.y2, i.product_id FROM objects o JOIN images i ON i.id = o.image_id ORDER BY o.id',
       ),
+      metadata: db.prepare('SELECT metadata FROM products WHERE id = ?').pluck(),
       vectors: db.prepare('SELECT id, vector FROM objects ORDER BY id'),
       counts: db.prepare(
         'SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM objects) AS objects',
@@ -269,11 +269,17 @@ export class Catalog {
     return this.statements.deleteProduct.run(id).changes > 0;
   }
 
-  /** A stored object with its product id and metadata, or undefined when it is gone. */
-  storedObject(objectId: number): StoredObject | undefined {
-    const row = this.statements.storedObject.get(objectId) as (ObjectRow & { product_id: string; metadata: string }) | undefined;
-    if (!row) return undefined;
-    return { ...toObjectRecord(row), productId: row.product_id, metadata: JSON.parse(row.metadata) as ProductMetadata };
+  /** Every stored object with its product id (no vectors), in id order: what search results point at. */
+  *objectRefs(): IterableIterator<ObjectRef> {
+    for (const row of this.statements.objectRefs.iterate() as IterableIterator<ObjectRow & { product_id: string }>) {
+      yield { ...toObjectRecord(row), productId: row.product_id };
+    }
+  }
+
+  /** The product's metadata, or undefined when there is no such product. */
+  metadata(productId: string): ProductMetadata | undefined {
+    const text = this.statements.metadata.get(productId) as string | undefined;
+    return text === undefined ? undefined : (JSON.parse(text) as ProductMetadata);
   }
 
   /** Every stored raw vector, keyed by its index id (the object id as text), in id order. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Catalog, type CatalogCounts, type ProductMetadata, type ProductRecord, type StoredObject } from '../catalog/catalog.js';
+import { Catalog, type CatalogCounts, type ObjectRef, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import type { BBox, ImageObject } from '../core/types.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
@@ -104,6 +104,10 @@ export class CatalogSearch {
   private readonly options: CatalogSearchOptions;
   private transform: VectorTransform;
   private indexes: IndexSet;
+  /** Index id → the stored object it names: search results resolve here, not in SQLite. */
+  private readonly objects = new Map<string, ObjectRef>();
+  /** Parsed product metadata, filled on first use, dropped when it changes. */
+  private readonly metadataCache = new Map<string, ProductMetadata>();
   /** Settles when the running optimize() has swapped in its new indexes; writes wait for it. */
   private rebuilding: Promise<unknown> = Promise.resolve();
 
@@ -113,6 +117,7 @@ export class CatalogSearch {
     this.indexes = indexes;
     this.transform = transform;
     this.options = options;
+    for (const ref of catalog.objectRefs()) this.objects.set(String(ref.id), ref);
   }
 
   /**
@@ -168,6 +173,11 @@ export class CatalogSearch {
       }
       return stored;
     });
+    added.objectIds.forEach((objectId, i) => {
+      const { label, score, bbox } = extraction.objects[i]!;
+      this.objects.set(String(objectId), { id: objectId, imageId: added.imageId, productId, label, score, bbox });
+    });
+    if (metadata !== undefined) this.metadataCache.delete(productId);
     const stages = stageTimings(extraction);
     return {
       productId,
@@ -214,7 +224,6 @@ export class CatalogSearch {
       return { matches: [], fallback: false, stats, searchMs: performance.now() - started };
     }
     const limit = Math.min(size, MAX_NEIGHBORS);
-    const objects = new Map<string, StoredObject | undefined>();
     let wanted = Math.min(limit, k * this.options.candidateFactor);
     for (;;) {
       const { neighbors, stats } = this.indexes.search(kind, query, wanted);
@@ -225,8 +234,7 @@ export class CatalogSearch {
           belowMinScore = true;
           break;
         }
-        if (!objects.has(neighbor.id)) objects.set(neighbor.id, this.catalog.storedObject(Number(neighbor.id)));
-        const stored = objects.get(neighbor.id);
+        const stored = this.objects.get(neighbor.id);
         if (!stored || best.has(stored.productId)) continue;
         best.set(stored.productId, {
           productId: stored.productId,
@@ -235,7 +243,7 @@ export class CatalogSearch {
           imageId: stored.imageId,
           objectId: stored.id,
           label: stored.label,
-          metadata: stored.metadata,
+          metadata: this.metadataOf(stored.productId),
         });
         if (best.size === k) break;
       }
@@ -255,11 +263,14 @@ export class CatalogSearch {
   async removeProduct(id: string): Promise<boolean> {
     await this.rebuilding;
     const ids = this.catalog.objectIdsOf(id).map(String);
-    return this.catalog.transaction(() => {
+    const removed = this.catalog.transaction(() => {
       if (!this.catalog.removeProduct(id)) return false;
       for (const objectId of ids) if (this.indexes.has(objectId)) this.indexes.remove(objectId);
       return true;
     });
+    for (const objectId of ids) this.objects.delete(objectId);
+    this.metadataCache.delete(id);
+    return removed;
   }
 
   /**
@@ -299,6 +310,15 @@ export class CatalogSearch {
     } finally {
       this.catalog.close();
     }
+  }
+
+  private metadataOf(productId: string): ProductMetadata {
+    let metadata = this.metadataCache.get(productId);
+    if (metadata === undefined) {
+      metadata = this.catalog.metadata(productId) ?? {};
+      this.metadataCache.set(productId, metadata);
+    }
+    return metadata;
   }
 
   private compareIndexes(raw: Float32Array, k: number, minScore: number): { hnsw: number; exact: number } {
