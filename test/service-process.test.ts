@@ -86,10 +86,15 @@ describe('the service process', () => {
     expect(before.lsh.map(([id]) => id)).toContain('Banana');
 
     // The ingest CLI must not write the DATA_DIR the service is using.
-    const cli = spawnSync(TSX, ['src/cli/ingest.ts', join(GROCERY_DIR, 'iconic-images-and-descriptions/Fruit/Kiwi')], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, DATA_DIR: dataDir },
-      encoding: 'utf8',
+    // (spawned asynchronously: a blocked event loop would let the service's keep-alive sockets go stale)
+    const cli = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(TSX, ['src/cli/ingest.ts', join(GROCERY_DIR, 'iconic-images-and-descriptions/Fruit/Kiwi')], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, DATA_DIR: dataDir },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (status) => resolve({ status, stderr }));
     });
     expect(cli.status).toBe(2);
     expect(cli.stderr).toMatch(/DATA_DIR is in use: .* held by process \d+/);
