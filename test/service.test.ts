@@ -18,7 +18,7 @@ import { createApp } from '../src/service/app.js';
 import { createLogger } from '../src/service/log.js';
 import { ServiceMetrics } from '../src/service/metrics.js';
 import { GROCERY_DIR, iconicImages } from '../benchmarks/lib/grocery.js';
-import { form, imageFile, postImage, request } from './support/http.js';
+import { form, postImage, request } from './support/http.js';
 
 /** A spread of fruit, vegetables and packages; the store photo below shows the first one. */
 const PRODUCTS = [

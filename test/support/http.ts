@@ -23,7 +23,7 @@ export function form(fields: Record<string, string>, file?: { bytes: Uint8Array;
   return data;
 }
 
-export function imageFile(path: string): { bytes: Uint8Array; name: string } {
+function imageFile(path: string): { bytes: Uint8Array; name: string } {
   return { bytes: readFileSync(path), name: path.split('/').pop() as string };
 }
 
