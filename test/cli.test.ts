@@ -46,16 +46,22 @@ describe('npm run ingest / npm run query', () => {
   });
 
   it('prints per object the top matches with cosine and the seed score (100 × cosine) as JSON', () => {
-    const result = run('query', [QUERY, '--json', '--k', '3', '--index', 'exact']);
+    // 22 store photos: the JSON is well over 64 KB, and must reach the pipe whole
+    const result = run('query', [join(GROCERY_DIR, 'val/Fruit/Apple'), '--json', '--k', '3', '--index', 'exact']);
     expect(result.status, result.stderr).toBe(0);
-    const [row] = JSON.parse(result.stdout);
-    expect(row.file).toBe('Banana_005.jpg');
-    const [whole] = row.objects;
-    expect(whole.label).toBe('image');
-    expect(whole.index).toBe('exact');
-    expect(whole.matches).toHaveLength(3);
-    expect(whole.matches[0].productId).toBe('Banana');
-    for (const match of whole.matches) expect(match.score).toBeCloseTo(100 * match.cosine, 1);
+    expect(result.stdout.length).toBeGreaterThan(65_536);
+    const rows = JSON.parse(result.stdout);
+    expect(rows).toHaveLength(22);
+    expect(rows[0].file).toBe('Golden-Delicious/Golden-Delicious_001.jpg');
+    for (const row of rows) {
+      expect(row.objects[0].label).toBe('image');
+      for (const object of row.objects) {
+        expect(object.index).toBe('exact');
+        expect(object.matches).toHaveLength(3);
+        expect(new Set(object.matches.map((m: { productId: string }) => m.productId)).size).toBe(3);
+        for (const match of object.matches) expect(match.score).toBeCloseTo(100 * match.cosine, 1);
+      }
+    }
   });
 
   it('writes CSV and text', () => {

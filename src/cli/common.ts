@@ -105,6 +105,14 @@ export function startProgress(total: number, verb: string): Progress {
   };
 }
 
+/**
+ * Writes to stdout and resolves once the text is handed to the OS: stdout into a pipe is
+ * asynchronous, and process.exit() right after a plain write() would cut long output short.
+ */
+export function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
 /** Prints a start-up or usage failure and exits with EXIT_USAGE. */
 export function exitWithError(error: unknown): never {
   const message = isFindthisError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.stack ?? error);

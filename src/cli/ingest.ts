@@ -10,7 +10,7 @@ import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { invalidParameter } from '../core/errors.js';
-import { EXIT_NOTHING_DONE, IMAGE_EXTENSIONS, describeError, exitWithError, listImages, openCatalog, productIdFor, startProgress } from './common.js';
+import { EXIT_NOTHING_DONE, IMAGE_EXTENSIONS, describeError, exitWithError, listImages, openCatalog, productIdFor, startProgress, writeStdout } from './common.js';
 
 const USAGE = 'usage: npm run ingest -- <dir>   (env DATA_DIR, MODELS_DIR, FINDTHIS_CONFIG)';
 
@@ -62,12 +62,12 @@ async function main(): Promise<void> {
   const size = catalogSearch.size();
   await opened.close();
 
-  process.stdout.write(
+  await writeStdout(
     `ingested ${ingested}/${files.length} images (${objects} objects) into ${products.size} products (${newProducts} new) ` +
       `in ${seconds.toFixed(1)} s, ${(ingested / seconds).toFixed(1)} images/s; catalog now ${size.products} products, ${size.vectors} vectors\n`,
   );
   if (errors.length > 0) {
-    process.stdout.write(`${errors.length} error(s):\n${errors.map((line) => `  ${line}`).join('\n')}\n`);
+    await writeStdout(`${errors.length} error(s):\n${errors.map((line) => `  ${line}`).join('\n')}\n`);
   }
   process.exit(ingested === 0 ? EXIT_NOTHING_DONE : 0);
 }

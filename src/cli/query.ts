@@ -13,7 +13,7 @@ import { checkOneOf, parseInteger, parseNumber } from '../config/checks.js';
 import { loadConfig } from '../config/load.js';
 import { INDEX_KINDS } from '../config/schema.js';
 import type { SearchAnswer, SearchQuery } from '../pipeline/catalog-search.js';
-import { EXIT_NOTHING_DONE, describeError, exitWithError, listImages, openCatalog, startProgress } from './common.js';
+import { EXIT_NOTHING_DONE, describeError, exitWithError, listImages, openCatalog, startProgress, writeStdout } from './common.js';
 
 const USAGE = 'usage: npm run query -- <dir or file> [--k 5] [--index lsh|hnsw|exact] [--min-score -1..1] [--json|--csv]';
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   progress.stop();
   await opened.close();
 
-  process.stdout.write(format === 'json' ? toJson(outcomes) : format === 'csv' ? toCsv(outcomes) : toText(outcomes));
+  await writeStdout(format === 'json' ? toJson(outcomes) : format === 'csv' ? toCsv(outcomes) : toText(outcomes));
   const failed = outcomes.filter((outcome) => outcome.error);
   if (format !== 'text' && failed.length > 0) {
     process.stderr.write(`${failed.length} error(s):\n${failed.map((o) => `  ${o.file}: ${o.error}`).join('\n')}\n`);
