@@ -7,7 +7,8 @@
  * 2. POST /v1/search with grocery val photos (spread over val.txt), for index=lsh and index=hnsw,
  *    with 1 client and with C concurrent clients (default 8): client-side latency p50/p95 and
  *    requests/s, R runs of N requests each after W warm-up requests; the table shows the median of
- *    the runs' percentiles and the range of the runs' p50s; the server's own timings split it.
+ *    the runs' percentiles and the range of the runs' p50s; the server's own timings split it
+ *    (server total = extraction + index search; the rest is HTTP, multipart and queue wait).
  * Prints a markdown table; writes benchmarks/results/http.json (and --json FILE).
  */
 import { spawn } from 'node:child_process';
@@ -53,7 +54,7 @@ interface Run {
   p95: number;
   rps: number;
   serverTotalP50: number;
-  /** Client time minus the server's own total: multipart upload and parse, JSON, HTTP, scheduling. */
+  /** Client time minus the server's own total: upload + multipart parse, queue wait, JSON, HTTP, scheduling. */
   overheadP50: number;
   searchP50: number;
   rightFirst: number;
@@ -199,7 +200,7 @@ async function main(): Promise<void> {
     const lines = [
       `Ingest: 81 iconic images in ${ingestSeconds.toFixed(1)} s = **${ingestPerSecond.toFixed(1)} images/s** (1 client).`,
       '',
-      '| index | clients | p50 ms | p95 ms | p50 range over runs | req/s | server total p50 ms | HTTP overhead p50 ms | index search p50 ms |',
+      '| index | clients | p50 ms | p95 ms | p50 range over runs | req/s | server total p50 ms | HTTP + queue wait p50 ms | index search p50 ms |',
       '|---|---|---|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
