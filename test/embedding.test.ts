@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, type Encoder } from '../src/embedding/encoder.js';
 import { tapFeatures } from '../src/embedding/feature-tap.js';
-import { dequantize, gem, gemQuantized, l2n } from '../src/embedding/gem.js';
+import { dequantize, gem, gemQuantized, l2n, regionalGem, rmacRegions } from '../src/embedding/gem.js';
 import { DEFAULT_ENCODER_OPTIONS } from '../src/embedding/options.js';
 import { decodeImage, type RawImage } from '../src/imaging/decode.js';
 import { wholeImage } from '../src/imaging/resize.js';
@@ -53,6 +53,50 @@ describe('GeM, L2 and dequantization (cirtorch)', () => {
   });
 });
 
+describe('regional GeM over the R-MAC grid', () => {
+  it('lays 1 + 4 + 9 overlapping squares on a square map, level 1 being the whole map', () => {
+    const regions = rmacRegions(7, 7, 3);
+    expect(regions).toHaveLength(14);
+    expect(regions[0]).toEqual({ y: 0, x: 0, size: 7 });
+    expect(regions.slice(1, 5).map((r) => r.size)).toEqual([4, 4, 4, 4]);
+    for (const { y, x, size } of regions) {
+      expect(y + size).toBeLessThanOrEqual(7);
+      expect(x + size).toBeLessThanOrEqual(7);
+    }
+    // Level 2 covers both edges of the map.
+    expect(regions.slice(1, 5).map((r) => [r.y, r.x])).toEqual([[0, 0], [0, 3], [3, 0], [3, 3]]);
+  });
+
+  it('adds regions along the long side of a wide map', () => {
+    const regions = rmacRegions(7, 12, 2);
+    expect(regions.filter((r) => r.size === 7).length).toBeGreaterThan(1);
+    for (const { y, x, size } of regions) expect([y + size <= 7, x + size <= 12]).toEqual([true, true]);
+  });
+
+  it('is plain GeM when the only region is the whole map, for float and quantized maps alike', () => {
+    const quantized = new Uint8Array(64 * 25).map((_, i) => (i * 53) % 256);
+    const floats = dequantize(quantized, 0.02, 7);
+    const whole = [{ y: 0, x: 0, size: 5 }];
+    const fromQuantized = l2n(regionalGem({ quantized, scale: 0.02, zeroPoint: 7 }, 64, 5, 5, whole, 3));
+    const fromFloats = l2n(regionalGem(floats, 64, 5, 5, whole, 3));
+    const reference = l2n(gem(floats, 64, 25, 3));
+    for (let c = 0; c < 64; c++) {
+      expect(fromQuantized[c]).toBeCloseTo(reference[c]!, 5);
+      expect(fromFloats[c]).toBeCloseTo(reference[c]!, 5);
+    }
+  });
+
+  it('sums L2-normalised region vectors, so one strong peak does not swamp what the rest of the map shows', () => {
+    // Channel 0 fires weakly everywhere, channel 1 strongly in one corner cell only.
+    const map = new Float32Array(2 * 16);
+    map.fill(1, 0, 16);
+    map[16] = 100;
+    const global = l2n(gem(map, 2, 16, 3));
+    const regional = l2n(regionalGem(map, 2, 4, 4, rmacRegions(4, 4, 3), 3));
+    expect(regional[0]! / regional[1]!).toBeGreaterThan(global[0]! / global[1]!);
+  });
+});
+
 describe('feature tap', () => {
   it('finds the quantized input of MobileNetV2’s QLinearGlobalAveragePool and its scale and zero point', () => {
     const { path } = resolveModel('mobilenetv2_int8');
@@ -79,13 +123,15 @@ describe('MobileNetV2 int8 encoder', () => {
   });
   afterAll(() => encoder.close());
 
-  it('describes itself: model, sha256, 1280 dimensions, GeM p = 3 at 224', () => {
+  it('describes itself: model, sha256, 1280 dimensions, regional GeM p = 3, crops at 224 and the whole image at 416', () => {
     expect(encoder.meta).toEqual({
       model: 'mobilenetv2_int8',
       sha256: 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f',
       dim: 1280,
       inputSize: 224,
-      pooling: 'gem',
+      imageInputSize: 416,
+      pooling: 'rgem',
+      regionLevels: 3,
       gemP: 3,
     });
     expect(encoder.featureTensor).toBe('627_quantized');

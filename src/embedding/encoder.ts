@@ -9,8 +9,8 @@ import { letterboxInto, resizeInto, type Region } from '../imaging/resize.js';
 import { resolveModel } from '../models/manifest.js';
 import { createSession, ort } from '../models/session.js';
 import { tapFeatures, type FeatureQuantization } from './feature-tap.js';
-import { gem, gemQuantized, l2n } from './gem.js';
-import type { EncoderOptions } from './options.js';
+import { gem, gemQuantized, l2n, regionalGem, rmacRegions, type PoolRegion } from './gem.js';
+import type { EncoderOptions, Pooling } from './options.js';
 
 /** What produced a vector: an index stores this and refuses vectors from another encoder. */
 export interface EncoderMeta {
@@ -22,7 +22,11 @@ export interface EncoderMeta {
   dim: number;
   /** Side of the square every crop is resized to. */
   inputSize: number;
-  pooling: 'gem';
+  /** Side of the square the whole-image object is resized to. */
+  imageInputSize: number;
+  pooling: Pooling;
+  /** R-MAC levels when pooling is 'rgem' (0 for 'gem'). */
+  regionLevels: number;
   gemP: number;
 }
 
@@ -42,8 +46,8 @@ export interface Encoder {
   /** The tapped feature tensor and its quantization (null = float). */
   readonly featureTensor: string;
   readonly quantization: FeatureQuantization;
-  /** Embeds each region of the image (at least one), in one batched session run. */
-  encode(image: RawImage, regions: readonly Region[]): Promise<Encoding>;
+  /** Embeds each region of the image (at least one), in one batched session run at `inputSize` (default: meta.inputSize). */
+  encode(image: RawImage, regions: readonly Region[], inputSize?: number): Promise<Encoding>;
   close(): Promise<void>;
 }
 
@@ -57,6 +61,7 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
   const outputName = session.outputNames[0]!;
   const size = options.inputSize;
   const sample = 3 * size * size;
+  const imageInputSize = options.imageInputSize || size;
   const input = entry.input;
   const normalization = { channelOrder: input.channelOrder, scale: input.scale, mean: input.mean, std: input.std } as const;
 
@@ -84,30 +89,47 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     return index >= 0 ? spareBatches.splice(index, 1)[0]! : new Float32Array(length);
   };
 
-  const meta: EncoderMeta = { model: name, sha256: entry.sha256, dim, inputSize: size, pooling: 'gem', gemP: options.gemP };
+  const regionLevels = options.pooling === 'rgem' ? options.regionLevels : 0;
+  const meta: EncoderMeta = { model: name, sha256: entry.sha256, dim, inputSize: size, imageInputSize, pooling: options.pooling, regionLevels, gemP: options.gemP };
+  // R-MAC grids depend only on the feature map's size: one per input size used.
+  const regionGrids = new Map<string, PoolRegion[]>();
+  const gridFor = (height: number, width: number): PoolRegion[] => {
+    const key = `${height}x${width}`;
+    let grid = regionGrids.get(key);
+    if (!grid) regionGrids.set(key, (grid = rmacRegions(height, width, regionLevels)));
+    return grid;
+  };
   return {
     meta,
     featureTensor: tap.tensor,
     quantization: tap.quantization,
-    async encode(image, regions) {
+    async encode(image, regions, inputSize = size) {
       const start = performance.now();
+      const sample = 3 * inputSize * inputSize;
       const buffer = takeBatch(regions.length * sample);
       const batch = buffer.subarray(0, regions.length * sample);
       regions.forEach((region, index) => {
-        const target = { tensor: batch, offset: index * sample, planeWidth: size, planeHeight: size };
-        if (input.resize === 'letterbox') letterboxInto(image, region, size, input.padValue ?? 0, normalization, target);
-        else resizeInto(image, region, size, size, normalization, target);
+        const target = { tensor: batch, offset: index * sample, planeWidth: inputSize, planeHeight: inputSize };
+        if (input.resize === 'letterbox') letterboxInto(image, region, inputSize, input.padValue ?? 0, normalization, target);
+        else resizeInto(image, region, inputSize, inputSize, normalization, target);
       });
       const cropped = performance.now();
-      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', batch, [regions.length, 3, size, size]) });
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', batch, [regions.length, 3, inputSize, inputSize]) });
       const encoded = performance.now();
       spareBatches.push(buffer);
       const features = outputs[outputName]!;
       const [, , height = 0, width = 0] = features.dims;
       const perSample = dim * height * width;
       const quantization = tap.quantization;
+      const grid = regionLevels > 0 ? gridFor(height, width) : undefined;
       const vectors = regions.map((_, index) => {
         const begin = index * perSample;
+        if (grid) {
+          const values = quantization
+            ? { quantized: (features.data as Uint8Array).subarray(begin, begin + perSample), ...quantization }
+            : (features.data as Float32Array).subarray(begin, begin + perSample);
+          return l2n(regionalGem(values, dim, height, width, grid, options.gemP));
+        }
         const pooled = quantization
           ? gemQuantized((features.data as Uint8Array).subarray(begin, begin + perSample), quantization.scale, quantization.zeroPoint, dim, height * width, options.gemP)
           : gem((features.data as Float32Array).subarray(begin, begin + perSample), dim, height * width, options.gemP);

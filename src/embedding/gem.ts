@@ -65,3 +65,108 @@ export function l2n(vector: Float32Array, eps = GEM_EPS): Float32Array {
   for (let i = 0; i < vector.length; i++) out[i] = vector[i]! * inverse;
   return out;
 }
+
+/** A square pooling region of a feature map, in feature-map cells. */
+export interface PoolRegion {
+  y: number;
+  x: number;
+  size: number;
+}
+
+/**
+ * The R-MAC region grid (Tolias, Sicre, Jégou: "Particular object retrieval with integral max-pooling
+ * of CNN activations", ICLR 2016): at level l = 1..levels, squares of side ⌊2·min(H,W)/(l+1)⌋ laid
+ * uniformly, l along the short side and as many along the long side as keep the overlap near 40%.
+ * Level 1 on a square map is the whole map. 3 levels on a square map give 1 + 4 + 9 = 14 regions.
+ */
+export function rmacRegions(height: number, width: number, levels: number): PoolRegion[] {
+  const short = Math.min(height, width);
+  const regions: PoolRegion[] = [];
+  for (let level = 1; level <= levels; level++) {
+    const size = Math.floor((2 * short) / (level + 1));
+    if (size < 1) break;
+    const along = (extent: number): number[] => {
+      const count = extent === short ? level : Math.max(level, Math.round((extent - size) / (size * 0.6)) + 1);
+      if (count === 1) return [Math.floor((extent - size) / 2)];
+      return Array.from({ length: count }, (_, i) => Math.round((i * (extent - size)) / (count - 1)));
+    };
+    for (const y of along(height)) for (const x of along(width)) regions.push({ y, x, size });
+  }
+  return regions;
+}
+
+/** A feature map as the encoder gets it: float, or uint8 with its quantization. */
+export type FeatureValues = Float32Array | { quantized: Uint8Array; scale: number; zeroPoint: number };
+
+/**
+ * Regional GeM (cirtorch's `Rpool` around GeM): GeM over each region, each L2-normalised, summed.
+ * The caller L2-normalises the sum. Regions let a product that fills only part of a cluttered photo
+ * weigh as much as the shelf around it. Per channel, max(x, eps)^p goes into an integral image, so
+ * every region costs four look-ups.
+ */
+export function regionalGem(
+  features: FeatureValues,
+  channels: number,
+  height: number,
+  width: number,
+  regions: readonly PoolRegion[],
+  p = 3,
+  eps = GEM_EPS,
+): Float32Array {
+  const spatial = height * width;
+  const plane = new Float64Array(spatial);
+  const table = new Float64Array(256);
+  if (!(features instanceof Float32Array)) {
+    for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - features.zeroPoint) * features.scale, eps), p);
+  }
+  const stride = width + 1;
+  const integral = new Float64Array((height + 1) * stride);
+  const count = regions.length;
+  // Integral-image corners of each region: sum = I[bottomRight] − I[bottomLeft] − I[topRight] + I[topLeft].
+  const corners = new Int32Array(count * 4);
+  regions.forEach(({ y, x, size }, r) => {
+    corners.set([(y + size) * stride + x + size, (y + size) * stride + x, y * stride + x + size, y * stride + x], r * 4);
+  });
+  const regionSums = new Float64Array(count * channels);
+  for (let c = 0; c < channels; c++) {
+    const base = c * spatial;
+    if (features instanceof Float32Array) {
+      for (let i = 0; i < spatial; i++) {
+        const x = Math.max(features[base + i]!, eps);
+        plane[i] = p === 3 ? x * x * x : Math.pow(x, p);
+      }
+    } else {
+      const { quantized } = features;
+      for (let i = 0; i < spatial; i++) plane[i] = table[quantized[base + i]!]!;
+    }
+    for (let y = 0; y < height; y++) {
+      let rowSum = 0;
+      const above = y * stride + 1;
+      const row = above + stride;
+      for (let x = 0; x < width; x++) {
+        rowSum += plane[y * width + x]!;
+        integral[row + x] = integral[above + x]! + rowSum;
+      }
+    }
+    for (let r = 0, k = 0; r < count; r++, k += 4) {
+      regionSums[r * channels + c] = integral[corners[k]!]! - integral[corners[k + 1]!]! - integral[corners[k + 2]!]! + integral[corners[k + 3]!]!;
+    }
+  }
+  const root = p === 3 ? Math.cbrt : (value: number) => Math.pow(value, 1 / p);
+  const out = new Float32Array(channels);
+  const region = new Float64Array(channels);
+  for (let r = 0; r < count; r++) {
+    const { size } = regions[r]!;
+    const area = size * size;
+    const offset = r * channels;
+    let sumSquares = 0;
+    for (let c = 0; c < channels; c++) {
+      const value = root(regionSums[offset + c]! / area);
+      region[c] = value;
+      sumSquares += value * value;
+    }
+    const inverse = 1 / (Math.sqrt(sumSquares) + eps);
+    for (let c = 0; c < channels; c++) out[c]! += region[c]! * inverse;
+  }
+  return out;
+}

@@ -1,3 +1,7 @@
+/** Pooling of the feature map: global GeM, or regional GeM over the R-MAC grid (see `regionalGem`). */
+export const POOLINGS = ['gem', 'rgem'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
 /**
  * How crops are turned into vectors. Plain JSON values: the service's config schema is written from this type.
  */
@@ -9,6 +13,20 @@ export interface EncoderOptions {
    * grid exact). Default 224. The input's height/width are made symbolic, so 320 or 416 also run.
    */
   inputSize: number;
+  /**
+   * Square side the whole-image object is resized to, 0 or 32..1024; 0 means `inputSize`. Default 416:
+   * the whole photo carries the answer most often and gains most from resolution (grocery val, whitened:
+   * recall@1 0.71 at 224, 0.83 at 320, 0.86 at 416, regional GeM), while detections are small regions
+   * that an upscale would not sharpen, so they stay at `inputSize` and cost less.
+   */
+  imageInputSize: number;
+  /**
+   * `'rgem'` (default): GeM over the R-MAC regions, L2-normalised and summed; `'gem'`: one global GeM.
+   * Regional pooling raised grocery val recall@1 by 5–10 points at every input size.
+   */
+  pooling: Pooling;
+  /** R-MAC levels for `'rgem'`, 1..5: level l adds l×l regions. Default 3 (14 regions on a square map). */
+  regionLevels: number;
   /** GeM pooling exponent p, 1..10 (1 = average pooling, large = max pooling). Default 3 (cirtorch). */
   gemP: number;
   /**
@@ -23,6 +41,9 @@ export interface EncoderOptions {
 export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = {
   model: 'mobilenetv2_int8',
   inputSize: 224,
+  imageInputSize: 416,
+  pooling: 'rgem',
+  regionLevels: 3,
   gemP: 3,
   featureTensor: '',
   threads: 2,

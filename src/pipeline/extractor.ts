@@ -5,10 +5,10 @@
 import type { BBox, EmbeddedObject } from '../core/types.js';
 import { createDetector } from '../detection/detector.js';
 import { DEFAULT_DETECTOR_OPTIONS, type DetectorOptions } from '../detection/options.js';
-import { createEncoder, type EncoderMeta } from '../embedding/encoder.js';
+import { createEncoder, type Encoder, type EncoderMeta, type Encoding } from '../embedding/encoder.js';
 import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from '../embedding/options.js';
 import { DEFAULT_CROP_OPTIONS, type CropOptions } from '../imaging/crop-options.js';
-import { decodeImage } from '../imaging/decode.js';
+import { decodeImage, type RawImage } from '../imaging/decode.js';
 import { DEFAULT_MAX_PIXELS } from '../imaging/limits.js';
 import type { Region } from '../imaging/resize.js';
 
@@ -108,7 +108,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
       const whole = { label: 'image', score: 1, bbox: [0, 0, image.width, image.height] as BBox };
       const found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }) => ({ label, score, bbox }))];
       const regions = found.map((object) => cropRegion(object.bbox, padding, image.width, image.height));
-      const encoding = await encoder.encode(image, regions);
+      const encoding = await encodeObjects(encoder, image, regions);
       const totalMs = performance.now() - start;
       return {
         width: image.width,
@@ -128,5 +128,22 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
     async close() {
       await Promise.all([detector.close(), encoder.close()]);
     },
+  };
+}
+
+/**
+ * The whole image (regions[0]) at the encoder's imageInputSize, the detections at its inputSize: one
+ * batched run when the sizes agree, else two.
+ */
+async function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[]): Promise<Encoding> {
+  const { inputSize, imageInputSize } = encoder.meta;
+  if (imageInputSize === inputSize || regions.length === 1) return encoder.encode(image, regions, imageInputSize);
+  const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize);
+  const crops = await encoder.encode(image, regions.slice(1), inputSize);
+  return {
+    vectors: [...whole.vectors, ...crops.vectors],
+    cropMs: whole.cropMs + crops.cropMs,
+    encodeMs: whole.encodeMs + crops.encodeMs,
+    poolMs: whole.poolMs + crops.poolMs,
   };
 }
