@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Catalog, type EncoderIdentity } from '../src/catalog/catalog.js';
 import type { EmbeddedObject } from '../src/core/types.js';
 
-const ENCODER: EncoderIdentity = { model: 'mobilenetv2_int8', sha256: 'cc028fe6cae7bc11', dim: 8, inputSize: 224, pooling: 'gem', gemP: 3 };
+const ENCODER = { model: 'mobilenetv2_int8', sha256: 'cc028fe6cae7bc11', dim: 8, inputSize: 224, pooling: 'gem', gemP: 3 };
+/** The encoder meta with some fields changed (any meta field counts, known to the catalog or not). */
+const encoderWith = (fields: Record<string, string | number>): EncoderIdentity => ({ ...ENCODER, ...fields });
 
 function unit(seed: number): Float32Array {
   const v = Float32Array.from({ length: ENCODER.dim }, (_, i) => Math.sin(seed * 7.1 + i * 1.3));
@@ -119,14 +121,16 @@ describe('Catalog', () => {
     Catalog.open(file, ENCODER).close();
     let error: any;
     try {
-      Catalog.open(file, { ...ENCODER, model: 'resnet50', dim: 2048 });
+      Catalog.open(file, encoderWith({ model: 'resnet50', dim: 2048 }));
     } catch (caught) {
       error = caught;
     }
     expect(error?.code).toBe('INDEX_MISMATCH');
-    expect(error.message).toContain('expected resnet50 (dim 2048, input 224, gem p=3');
-    expect(error.message).toContain('but got mobilenetv2_int8 (dim 8, input 224, gem p=3');
-    expect(() => Catalog.open(file, { ...ENCODER, gemP: 4 })).toThrow(/another encoder/);
+    expect(error.message).toContain('expected resnet50 (dim 2048, gemP 3, inputSize 224, pooling gem, sha256 cc028fe6cae7)');
+    expect(error.message).toContain('but got mobilenetv2_int8 (dim 8, gemP 3, inputSize 224, pooling gem, sha256 cc028fe6cae7)');
+    expect(() => Catalog.open(file, encoderWith({ gemP: 4 }))).toThrow(/another encoder/);
+    // a field the encoder meta gains later is compared too
+    expect(() => Catalog.open(file, encoderWith({ imageInputSize: 416 }))).toThrow(/expected .*imageInputSize 416/);
     // a refused open leaves no lock behind
     expect(existsSync(`${file}.lock`)).toBe(false);
     Catalog.open(file, ENCODER).close();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../src/config/load.js';
-import { DEFAULT_CONFIG } from '../src/config/schema.js';
+import { DEFAULT_CONFIG, schemaFor, type Rule } from '../src/config/schema.js';
 import { DEFAULT_EXTRACTOR_OPTIONS } from '../src/pipeline/extractor.js';
 import { DEFAULT_INDEX_PARAMS } from '../src/indexing/params.js';
 
@@ -95,5 +95,17 @@ describe('loadConfig', () => {
     const missing = errorOf(() => loadConfig({ env: { FINDTHIS_CONFIG: join(dir, 'nope.json') } }));
     expect(missing.code).toBe('INVALID_CONFIG');
     expect(missing.message).toMatch(/nope.json does not exist/);
+  });
+
+  it('checks a stage option it has no explicit rule for by the type of its default, and keeps it', () => {
+    const schema = schemaFor({ stage: { size: 4, name: 'a', names: ['x'], on: true } }, { stage: {} });
+    const rules = schema.stage as Record<string, Rule>;
+    expect(rules.size?.('stage.size', 8)).toBe(8);
+    expect(errorOf(() => rules.size?.('stage.size', '8')).message).toMatch(/^Expected a number in .* for stage.size, but got "8"$/);
+    expect(errorOf(() => rules.name?.('stage.name', 3)).message).toBe('Expected a string for stage.name, but got 3');
+    expect(errorOf(() => rules.names?.('stage.names', 'x')).message).toBe('Expected an array of strings for stage.names, but got "x"');
+    expect(errorOf(() => rules.on?.('stage.on', 'yes')).message).toBe('Expected true or false for stage.on, but got "yes"');
+    // and every default key of every stage reaches the loaded config
+    expect(Object.keys(loadConfig({ env: {} }).extractor.encoder).sort()).toEqual(Object.keys(DEFAULT_CONFIG.extractor.encoder).sort());
   });
 });

@@ -17,14 +17,14 @@ export const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ 
 /** Bumped when the tables change; a catalog with another version is refused, not migrated silently. */
 export const CATALOG_SCHEMA_VERSION = 1;
 
-/** What produced the stored vectors. A catalog refuses to open with another encoder. */
+/**
+ * What produced the stored vectors: the encoder's meta (model, sha256, dim, input sizes, pooling, GeM
+ * p...). Every field is stored and compared, so a field the encoder adds later is covered too; a
+ * catalog refuses to open under an encoder that differs in any of them.
+ */
 export interface EncoderIdentity {
-  model: string;
-  sha256: string;
-  dim: number;
-  inputSize: number;
-  pooling: string;
-  gemP: number;
+  readonly model: string;
+  readonly dim: number;
 }
 
 export type ProductMetadata = Record<string, unknown>;
@@ -300,13 +300,19 @@ export class Catalog {
   }
 }
 
+/** A plain copy with the fields in a fixed order (model and dim first), for storing and comparing. */
 function identityOf(encoder: EncoderIdentity): EncoderIdentity {
-  const { model, sha256, dim, inputSize, pooling, gemP } = encoder;
-  return { model, sha256, dim, inputSize, pooling, gemP };
+  const { model, dim, ...rest } = encoder as EncoderIdentity & Record<string, unknown>;
+  const fields = Object.entries(rest).filter(([, value]) => typeof value === 'string' || typeof value === 'number');
+  return { model, dim, ...Object.fromEntries(fields.sort(([a], [b]) => a.localeCompare(b))) };
 }
 
-function describeEncoder(encoder: EncoderIdentity): string {
-  return `${encoder.model} (dim ${encoder.dim}, input ${encoder.inputSize}, ${encoder.pooling} p=${encoder.gemP}, sha256 ${encoder.sha256.slice(0, 12)})`;
+/** `mobilenetv2_int8 (dim 1280, gemP 3, inputSize 224, pooling gem, sha256 cc028fe6cae7)` */
+export function describeEncoder(encoder: EncoderIdentity): string {
+  const fields = Object.entries(identityOf(encoder))
+    .filter(([key]) => key !== 'model')
+    .map(([key, value]) => `${key} ${key === 'sha256' ? String(value).slice(0, 12) : String(value)}`);
+  return `${encoder.model} (${fields.join(', ')})`;
 }
 
 function toObjectRecord(row: ObjectRow): ObjectRecord {

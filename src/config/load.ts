@@ -1,6 +1,6 @@
 /**
  * Loads the configuration once at start-up: embedded defaults ← config file ← environment overrides,
- * every key checked against CONFIG_SCHEMA (errors name the key, where it came from, what was expected
+ * every key checked against its rule (schemaFor) (errors name the key, where it came from, what was expected
  * and what came), then deep-frozen.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { FindthisError } from '../core/errors.js';
 import { PROJECT_ROOT } from '../models/manifest.js';
 import { invalidConfig } from './checks.js';
-import { CONFIG_SCHEMA, DEFAULT_CONFIG, type FindthisConfig, type Schema } from './schema.js';
+import { DEFAULT_CONFIG, schemaFor, type FindthisConfig, type Schema } from './schema.js';
 
 /** The config file used when FINDTHIS_CONFIG is not set (absent is fine: defaults apply). */
 export const DEFAULT_CONFIG_PATH = resolve(PROJECT_ROOT, 'config', 'findthis.json');
@@ -43,10 +43,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<FindthisCo
   const env = options.env ?? process.env;
   const file = options.file ?? (env.FINDTHIS_CONFIG || DEFAULT_CONFIG_PATH);
   const origins = new Map<string, string>();
+  const schema = schemaFor(DEFAULT_CONFIG);
   let merged: unknown = structuredClone(DEFAULT_CONFIG);
 
   const fromFile = readConfigFile(file, Boolean(options.file ?? env.FINDTHIS_CONFIG));
-  if (fromFile !== undefined) merged = mergeInto(merged, fromFile, CONFIG_SCHEMA, '', origins, file);
+  if (fromFile !== undefined) merged = mergeInto(merged, fromFile, schema, '', origins, file);
 
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     const raw = env[name];
@@ -54,9 +55,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<FindthisCo
     setPath(merged, path, fromEnvText(raw, getPath(DEFAULT_CONFIG, path)));
     origins.set(path, `env ${name}`);
   }
-  if (options.overrides) merged = mergeInto(merged, options.overrides, CONFIG_SCHEMA, '', origins, 'overrides');
+  if (options.overrides) merged = mergeInto(merged, options.overrides, schema, '', origins, 'overrides');
 
-  const config = validate(merged, CONFIG_SCHEMA, '', origins) as FindthisConfig;
+  const config = validate(merged, schema, '', origins) as FindthisConfig;
   if (config.search.defaultK > config.search.maxK) {
     throw invalidConfig(label('search.defaultK', origins), `an integer ≤ search.maxK (${config.search.maxK})`, config.search.defaultK);
   }

@@ -7,6 +7,7 @@ import { DEFAULT_INDEX_PARAMS } from '../indexing/params.js';
 import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, type ExtractorOptions } from '../pipeline/extractor.js';
 import {
+  checkBoolean,
   checkInteger,
   checkNumber,
   checkOneOf,
@@ -101,6 +102,32 @@ const text = (pattern: RegExp, expected: string): Rule => (name, value) => check
 const strings: Rule = (name, value) => checkStringArray(name, value, invalidConfig);
 const nonEmpty = text(/\S/, 'a non-empty string');
 const anyText = text(/^/, 'a string');
+
+/**
+ * The schema for `defaults`: the rules below for the keys they know, and for any key a stage adds to
+ * its options before this file learns of it, a rule by the type of its default (finite number,
+ * string, boolean, string array). Rules for keys the defaults no longer have are dropped.
+ */
+export function schemaFor(defaults: object, rules: Schema = CONFIG_SCHEMA): Schema {
+  const schema: Schema = {};
+  for (const [key, value] of Object.entries(defaults)) {
+    const rule = rules[key];
+    if (isPlainObject(value)) schema[key] = schemaFor(value, typeof rule === 'object' ? rule : {});
+    else schema[key] = typeof rule === 'function' ? rule : ruleByType(value);
+  }
+  return schema;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function ruleByType(defaultValue: unknown): Rule {
+  if (Array.isArray(defaultValue)) return strings;
+  if (typeof defaultValue === 'boolean') return (name, value) => checkBoolean(name, value, invalidConfig);
+  if (typeof defaultValue === 'number') return num(-Number.MAX_VALUE, Number.MAX_VALUE);
+  return anyText;
+}
 
 /** One rule per key; ranges are the ones documented on each option type. */
 export const CONFIG_SCHEMA: Schema = {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Catalog, type CatalogCounts, type ObjectRef, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
+import { Catalog, describeEncoder, type CatalogCounts, type ObjectRef, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import type { BBox, ImageObject } from '../core/types.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
@@ -347,11 +347,7 @@ async function openIndexes(
   const dir = join(options.dataDir, 'indexes');
   // The index files are caches: dropping them makes IndexSet.open build every index afresh.
   if (rebuild) rmSync(dir, { recursive: true, force: true });
-  const encoder = catalog.encoder;
-  const meta: IndexMeta = {
-    encoder: `${encoder.model}/${encoder.sha256}/${encoder.dim}/${encoder.inputSize}/${encoder.pooling}${encoder.gemP}`,
-    transform: transform.id,
-  };
+  const meta: IndexMeta = { encoder: describeEncoder(catalog.encoder), transform: transform.id };
   function* transformed(): Iterable<[string, Float32Array]> {
     for (const [id, vector] of catalog.vectors()) yield [id, transform.apply(vector)];
   }
