@@ -3,6 +3,7 @@
  * findthis receives plain values cut from the frozen result (see load.ts), never the raw file.
  */
 import { DETECTOR_FORMATS } from '../detection/options.js';
+import { POOLINGS } from '../embedding/options.js';
 import { DEFAULT_INDEX_PARAMS } from '../indexing/params.js';
 import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, type ExtractorOptions } from '../pipeline/extractor.js';
@@ -163,6 +164,9 @@ export const CONFIG_SCHEMA: Schema = {
     encoder: {
       model: nonEmpty,
       inputSize: int(32, 1024),
+      imageInputSize: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 32, 1024, invalidConfig)),
+      pooling: oneOf(POOLINGS),
+      regionLevels: int(1, 5),
       gemP: num(1, 10),
       featureTensor: anyText,
       threads: int(1, 64),
