@@ -13,7 +13,11 @@ import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matri
 import { FindthisError, invalidParameter } from '../core/errors.js';
 
 export interface WhiteningOptions {
-  /** Output dimension after the PCA rotation, 1..input dimension. Default 128. */
+  /**
+   * Output dimension after the PCA rotation, 1..input dimension. Default 128. At most
+   * (number of products − 1) are kept: after whitening, the within-product scatter is the identity,
+   * so only the between-product directions (rank ≤ products − 1) carry more than noise.
+   */
   dimensions: number;
   /**
    * Shrinkage α of the within-pair covariance towards a scaled identity, 0..1:
@@ -71,6 +75,8 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
     throw new FindthisError('INVALID_FIELD', 'Learning whitening needs at least one product with two or more images');
   }
 
+  const count = samples.length;
+  const outputDim = Math.max(1, Math.min(dimensions, groups.size - 1, count - 1));
   const mean = meanOf(samples.map((s) => s.vector), dim);
   const within = new Float64Array(dim * dim);
   let withinCount = 0;
@@ -79,41 +85,88 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
     accumulateScatter(within, members, groupMean, members.length);
     withinCount += members.length * members.length;
   }
-  const total = new Float64Array(dim * dim);
-  accumulateScatter(total, samples.map((s) => s.vector), mean, 1);
   mirrorUpper(within, dim, 1 / withinCount);
-  mirrorUpper(total, dim, 1 / samples.length);
   shrinkTowardsIdentity(within, dim, shrinkage);
 
-  // S = L Lᵀ; the whitened total covariance is L⁻¹ C L⁻ᵀ (C symmetric, so two forward substitutions).
-  const lower = Float64Array.from(new CholeskyDecomposition(toMatrix(within, dim)).lowerTriangularMatrix.to1DArray());
-  const half = solveLowerColumns(lower, total, dim);
-  transposeInPlace(half, dim);
-  const whitenedTotal = solveLowerColumns(lower, half, dim);
-
-  const eigen = new EigenvalueDecomposition(toMatrix(whitenedTotal, dim), { assumeSymmetric: true });
-  const eigenvalues = eigen.realEigenvalues;
-  const order = eigenvalues.map((_, i) => i).sort((a, b) => (eigenvalues[b] ?? 0) - (eigenvalues[a] ?? 0));
-  const eigenvectors = eigen.eigenvectorMatrix;
+  // S = L Lᵀ. The PCA step wants the leading eigenvectors of the whitened total covariance
+  // L⁻¹ C L⁻ᵀ = Y Yᵀ / n, where Y = L⁻¹ (X − m)ᵀ is dim × n.
+  const lower = Float64Array.from(new CholeskyDecomposition(toMatrix(within, dim, dim)).lowerTriangularMatrix.to1DArray());
+  const axes = count < dim ? whitenedAxesFromGram(samples, mean, lower, outputDim) : whitenedAxesFromCovariance(samples, mean, lower, outputDim);
 
   // projection = Vₖᵀ L⁻¹, i.e. each row r solves Lᵀ r = v.
-  const projection = new Float32Array(dimensions * dim);
-  const row = new Float64Array(dim);
-  for (let k = 0; k < dimensions; k++) {
-    const column = order[k] ?? 0;
-    for (let i = 0; i < dim; i++) row[i] = eigenvectors.get(i, column);
-    solveUpperTransposed(lower, row, dim);
-    projection.set(row, k * dim);
-  }
+  const projection = new Float32Array(outputDim * dim);
+  axes.forEach((axis, k) => {
+    solveUpperTransposed(lower, axis, dim);
+    projection.set(axis, k * dim);
+  });
 
   return {
     inputDim: dim,
-    outputDim: dimensions,
+    outputDim,
     mean: Float32Array.from(mean),
     projection,
     shrinkage,
     learnedFrom: { vectors: samples.length, groups: groups.size },
   };
+}
+
+/** Leading eigenvectors of L⁻¹ C L⁻ᵀ from the dim × dim matrix itself: for catalogs with more vectors than dimensions. */
+function whitenedAxesFromCovariance(samples: readonly LabelledVector[], mean: Float64Array, lower: Float64Array, axes: number): Float64Array[] {
+  const dim = mean.length;
+  const total = new Float64Array(dim * dim);
+  accumulateScatter(total, samples.map((s) => s.vector), mean, 1);
+  mirrorUpper(total, dim, 1 / samples.length);
+  // C is symmetric, so L⁻¹ C L⁻ᵀ = L⁻¹ (L⁻¹ C)ᵀ: two forward substitutions.
+  const half = solveLower(lower, total, dim, dim);
+  transposeInPlace(half, dim);
+  const eigen = new EigenvalueDecomposition(toMatrix(solveLower(lower, half, dim, dim), dim, dim), { assumeSymmetric: true });
+  return leading(eigen, axes).map((column) => Float64Array.from(eigen.eigenvectorMatrix.getColumn(column)));
+}
+
+/**
+ * The same axes from the n × n Gram matrix YᵀY / n when n < dim (the dual of PCA): for an eigenvector u
+ * of YᵀY, Y u is an eigenvector of Y Yᵀ with the same eigenvalue. Exact, and far cheaper for small catalogs.
+ */
+function whitenedAxesFromGram(samples: readonly LabelledVector[], mean: Float64Array, lower: Float64Array, axes: number): Float64Array[] {
+  const dim = mean.length;
+  const count = samples.length;
+  const centred = new Float64Array(dim * count);
+  samples.forEach(({ vector }, n) => {
+    for (let i = 0; i < dim; i++) centred[i * count + n] = vector[i]! - mean[i]!;
+  });
+  const whitened = solveLower(lower, centred, dim, count);
+  const gram = new Float64Array(count * count);
+  for (let i = 0; i < dim; i++) {
+    const row = i * count;
+    for (let a = 0; a < count; a++) {
+      const value = whitened[row + a]!;
+      for (let b = a; b < count; b++) gram[a * count + b]! += value * whitened[row + b]!;
+    }
+  }
+  mirrorUpper(gram, count, 1 / count);
+  const eigen = new EigenvalueDecomposition(toMatrix(gram, count, count), { assumeSymmetric: true });
+  return leading(eigen, axes).map((column) => {
+    const u = eigen.eigenvectorMatrix.getColumn(column);
+    const axis = new Float64Array(dim);
+    let norm = 0;
+    for (let i = 0; i < dim; i++) {
+      let sum = 0;
+      for (let n = 0; n < count; n++) sum += whitened[i * count + n]! * u[n]!;
+      axis[i] = sum;
+      norm += sum * sum;
+    }
+    for (let i = 0; i < dim; i++) axis[i]! /= Math.sqrt(norm) || 1;
+    return axis;
+  });
+}
+
+/** Column indices of the `count` largest eigenvalues, largest first. */
+function leading(eigen: EigenvalueDecomposition, count: number): number[] {
+  const values = eigen.realEigenvalues;
+  return values
+    .map((_, i) => i)
+    .sort((a, b) => values[b]! - values[a]!)
+    .slice(0, count);
 }
 
 /** Projects a raw vector into the whitened space and L2-normalises it. */
@@ -206,17 +259,17 @@ function shrinkTowardsIdentity(matrix: Float64Array, dim: number, alpha: number)
   for (let i = 0; i < dim; i++) matrix[i * dim + i] = (matrix[i * dim + i] ?? 0) + ridge + 1e-9;
 }
 
-function toMatrix(values: Float64Array, dim: number): Matrix {
-  const matrix = new Matrix(dim, dim);
-  for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) matrix.set(i, j, values[i * dim + j] ?? 0);
+function toMatrix(values: Float64Array, rows: number, columns: number): Matrix {
+  const matrix = new Matrix(rows, columns);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) matrix.set(i, j, values[i * columns + j]!);
   return matrix;
 }
 
-/** X = L⁻¹ B for lower-triangular L and square B, all row-major dim × dim (forward substitution, row by row). */
-function solveLowerColumns(lower: Float64Array, rhs: Float64Array, dim: number): Float64Array {
+/** X = L⁻¹ B for lower-triangular L (dim × dim) and B (dim × columns), row-major (forward substitution, row by row). */
+function solveLower(lower: Float64Array, rhs: Float64Array, dim: number, columns: number): Float64Array {
   const out = Float64Array.from(rhs);
   for (let i = 0; i < dim; i++) {
-    const row = out.subarray(i * dim, (i + 1) * dim);
+    const row = out.subarray(i * columns, (i + 1) * columns);
     let k = 0;
     // Four earlier rows per sweep over this one, for the same reason as in accumulateScatter.
     for (; k + 3 < i; k += 4) {
@@ -224,19 +277,19 @@ function solveLowerColumns(lower: Float64Array, rhs: Float64Array, dim: number):
       const f1 = lower[i * dim + k + 1]!;
       const f2 = lower[i * dim + k + 2]!;
       const f3 = lower[i * dim + k + 3]!;
-      const r0 = k * dim;
-      const r1 = r0 + dim;
-      const r2 = r1 + dim;
-      const r3 = r2 + dim;
-      for (let c = 0; c < dim; c++) row[c]! -= f0 * out[r0 + c]! + f1 * out[r1 + c]! + f2 * out[r2 + c]! + f3 * out[r3 + c]!;
+      const r0 = k * columns;
+      const r1 = r0 + columns;
+      const r2 = r1 + columns;
+      const r3 = r2 + columns;
+      for (let c = 0; c < columns; c++) row[c]! -= f0 * out[r0 + c]! + f1 * out[r1 + c]! + f2 * out[r2 + c]! + f3 * out[r3 + c]!;
     }
     for (; k < i; k++) {
       const factor = lower[i * dim + k]!;
-      const r = k * dim;
-      for (let c = 0; c < dim; c++) row[c]! -= factor * out[r + c]!;
+      const r = k * columns;
+      for (let c = 0; c < columns; c++) row[c]! -= factor * out[r + c]!;
     }
     const pivot = lower[i * dim + i]!;
-    for (let c = 0; c < dim; c++) row[c]! /= pivot;
+    for (let c = 0; c < columns; c++) row[c]! /= pivot;
   }
   return out;
 }
