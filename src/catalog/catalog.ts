@@ -107,6 +107,13 @@ CREATE TABLE IF NOT EXISTS objects (
   vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS objects_by_image ON objects(image_id);
+-- At most one row: the learned vector transform (whitening) applied before indexing, as its own bytes.
+CREATE TABLE IF NOT EXISTS transform (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  kind TEXT NOT NULL,
+  data BLOB NOT NULL,
+  created TEXT NOT NULL
+);
 `;
 
 interface ObjectRow {
@@ -154,6 +161,12 @@ export class Catalog {
       ),
       metadata: db.prepare('SELECT metadata FROM products WHERE id = ?').pluck(),
       vectors: db.prepare('SELECT id, vector FROM objects ORDER BY id'),
+      labelledVectors: db.prepare(
+        'SELECT i.product_id AS productId, o.image_id AS imageId, o.label, o.vector FROM objects o JOIN images i ON i.id = o.image_id ORDER BY o.id',
+      ),
+      transform: db.prepare('SELECT kind, data FROM transform WHERE id = 1'),
+      saveTransform: db.prepare('INSERT OR REPLACE INTO transform (id, kind, data, created) VALUES (1, ?, ?, ?)'),
+      clearTransform: db.prepare('DELETE FROM transform'),
       counts: db.prepare(
         'SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM objects) AS objects',
       ),
@@ -287,6 +300,25 @@ export class Catalog {
     for (const row of this.statements.vectors.iterate() as IterableIterator<{ id: number; vector: Buffer }>) {
       yield [String(row.id), toFloat32(row.vector)];
     }
+  }
+
+  /** Every stored raw vector with the product, image and label of its object: what whitening learns from. */
+  *labelledVectors(): IterableIterator<{ productId: string; imageId: number; label: string; vector: Float32Array }> {
+    type Row = { productId: string; imageId: number; label: string; vector: Buffer };
+    for (const row of this.statements.labelledVectors.iterate() as IterableIterator<Row>) {
+      yield { productId: row.productId, imageId: row.imageId, label: row.label, vector: toFloat32(row.vector) };
+    }
+  }
+
+  /** The stored vector transform (e.g. `whitening` and its bytes), or undefined when vectors are indexed raw. */
+  storedTransform(): { kind: string; data: Buffer } | undefined {
+    return this.statements.transform.get() as { kind: string; data: Buffer } | undefined;
+  }
+
+  /** Stores the transform the indexes are built under, replacing any other; undefined removes it. */
+  saveTransform(transform: { kind: string; data: Buffer } | undefined): void {
+    if (transform) this.statements.saveTransform.run(transform.kind, transform.data, new Date().toISOString());
+    else this.statements.clearTransform.run();
   }
 
   counts(): CatalogCounts {

@@ -4,6 +4,7 @@
  */
 import { DETECTOR_FORMATS } from '../detection/options.js';
 import { POOLINGS } from '../embedding/options.js';
+import { DEFAULT_WHITENING_OPTIONS } from '../embedding/whitening.js';
 import { DEFAULT_INDEX_PARAMS } from '../indexing/params.js';
 import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, type ExtractorOptions } from '../pipeline/extractor.js';
@@ -72,6 +73,18 @@ export interface FindthisConfig {
   extractor: ExtractorOptions;
   /** LSH and HNSW knobs: handed to IndexSet.open with the encoder's dimension. */
   index: { lsh: LshParams; hnsw: HnswParams };
+  /** Learned whitening, applied by `POST /v1/index/optimize` and `npm run optimize`. */
+  whitening: WhiteningConfig;
+}
+
+/** Whether and how `optimize` learns whitening from the catalog (see src/embedding/whitening.ts). */
+export interface WhiteningConfig {
+  /** Learn whitening on optimize; false rebuilds the indexes from raw vectors. Default true. */
+  enabled: boolean;
+  /** Output dimension, 1..4096, capped at (products − 1). Default 128. */
+  dimensions: number;
+  /** Shrinkage of the within-product covariance towards the identity, 0..1. Default 0.1. */
+  shrinkage: number;
 }
 
 export const DEFAULT_CONFIG: FindthisConfig = {
@@ -88,6 +101,7 @@ export const DEFAULT_CONFIG: FindthisConfig = {
   search: { defaultK: 5, maxK: 100, defaultIndex: 'lsh', minScore: -1, candidateFactor: 4 },
   extractor: DEFAULT_EXTRACTOR_OPTIONS,
   index: DEFAULT_INDEX_PARAMS,
+  whitening: { enabled: true, ...DEFAULT_WHITENING_OPTIONS },
 };
 
 /** A rule checks one value and returns it typed; `name` is the key's dotted path (and its origin). */
@@ -177,5 +191,10 @@ export const CONFIG_SCHEMA: Schema = {
   index: {
     lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff) },
     hnsw: { M: int(2, 100), efConstruction: int(1, 4096), efSearch: int(1, 4096) },
+  },
+  whitening: {
+    enabled: (name, value) => checkBoolean(name, value, invalidConfig),
+    dimensions: int(1, 4096),
+    shrinkage: num(0, 1),
   },
 };

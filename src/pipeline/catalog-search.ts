@@ -9,11 +9,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Catalog, describeEncoder, type CatalogCounts, type ObjectRef, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
+import { FindthisError } from '../core/errors.js';
 import type { BBox, ImageObject } from '../core/types.js';
+import { whiteningFromBuffer, whiteningToBuffer, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
+import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
-import { identityTransform, type VectorTransform } from './vector-transform.js';
+import { identityTransform, whiteningTransform, type VectorTransform } from './vector-transform.js';
 
 /** Most neighbours one index query may ask for (the indexes' own k limit). */
 const MAX_NEIGHBORS = 10_000;
@@ -95,7 +98,18 @@ export interface OptimizeResult {
   vectors: number;
   indexed: Record<IndexKind, number>;
   transform: string;
+  /** What the learned whitening was made of; null when vectors are indexed raw or the transform was kept. */
+  whitening: { dimensions: number; vectors: number; products: number; shrinkage: number } | null;
+  /** Why whitening was asked for but not learned. */
+  skipped?: string;
   ms: number;
+}
+
+export interface OptimizeRequest {
+  /** Learn whitening with these options; `false` indexes raw vectors; absent keeps the current transform. */
+  whitening?: WhiteningOptions | false;
+  /** Labelled vectors to learn from instead of the catalog's own whole-image vectors (e.g. a held-out photo set). */
+  samples?: LabelledVector[];
 }
 
 export class CatalogSearch {
@@ -127,7 +141,7 @@ export class CatalogSearch {
   static async open(extractor: Extractor, options: CatalogSearchOptions): Promise<CatalogSearch> {
     const catalog = Catalog.open(join(options.dataDir, 'catalog.sqlite'), extractor.encoder);
     try {
-      const transform = options.transform ?? identityTransform(extractor.encoder.dim);
+      const transform = options.transform ?? storedTransform(catalog) ?? identityTransform(extractor.encoder.dim);
       const indexes = await openIndexes(catalog, options, transform);
       return new CatalogSearch(extractor, catalog, indexes, transform, options);
     } catch (error) {
@@ -144,9 +158,9 @@ export class CatalogSearch {
     return this.transform.id;
   }
 
-  size(): { products: number; vectors: number } {
+  size(): { products: number; images: number; vectors: number } {
     const counts = this.catalog.counts();
-    return { products: counts.products, vectors: counts.objects };
+    return { products: counts.products, images: counts.images, vectors: counts.objects };
   }
 
   /** Extracts the image's objects and stores them under `productId` (created if new). All-or-nothing. */
@@ -274,14 +288,37 @@ export class CatalogSearch {
   }
 
   /**
-   * Rebuilds every index from the stored raw vectors, under `transform` when given (e.g. a freshly
-   * learned whitening; its learning step slots in before this call), then saves them.
+   * Rebuilds every index from the stored raw vectors. With `whitening` options, first learns whitening
+   * (off the main thread) from `samples`, or else from the catalog's whole-image vectors grouped by
+   * product, stores it in the catalog and rebuilds in the whitened space; with `whitening: false`,
+   * drops any stored transform and indexes raw vectors; without either, keeps the current transform.
+   * A catalog with no product photographed twice has nothing to learn from: it stays raw and the
+   * result says why.
    */
-  async optimize(transform: VectorTransform = this.transform): Promise<OptimizeResult> {
+  async optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
+    const started = performance.now();
+    let transform = this.transform;
+    let learned: Whitening | undefined;
+    let skipped: string | undefined;
+    if (request.whitening === false) {
+      transform = identityTransform(this.catalog.encoder.dim);
+    } else if (request.whitening) {
+      const samples = request.samples ?? this.wholeImageSamples();
+      const groups = new Map<string, number>();
+      for (const { group } of samples) groups.set(group, (groups.get(group) ?? 0) + 1);
+      if ([...groups.values()].some((count) => count > 1)) {
+        learned = await whitenLearnOffThread(samples, request.whitening);
+        transform = whiteningTransform(learned);
+      } else {
+        transform = identityTransform(this.catalog.encoder.dim);
+        skipped = 'no product has two or more images to learn whitening from; vectors are indexed raw';
+      }
+    }
     const run = this.rebuilding.then(async () => {
-      const started = performance.now();
       this.indexes = await openIndexes(this.catalog, this.options, transform, { rebuild: true });
       this.transform = transform;
+      if (learned) this.catalog.saveTransform({ kind: 'whitening', data: whiteningToBuffer(learned) });
+      else if (transform.id === 'identity') this.catalog.saveTransform(undefined);
       await this.indexes.save();
       const counts: CatalogCounts = this.catalog.counts();
       const size = this.indexes.size;
@@ -291,11 +328,24 @@ export class CatalogSearch {
         vectors: counts.objects,
         indexed: { lsh: size, hnsw: size, exact: size },
         transform: transform.id,
+        whitening: learned
+          ? { dimensions: learned.outputDim, vectors: learned.learnedFrom.vectors, products: learned.learnedFrom.groups, shrinkage: learned.shrinkage }
+          : null,
+        ...(skipped ? { skipped } : {}),
         ms: performance.now() - started,
       };
     });
     this.rebuilding = run.catch(() => undefined);
     return run;
+  }
+
+  /** The catalog's whole-image vectors, grouped by product: the default pairs to learn whitening from. */
+  private wholeImageSamples(): LabelledVector[] {
+    const samples: LabelledVector[] = [];
+    for (const { productId, label, vector } of this.catalog.labelledVectors()) {
+      if (label === 'image') samples.push({ group: productId, vector });
+    }
+    return samples;
   }
 
   /** Writes the index caches (atomic). */
@@ -353,4 +403,14 @@ async function openIndexes(
   }
   const { set } = await IndexSet.open(dir, { dim: transform.outputDim, ...options.index }, transformed(), meta);
   return set;
+}
+
+/** The transform stored in the catalog by the last optimize, if any. */
+function storedTransform(catalog: Catalog): VectorTransform | undefined {
+  const stored = catalog.storedTransform();
+  if (!stored) return undefined;
+  if (stored.kind !== 'whitening') {
+    throw new FindthisError('INDEX_MISMATCH', `Catalog ${catalog.file} stores a transform of kind ${stored.kind}; this version knows only whitening`);
+  }
+  return whiteningTransform(whiteningFromBuffer(stored.data));
 }

@@ -6,7 +6,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import { FindthisError } from '../core/errors.js';
-import type { SearchConfig, ServerConfig } from '../config/schema.js';
+import { DEFAULT_CONFIG, type SearchConfig, type ServerConfig, type WhiteningConfig } from '../config/schema.js';
 import type { CatalogSearch } from '../pipeline/catalog-search.js';
 import { errorHandler, notFound } from './errors.js';
 import type { Logger } from './log.js';
@@ -17,6 +17,8 @@ import { WorkQueue } from './work-queue.js';
 export interface AppDependencies {
   server: Pick<ServerConfig, 'uploadLimitBytes' | 'queueConcurrency' | 'maxQueueLength'>;
   search: SearchConfig;
+  /** How POST /v1/index/optimize learns whitening. Default: the embedded defaults. */
+  whitening?: WhiteningConfig;
   metrics: ServiceMetrics;
   log: Logger;
   /** Given when already loaded; otherwise call `ready()` later. */
@@ -55,7 +57,7 @@ export function createApp(deps: AppDependencies): FindthisApp {
     isReady: () => loaded !== undefined,
   };
 
-  registerRoutes(app, { ...deps, service, queue });
+  registerRoutes(app, { ...deps, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue });
   app.use(notFound());
   app.use(errorHandler(deps.log));
   if (deps.catalogSearch) service.ready(deps.catalogSearch);

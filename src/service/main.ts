@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.server.logLevel);
   const metrics = new ServiceMetrics(new Registry());
-  const service = createApp({ server: config.server, search: config.search, metrics, log });
+  const service = createApp({ server: config.server, search: config.search, whitening: config.whitening, metrics, log });
   const server = await listen(service.app, config.server.port, config.server.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;

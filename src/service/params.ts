@@ -1,7 +1,8 @@
 /** Turns raw request fields into typed, validated values (400 INVALID_FIELD naming the field otherwise). */
 import { FindthisError, invalidParameter } from '../core/errors.js';
 import { checkOneOf, checkString, parseBoolean, parseInteger, parseNumber } from '../config/checks.js';
-import { INDEX_KINDS, type SearchConfig } from '../config/schema.js';
+import { INDEX_KINDS, type SearchConfig, type WhiteningConfig } from '../config/schema.js';
+import type { WhiteningOptions } from '../embedding/whitening.js';
 import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../catalog/catalog.js';
 import type { Metadata, SearchRequest } from './schemas.js';
 
@@ -38,4 +39,16 @@ export function parseSearchQuery(query: Record<string, unknown>, defaults: Searc
     minScore: query.minScore === undefined ? defaults.minScore : parseNumber('minScore', query.minScore, -1, 1),
     compare: query.compare === undefined ? false : parseBoolean('compare', query.compare),
   };
+}
+
+/**
+ * `POST /v1/index/optimize?whitening=true|false`: learn whitening (the configured default) or rebuild
+ * from raw vectors. Returns the whitening options to learn with, or false.
+ */
+export function parseOptimizeQuery(query: Record<string, unknown>, defaults: WhiteningConfig): WhiteningOptions | false {
+  for (const key of Object.keys(query)) {
+    if (key !== 'whitening') throw invalidParameter('query parameter', 'whitening', key);
+  }
+  const enabled = query.whitening === undefined ? defaults.enabled : parseBoolean('whitening', query.whitening);
+  return enabled ? { dimensions: defaults.dimensions, shrinkage: defaults.shrinkage } : false;
 }

@@ -5,12 +5,12 @@
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { FindthisError, isFindthisError } from '../core/errors.js';
-import type { SearchConfig, ServerConfig } from '../config/schema.js';
+import type { SearchConfig, ServerConfig, WhiteningConfig } from '../config/schema.js';
 import type { ObjectMatches } from '../pipeline/catalog-search.js';
 import type { FindthisApp } from './app.js';
 import { fromUploadError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
-import { parseMetadata, parseProductId, parseSearchQuery } from './params.js';
+import { parseMetadata, parseOptimizeQuery, parseProductId, parseSearchQuery } from './params.js';
 import type {
   AddProductResponse,
   HealthResponse,
@@ -24,6 +24,7 @@ import type { WorkQueue } from './work-queue.js';
 interface RouteDependencies {
   server: Pick<ServerConfig, 'uploadLimitBytes'>;
   search: SearchConfig;
+  whitening: WhiteningConfig;
   metrics: ServiceMetrics;
   service: FindthisApp;
   queue: WorkQueue;
@@ -130,8 +131,9 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   app.post(
     '/v1/index/optimize',
-    handle(async (_req, res) => {
-      const result = await service.catalogSearch().optimize();
+    handle(async (req, res) => {
+      const whitening = parseOptimizeQuery(req.query, deps.whitening);
+      const result = await service.catalogSearch().optimize({ whitening });
       const body: OptimizeResponse = result;
       res.json(body);
     }),

@@ -81,6 +81,11 @@ export interface OptimizeResponse {
   images: number;
   vectors: number;
   indexed: Record<IndexKind, number>;
+  /** `identity`, or `whiten-<dims>-<digest>` for learned whitening. */
   transform: string;
+  /** What the learned whitening was made of; null when indexing raw vectors. */
+  whitening: { dimensions: number; vectors: number; products: number; shrinkage: number } | null;
+  /** Why whitening was asked for but not learned (no product with two images). */
+  skipped?: string;
   ms: number;
 }

@@ -1,0 +1,133 @@
+/**
+ * POST /v1/index/optimize with learned whitening, on the real service (real models, SQLite, indexes)
+ * over HTTP: what it learns from, that it is idempotent, and that a restart keeps its answers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groceryPhotos, groceryProducts } from '../benchmarks/lib/grocery.js';
+import { loadConfig } from '../src/config/load.js';
+import { CatalogSearch } from '../src/pipeline/catalog-search.js';
+import { createExtractor, type Extractor } from '../src/pipeline/extractor.js';
+import { createApp } from '../src/service/app.js';
+import { createLogger } from '../src/service/log.js';
+import { ServiceMetrics } from '../src/service/metrics.js';
+import { postImage, request } from './support/http.js';
+
+const PRODUCTS = ['Banana', 'Granny-Smith', 'Red-Bell-Pepper', 'Oatly-Oat-Milk', 'Brown-Cap-Mushroom', 'Pineapple'];
+const TRAIN_PER_PRODUCT = 3;
+
+const config = loadConfig({ env: {} });
+const products = groceryProducts().filter((product) => PRODUCTS.includes(product.name));
+const train = PRODUCTS.flatMap((name) => groceryPhotos('train').filter((photo) => photo.product.name === name).slice(0, TRAIN_PER_PRODUCT));
+const queries = PRODUCTS.map((name) => groceryPhotos('val').find((photo) => photo.product.name === name)!);
+
+let dataDir: string;
+let extractor: Extractor;
+let catalogSearch: CatalogSearch;
+let server: Server;
+let url: string;
+
+async function serve(): Promise<void> {
+  catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
+  const service = createApp({
+    server: config.server,
+    search: config.search,
+    whitening: config.whitening,
+    metrics: new ServiceMetrics(new Registry()),
+    log: createLogger('error'),
+    catalogSearch,
+  });
+  server = service.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function stop(): Promise<void> {
+  await new Promise((resolve) => server.close(resolve));
+  await catalogSearch.close();
+}
+
+/** Every query's whole-image matches (product, score), on every index. */
+async function answers(): Promise<Array<Array<[string, number]>>> {
+  const out: Array<Array<[string, number]>> = [];
+  for (const index of ['exact', 'hnsw', 'lsh']) {
+    for (const query of queries) {
+      const { status, body } = await postImage(`${url}/v1/search?k=3&index=${index}`, query.path);
+      expect(status).toBe(200);
+      out.push(body.objects[0].matches.map((match: { productId: string; score: number }) => [match.productId, match.score]));
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'findthis-optimize-'));
+  extractor = await createExtractor(config.extractor);
+  await serve();
+  for (const product of products) {
+    expect((await postImage(`${url}/v1/products`, product.iconic, { id: product.name })).status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  await stop();
+  await extractor?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('POST /v1/index/optimize with learned whitening', () => {
+  it('keeps raw vectors and says why when no product has two images', async () => {
+    const { status, body } = await request(`${url}/v1/index/optimize`, { method: 'POST' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ products: PRODUCTS.length, images: PRODUCTS.length, transform: 'identity', whitening: null });
+    expect(body.skipped).toMatch(/no product has two or more images/);
+  });
+
+  it('learns whitening from the catalog once products have several photos, and rebuilds every index in it', async () => {
+    for (const photo of train) {
+      expect((await postImage(`${url}/v1/products`, photo.path, { id: photo.product.name })).status).toBe(201);
+    }
+    const { status, body } = await request(`${url}/v1/index/optimize`, { method: 'POST' });
+    expect(status).toBe(200);
+    expect(body.transform).toMatch(/^whiten-5-[0-9a-f]{12}$/);
+    expect(body.whitening).toEqual({ dimensions: PRODUCTS.length - 1, vectors: products.length + train.length, products: PRODUCTS.length, shrinkage: 0.1 });
+    expect(body.indexed).toEqual({ lsh: body.vectors, hnsw: body.vectors, exact: body.vectors });
+    for (const query of queries) {
+      const { body: answer } = await postImage(`${url}/v1/search?k=5&index=exact`, query.path);
+      expect(answer.objects[0].matches.map((m: { productId: string }) => m.productId)).toContain(query.product.name);
+    }
+  });
+
+  it('is idempotent: optimizing again learns the same whitening and gives the same answers', async () => {
+    const before = await answers();
+    const first = (await request(`${url}/v1/index/optimize`, { method: 'POST' })).body;
+    const second = (await request(`${url}/v1/index/optimize`, { method: 'POST' })).body;
+    expect(second.transform).toBe(first.transform);
+    const after = await answers();
+    expect(after.map((list) => list.map(([id]) => id))).toEqual(before.map((list) => list.map(([id]) => id)));
+    after.flat().forEach(([, score], i) => expect(score).toBeCloseTo(before.flat()[i]![1], 5));
+  });
+
+  it('gives the same ranking after a restart on the same DATA_DIR', async () => {
+    const before = await answers();
+    const transform = catalogSearch.transformId;
+    await stop();
+    await serve();
+    expect(catalogSearch.transformId).toBe(transform);
+    expect(await answers()).toEqual(before);
+  });
+
+  it('rebuilds from raw vectors with ?whitening=false, and refuses a malformed flag', async () => {
+    const raw = await request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' });
+    expect(raw.status).toBe(200);
+    expect(raw.body).toMatchObject({ transform: 'identity', whitening: null });
+    const bad = await request(`${url}/v1/index/optimize?whitening=maybe`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_FIELD');
+  });
+});
