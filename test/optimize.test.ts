@@ -100,6 +100,11 @@ describe('POST /v1/index/optimize with learned whitening', () => {
     for (const query of queries) {
       const { body: answer } = await postImage(`${url}/v1/search?k=5&index=exact`, query.path);
       expect(answer.objects[0].matches.map((m: { productId: string }) => m.productId)).toContain(query.product.name);
+      // The merged answer holds distinct products, each with the object it came from.
+      const products = answer.answer.map((m: { productId: string }) => m.productId);
+      expect(new Set(products).size).toBe(products.length);
+      expect(products).toContain(query.product.name);
+      expect(answer.answer[0].via).toBeTypeOf('string');
     }
   });
 

@@ -16,6 +16,7 @@ import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
+import { rankProducts, type RankedProduct } from './answer.js';
 import { identityTransform, whiteningTransform, type VectorTransform } from './vector-transform.js';
 
 /** Most neighbours one index query may ask for (the indexes' own k limit). */
@@ -89,6 +90,8 @@ export interface SearchAnswer {
   width: number;
   height: number;
   objects: ObjectMatches[];
+  /** One ranking for the whole photo: every object's matches merged (see rankProducts), best `k`. */
+  answer: RankedProduct<ProductMatch>[];
   timings: SearchTimings;
 }
 
@@ -220,6 +223,7 @@ export class CatalogSearch {
       width: extraction.width,
       height: extraction.height,
       objects,
+      answer: rankProducts(objects).slice(0, query.k),
       timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
     };
   }

@@ -6,7 +6,7 @@ import type { Express, NextFunction, Request, RequestHandler, Response } from 'e
 import multer from 'multer';
 import { FindthisError, isFindthisError } from '../core/errors.js';
 import type { SearchConfig, ServerConfig, WhiteningConfig } from '../config/schema.js';
-import type { ObjectMatches } from '../pipeline/catalog-search.js';
+import type { ObjectMatches, ProductMatch } from '../pipeline/catalog-search.js';
 import type { FindthisApp } from './app.js';
 import { fromUploadError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -14,6 +14,7 @@ import { parseMetadata, parseOptimizeQuery, parseProductId, parseSearchQuery } f
 import type {
   AddProductResponse,
   HealthResponse,
+  MatchResponse,
   OptimizeResponse,
   ProductResponse,
   SearchObjectResponse,
@@ -124,7 +125,11 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
       const answer = await queued(() => catalogSearch.search(image, query));
       metrics.observeExtraction(answer.timings, answer.objects.length);
       for (const object of answer.objects) metrics.observeSearch(object.index, object.searchMs / 1000, object.stats);
-      const body: SearchResponse = { objects: answer.objects.map(toObjectResponse), timings: answer.timings };
+      const body: SearchResponse = {
+        objects: answer.objects.map(toObjectResponse),
+        answer: answer.answer.map(({ via, match }) => ({ ...toMatchResponse(match), via })),
+        timings: answer.timings,
+      };
       res.json(body);
     }),
   );
@@ -147,10 +152,14 @@ function toObjectResponse(object: ObjectMatches): SearchObjectResponse {
     score: object.score,
     index: object.index,
     fallback: object.fallback,
-    matches: object.matches.map(({ productId, score, bbox, imageId, metadata }) => ({ productId, score, bbox, imageId, metadata })),
+    matches: object.matches.map(toMatchResponse),
   };
   if (object.overlap) response.overlap = object.overlap;
   return response;
+}
+
+function toMatchResponse({ productId, score, bbox, imageId, metadata }: ProductMatch): MatchResponse {
+  return { productId, score, bbox, imageId, metadata };
 }
 
 function requireFile(req: Request): Buffer {

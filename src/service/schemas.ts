@@ -69,9 +69,17 @@ export interface SearchObjectResponse extends ObjectSummary {
   overlap?: { hnsw: number; exact: number };
 }
 
+/** One product of the photo's merged answer: its best match over all objects. */
+export interface AnswerResponse extends MatchResponse {
+  /** Label of the object whose match this is (`image` for the whole photo). */
+  via: string;
+}
+
 /** POST /v1/search → 200 */
 export interface SearchResponse {
   objects: SearchObjectResponse[];
+  /** The photo's products, whole image and detections merged (detections discounted by 0.1), best first, at most k. */
+  answer: AnswerResponse[];
   timings: { decodeMs: number; detectMs: number; embedMs: number; searchMs: number; totalMs: number };
 }
 

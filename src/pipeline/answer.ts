@@ -1,0 +1,50 @@
+/**
+ * One answer for a photo: the products its objects matched, merged into a single ranking. A client
+ * asking "what is this?" wants one list; the per-object lists stay in the response for the client
+ * that wants to point at each object.
+ */
+
+/** The part of a per-object match that ranking needs. */
+export interface ObjectMatchSummary {
+  productId: string;
+  score: number;
+  imageId: number;
+}
+
+export interface RankedProduct<M extends ObjectMatchSummary = ObjectMatchSummary> {
+  productId: string;
+  /** The product's best score over the photo's objects, after the detection discount. */
+  score: number;
+  /** Label of the object that gave that score (`image` for the whole photo). */
+  via: string;
+  /** The match that gave that score (its cosine is `match.score`). */
+  match: M;
+}
+
+/**
+ * How much a detection's match is discounted against the whole image's, in cosine units. The whole
+ * photo is what the shopper framed; a detection is one of possibly many items on a shelf (YOLO finds
+ * every apple in a crate), so a detection must beat the whole photo by this margin to lead the answer.
+ * On grocery val, whole-image-only ranking beat an undiscounted max over objects by 2–3 points.
+ */
+export const DETECTION_DISCOUNT = 0.1;
+
+/**
+ * Merges per-object product matches into one ranking: each product scores its best match over
+ * the objects (detections discounted by `detectionDiscount`), best first.
+ */
+export function rankProducts<M extends ObjectMatchSummary>(
+  objects: ReadonlyArray<{ label: string; matches: readonly M[] }>,
+  detectionDiscount = DETECTION_DISCOUNT,
+): RankedProduct<M>[] {
+  const best = new Map<string, RankedProduct<M>>();
+  for (const { label, matches } of objects) {
+    const discount = label === 'image' ? 0 : detectionDiscount;
+    for (const match of matches) {
+      const adjusted = match.score - discount;
+      const current = best.get(match.productId);
+      if (!current || adjusted > current.score) best.set(match.productId, { productId: match.productId, score: adjusted, via: label, match });
+    }
+  }
+  return [...best.values()].sort((a, b) => b.score - a.score);
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { DETECTION_DISCOUNT, rankProducts } from '../src/pipeline/answer.js';
+
+const match = (productId: string, score: number, imageId = 1) => ({ productId, score, imageId });
+
+describe('one answer for a photo (rankProducts)', () => {
+  it('ranks each product by its best match over the objects, best first', () => {
+    const ranked = rankProducts([
+      { label: 'image', matches: [match('milk', 0.8), match('juice', 0.6)] },
+      { label: 'image', matches: [match('juice', 0.7)] },
+    ]);
+    expect(ranked.map((r) => [r.productId, r.score])).toEqual([
+      ['milk', 0.8],
+      ['juice', 0.7],
+    ]);
+  });
+
+  it('lets a detection lead only when it beats the whole photo by the discount', () => {
+    const narrow = rankProducts([
+      { label: 'image', matches: [match('shelf', 0.7)] },
+      { label: 'banana', matches: [match('banana', 0.7 + DETECTION_DISCOUNT / 2)] },
+    ]);
+    expect(narrow[0]!.productId).toBe('shelf');
+    const clear = rankProducts([
+      { label: 'image', matches: [match('shelf', 0.7)] },
+      { label: 'banana', matches: [match('banana', 0.7 + DETECTION_DISCOUNT * 2, 9)] },
+    ]);
+    expect(clear[0]).toMatchObject({ productId: 'banana', via: 'banana', match: { imageId: 9 } });
+    expect(clear[0]!.score).toBeCloseTo(0.7 + DETECTION_DISCOUNT, 10);
+  });
+
+  it('is empty for a photo whose objects matched nothing', () => {
+    expect(rankProducts([{ label: 'image', matches: [] }])).toEqual([]);
+  });
+});
