@@ -1,9 +1,9 @@
 /**
- * Runs `whitenLearn` on a worker thread. Learning at 1280 dimensions takes tens of seconds (the
+ * Runs `whitenLearn` on a worker thread. Learning at 1280 dimensions can take tens of seconds (the
  * eigendecomposition dominates); on the service's main thread that would stall every request.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ERRORS, FindthisError } from '../core/errors.js';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { reviveError, serializeError, startModuleWorker, type SerializedError } from '../core/worker.js';
 import { type LabelledVector, type Whitening, type WhiteningOptions, whitenLearn } from './whitening.js';
 
 interface LearnRequest {
@@ -14,7 +14,7 @@ interface LearnRequest {
   options: WhiteningOptions;
 }
 
-type LearnReply = { ok: true; whitening: Whitening } | { ok: false; error: { name: string; message: string; code?: string } };
+type LearnReply = { ok: true; whitening: Whitening } | { ok: false; error: SerializedError };
 
 /** Same result as `whitenLearn(samples, options)`, computed off the calling thread. */
 export function whitenLearnOffThread(samples: readonly LabelledVector[], options: WhiteningOptions): Promise<Whitening> {
@@ -23,7 +23,7 @@ export function whitenLearnOffThread(samples: readonly LabelledVector[], options
   samples.forEach((sample, i) => vectors.set(sample.vector, i * dim));
   const request: LearnRequest = { task: 'whitenLearn', dim, groups: samples.map((s) => s.group), vectors, options };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData: request, transferList: [vectors.buffer] });
+    const worker = startModuleWorker(import.meta.url, request, [vectors.buffer]);
     worker.once('message', (reply: LearnReply) => {
       if (reply.ok) resolve(reply.whitening);
       else reject(reviveError(reply.error));
@@ -35,29 +35,13 @@ export function whitenLearnOffThread(samples: readonly LabelledVector[], options
   });
 }
 
-/**
- * This module is TypeScript, run by tsx (npm start) or vitest. Node 20 does not apply `--import`
- * loaders to a worker's entry module, so the worker starts from a line of JavaScript that loads this
- * file through tsx's API.
- */
-function workerBootstrap(): string {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const self = JSON.stringify(import.meta.url);
-  return `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${self}, ${self}))`;
-}
-
-function reviveError({ message, code }: { message: string; code?: string }): Error {
-  return code !== undefined && code in ERRORS ? new FindthisError(code as keyof typeof ERRORS, message) : new Error(message);
-}
-
 function serveLearnRequest(request: LearnRequest): LearnReply {
   const { dim, groups, vectors, options } = request;
   const samples = groups.map((group, i) => ({ group, vector: vectors.subarray(i * dim, (i + 1) * dim) }));
   try {
     return { ok: true, whitening: whitenLearn(samples, options) };
   } catch (error) {
-    const { name, message, code } = error as Error & { code?: string };
-    return { ok: false, error: { name, message, ...(code === undefined ? {} : { code }) } };
+    return { ok: false, error: serializeError(error) };
   }
 }
 

@@ -9,7 +9,8 @@ import { Registry } from 'prom-client';
 import { isFindthisError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import { CatalogSearch } from '../pipeline/catalog-search.js';
-import { createExtractor, type Extractor } from '../pipeline/extractor.js';
+import type { Extractor } from '../pipeline/extractor.js';
+import { createExtractorThread } from '../pipeline/extractor-thread.js';
 import { createApp } from './app.js';
 import { createLogger, type Logger } from './log.js';
 import { ServiceMetrics } from './metrics.js';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
 
   try {
     const dataDir = resolve(config.paths.dataDir);
-    extractor = await createExtractor(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
+    extractor = await createExtractorThread(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
     catalogSearch = await CatalogSearch.open(extractor, {
       dataDir,
       index: config.index,
