@@ -40,7 +40,8 @@ describe('loadConfig', () => {
 
   it('ships config/findthis.json with the service defaults; the stages keep their own tuned defaults', () => {
     const shipped = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
-    expect(shipped).toEqual({ server: DEFAULT_CONFIG.server, paths: DEFAULT_CONFIG.paths, search: DEFAULT_CONFIG.search });
+    const { server, paths, search, whitening } = DEFAULT_CONFIG;
+    expect(shipped).toEqual({ server, paths, search, whitening });
     expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
   });
 

@@ -183,9 +183,9 @@ describe('the search service over HTTP', () => {
     expect(plain.body.objects[0].overlap).toBeUndefined();
   });
 
-  it('rebuilds the indexes with POST /v1/index/optimize and answers the same afterwards', async () => {
+  it('rebuilds the indexes from raw vectors with POST /v1/index/optimize?whitening=false and answers the same', async () => {
     const before = await postImage(`${url}/v1/search?k=5&index=hnsw`, QUERY);
-    const answer = await request(`${url}/v1/index/optimize`, { method: 'POST' });
+    const answer = await request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' });
     expect(answer.status).toBe(200);
     const counts = catalogSearch.catalog.counts();
     expect(answer.body).toMatchObject({
@@ -194,9 +194,23 @@ describe('the search service over HTTP', () => {
       vectors: counts.objects,
       indexed: { lsh: counts.objects, hnsw: counts.objects, exact: counts.objects },
       transform: 'identity',
+      whitening: null,
     });
     const after = await postImage(`${url}/v1/search?k=5&index=hnsw`, QUERY);
     expect(matchIds(after.body.objects[0])).toEqual(matchIds(before.body.objects[0]));
+  });
+
+  it('learns whitening with POST /v1/index/optimize (Banana has two photos), keeps serving, and can go back', async () => {
+    const answer = await request(`${url}/v1/index/optimize`, { method: 'POST' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.transform).toMatch(/^whiten-\d+-[0-9a-f]{12}$/);
+    expect(answer.body.whitening.products).toBe(PRODUCTS.length);
+    const search = await postImage(`${url}/v1/search?k=5&index=exact`, QUERY);
+    expect(search.status).toBe(200);
+    expect(matchIds(search.body.objects[0])).toHaveLength(5);
+    expect((await request(`${url}/v1/index/optimize?whitening=maybe`, { method: 'POST' })).status).toBe(400);
+    const raw = await request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' });
+    expect(raw.body.transform).toBe('identity');
   });
 
   describe('bad input gets its status and the service keeps answering', () => {
