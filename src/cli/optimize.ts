@@ -2,9 +2,9 @@
  * `npm run optimize -- [--no-whitening] [--whitening-from <dir>]`: what POST /v1/index/optimize does,
  * on the catalog in DATA_DIR: learn whitening (config `whitening`) and rebuild every index.
  *   --no-whitening          rebuild from raw vectors and forget any learned whitening;
- *   --whitening-from <dir>  learn from a folder of labelled photos (one sub-folder per product) instead
- *                           of the catalog's own images: the way to whiten a catalog that has one
- *                           image per product. The photos are embedded, not added to the catalog.
+ *   --whitening-from <dir>  also learn from a folder of labelled photos (one sub-folder per product id):
+ *                           the way to whiten a catalog that has one image per product. The photos
+ *                           are embedded for learning only, not added to the catalog.
  * Do not run it while the service uses the same DATA_DIR (the catalog's lock refuses that).
  */
 import { existsSync } from 'node:fs';

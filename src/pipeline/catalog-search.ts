@@ -108,10 +108,25 @@ export interface OptimizeResult {
   ms: number;
 }
 
+/**
+ * Which stored objects a query object may match. The whole photo is compared with whole stored
+ * photos only: a shelf photo resembling one apple cropped from another product's photo is not a
+ * match (grocery val, whitened: whole-image recall@1 81.4% against every stored object, 85% against
+ * whole images). A detection may match any stored object, the catalog photo included.
+ */
+export type MatchScope = 'whole-images' | 'all';
+
+export function matchScopeOf(objectLabel: string): MatchScope {
+  return objectLabel === 'image' ? 'whole-images' : 'all';
+}
+
 export interface OptimizeRequest {
   /** Learn whitening with these options; `false` indexes raw vectors; absent keeps the current transform. */
   whitening?: WhiteningOptions | false;
-  /** Labelled vectors to learn from instead of the catalog's own whole-image vectors (e.g. a held-out photo set). */
+  /**
+   * More labelled vectors to learn from besides the catalog's own whole-image vectors: photos kept out
+   * of the catalog (e.g. store photos of products the catalog shows once), grouped by product id.
+   */
   samples?: LabelledVector[];
 }
 
@@ -213,10 +228,11 @@ export class CatalogSearch {
     const extraction = await this.extractor.extract(image);
     let searchMs = 0;
     const objects = extraction.objects.map(({ label, score, bbox, vector }): ObjectMatches => {
-      const found = this.matchVector(vector, query.index, query.k, query.minScore);
+      const scope = matchScopeOf(label);
+      const found = this.matchVector(vector, query.index, query.k, query.minScore, scope);
       searchMs += found.searchMs;
       const result: ObjectMatches = { label, score, bbox, index: query.index, ...found };
-      if (query.compare) result.overlap = this.compareIndexes(vector, query.k, query.minScore);
+      if (query.compare) result.overlap = this.compareIndexes(vector, query.k, query.minScore, scope);
       return result;
     });
     return {
@@ -231,9 +247,15 @@ export class CatalogSearch {
   /**
    * The best `k` distinct products for one raw vector: asks the index for k × candidateFactor
    * neighbours and doubles until k products are found, a neighbour falls below `minScore`, or the
-   * index has nothing more to give.
+   * index has nothing more to give. With scope `whole-images`, only stored whole images count.
    */
-  matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number): Pick<ObjectMatches, 'matches' | 'fallback' | 'stats' | 'searchMs'> {
+  matchVector(
+    raw: Float32Array,
+    kind: IndexKind,
+    k: number,
+    minScore: number,
+    scope: MatchScope = 'all',
+  ): Pick<ObjectMatches, 'matches' | 'fallback' | 'stats' | 'searchMs'> {
     const started = performance.now();
     const query = this.transform.apply(raw);
     const size = this.indexes.size;
@@ -253,7 +275,7 @@ export class CatalogSearch {
           break;
         }
         const stored = this.objects.get(neighbor.id);
-        if (!stored || best.has(stored.productId)) continue;
+        if (!stored || best.has(stored.productId) || (scope === 'whole-images' && stored.label !== 'image')) continue;
         best.set(stored.productId, {
           productId: stored.productId,
           score: neighbor.score,
@@ -293,7 +315,7 @@ export class CatalogSearch {
 
   /**
    * Rebuilds every index from the stored raw vectors. With `whitening` options, first learns whitening
-   * (off the main thread) from `samples`, or else from the catalog's whole-image vectors grouped by
+   * (off the main thread) from the catalog's whole-image vectors and any extra `samples`, grouped by
    * product, stores it in the catalog and rebuilds in the whitened space; with `whitening: false`,
    * drops any stored transform and indexes raw vectors; without either, keeps the current transform.
    * A catalog with no product photographed twice has nothing to learn from: it stays raw and the
@@ -307,7 +329,7 @@ export class CatalogSearch {
     if (request.whitening === false) {
       transform = identityTransform(this.catalog.encoder.dim);
     } else if (request.whitening) {
-      const samples = request.samples ?? this.wholeImageSamples();
+      const samples = [...this.wholeImageSamples(), ...(request.samples ?? [])];
       const groups = new Map<string, number>();
       for (const { group } of samples) groups.set(group, (groups.get(group) ?? 0) + 1);
       if ([...groups.values()].some((count) => count > 1)) {
@@ -375,8 +397,8 @@ export class CatalogSearch {
     return metadata;
   }
 
-  private compareIndexes(raw: Float32Array, k: number, minScore: number): { hnsw: number; exact: number } {
-    const productsOf = (kind: IndexKind): string[] => this.matchVector(raw, kind, k, minScore).matches.map((m) => m.productId);
+  private compareIndexes(raw: Float32Array, k: number, minScore: number, scope: MatchScope): { hnsw: number; exact: number } {
+    const productsOf = (kind: IndexKind): string[] => this.matchVector(raw, kind, k, minScore, scope).matches.map((m) => m.productId);
     const lsh = productsOf('lsh');
     const overlap = (other: string[]): number => {
       if (other.length === 0) return lsh.length === 0 ? 1 : 0;
