@@ -17,6 +17,11 @@ export interface Candidate {
   classIndex: number;
 }
 
+/** A candidate from the centre, width and height every YOLO head predicts. */
+function centredBox(cx: number, cy: number, width: number, height: number, score: number, classIndex: number): Candidate {
+  return { x1: cx - width / 2, y1: cy - height / 2, x2: cx + width / 2, y2: cy + height / 2, score, classIndex };
+}
+
 /** A raw output tensor: its dims and values. */
 export interface OutputTensor {
   dims: readonly number[];
@@ -95,11 +100,9 @@ export function decodeYolox(
         const best = bestClass(data, p + 5, 1, classCount);
         const score = objectness * best.score;
         if (score < scoreThreshold) continue;
-        const cx = (data[p]! + gx) * stride;
-        const cy = (data[p + 1]! + gy) * stride;
-        const halfW = (Math.exp(data[p + 2]!) * stride) / 2;
-        const halfH = (Math.exp(data[p + 3]!) * stride) / 2;
-        candidates.push({ x1: cx - halfW, y1: cy - halfH, x2: cx + halfW, y2: cy + halfH, score, classIndex: best.index });
+        const w = Math.exp(data[p + 2]!) * stride;
+        const h = Math.exp(data[p + 3]!) * stride;
+        candidates.push(centredBox((data[p]! + gx) * stride, (data[p + 1]! + gy) * stride, w, h, score, best.index));
       }
     }
   }
@@ -119,11 +122,7 @@ export function decodeYolov5(output: OutputTensor, classCount: number, scoreThre
     const best = bestClass(data, p + 5, 1, classCount);
     const score = objectness * best.score;
     if (score < scoreThreshold) continue;
-    const cx = data[p]!;
-    const cy = data[p + 1]!;
-    const halfW = data[p + 2]! / 2;
-    const halfH = data[p + 3]! / 2;
-    candidates.push({ x1: cx - halfW, y1: cy - halfH, x2: cx + halfW, y2: cy + halfH, score, classIndex: best.index });
+    candidates.push(centredBox(data[p]!, data[p + 1]!, data[p + 2]!, data[p + 3]!, score, best.index));
   }
   return candidates;
 }
@@ -137,11 +136,7 @@ export function decodeYolov8(output: OutputTensor, classCount: number, scoreThre
   for (let i = 0; i < count; i++) {
     const best = bestClass(data, 4 * count + i, count, classCount);
     if (best.score < scoreThreshold) continue;
-    const cx = data[i]!;
-    const cy = data[count + i]!;
-    const halfW = data[2 * count + i]! / 2;
-    const halfH = data[3 * count + i]! / 2;
-    candidates.push({ x1: cx - halfW, y1: cy - halfH, x2: cx + halfW, y2: cy + halfH, score: best.score, classIndex: best.index });
+    candidates.push(centredBox(data[i]!, data[count + i]!, data[2 * count + i]!, data[3 * count + i]!, best.score, best.index));
   }
   return candidates;
 }

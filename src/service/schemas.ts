@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { BBox } from '../core/types.js';
 import type { IndexKind } from '../indexing/types.js';
+import type { OptimizeResult } from '../pipeline/catalog-search.js';
 
 export type Metadata = Record<string, unknown>;
 
@@ -83,17 +84,5 @@ export interface SearchResponse {
   timings: { decodeMs: number; detectMs: number; embedMs: number; searchMs: number; totalMs: number };
 }
 
-/** POST /v1/index/optimize → 200 */
-export interface OptimizeResponse {
-  products: number;
-  images: number;
-  vectors: number;
-  indexed: Record<IndexKind, number>;
-  /** `identity`, or `whiten-<dims>-<digest>` for learned whitening. */
-  transform: string;
-  /** What the learned whitening was made of; null when indexing raw vectors. */
-  whitening: { dimensions: number; vectors: number; products: number; shrinkage: number } | null;
-  /** Why whitening was asked for but not learned (no product with two images). */
-  skipped?: string;
-  ms: number;
-}
+/** POST /v1/index/optimize → 200: counts, the transform now in force, and what whitening learned from. */
+export type OptimizeResponse = OptimizeResult;
