@@ -25,9 +25,12 @@ export interface RankedProduct<M extends ObjectMatchSummary = ObjectMatchSummary
  * How much a detection's match is discounted against the whole image's, in cosine units. The whole
  * photo is what the shopper framed; a detection is one of possibly many items on a shelf (YOLO finds
  * every apple in a crate), so a detection must beat the whole photo by this margin to lead the answer.
- * On grocery val, whole-image-only ranking beat an undiscounted max over objects by 2–3 points.
+ * Measured on grocery val (iconic + train catalog, whitened, exact): recall@1 76.0% with no discount,
+ * 82.4% at 0.1, 84.8% at 0.15, 85.1% at 0.2 and 0.3 (= the whole photo alone). 0.2 is the smallest
+ * discount that costs these shopper photos nothing, and still lets a detection that matches far
+ * better than its cluttered scene lead.
  */
-export const DETECTION_DISCOUNT = 0.1;
+export const DETECTION_DISCOUNT = 0.2;
 
 /**
  * Merges per-object product matches into one ranking: each product scores its best match over

@@ -79,7 +79,7 @@ export interface AnswerResponse extends MatchResponse {
 /** POST /v1/search → 200 */
 export interface SearchResponse {
   objects: SearchObjectResponse[];
-  /** The photo's products, whole image and detections merged (detections discounted by 0.1), best first, at most k. */
+  /** The photo's products, whole image and detections merged (detections discounted by 0.2), best first, at most k. */
   answer: AnswerResponse[];
   timings: { decodeMs: number; detectMs: number; embedMs: number; searchMs: number; totalMs: number };
 }
