@@ -1,0 +1,293 @@
+/**
+ * npm run bench:quality -- [--json FILE] [--png FILE] [--queries N]
+ *
+ * Retrieval quality on the grocery dataset (../shared/datasets/grocery), through the same
+ * CatalogSearch the service and the CLI use (SQLite catalog, real indexes, real models):
+ *   A   catalog = the 81 iconic (web-shop) images; no whitening (it has no pairs to learn from);
+ *   A+W the same catalog, whitened with what its images and the train photos teach together (the
+ *       train photos stay out of the catalog, as with `npm run optimize -- --whitening-from <dir>`);
+ *   B   catalog = iconic + the 2,640 train photos, before and after `optimize` learns whitening
+ *       from the catalog itself.
+ * Queries: the 296 val photos. Each query's answer is the ranked list of distinct products (see
+ * `rankProducts` in src/pipeline/answer.ts: whole image and detections combined). Reported:
+ * recall@1 and recall@5 of the right product, coarse-class recall@1, for exact, LSH and HNSW, and
+ * the per-query index search time. Writes a markdown table, JSON, and a PNG of a few queries with
+ * their detections and top-3 catalog matches.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import sharp, { type OverlayOptions } from 'sharp';
+import { loadConfig } from '../src/config/load.js';
+import type { LabelledVector } from '../src/embedding/whitening.js';
+import type { IndexKind } from '../src/indexing/types.js';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+import { rankProducts, type RankedProduct } from '../src/pipeline/answer.js';
+import { CatalogSearch, matchScopeOf } from '../src/pipeline/catalog-search.js';
+import type { EmbeddedObject } from '../src/core/types.js';
+import { createExtractor, type Extraction } from '../src/pipeline/extractor.js';
+import { groceryPhotos, groceryProducts, type GroceryPhoto, type GroceryProduct } from './lib/grocery.js';
+import { percentileOfSorted } from './lib/percentiles.js';
+import { progress } from './lib/progress.js';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'string' },
+    png: { type: 'string' },
+    queries: { type: 'string' },
+  },
+});
+
+const INDEXES: IndexKind[] = ['exact', 'lsh', 'hnsw'];
+const K = 5;
+/** Detection discounts compared in the second table (the default is DETECTION_DISCOUNT). */
+const DISCOUNTS = [0, 0.05, 0.1, 0.15, 0.2, 0.3];
+const RESULTS_DIR = join(PROJECT_ROOT, 'benchmarks', 'results');
+
+interface Query {
+  photo: GroceryPhoto;
+  extraction: Extraction;
+}
+
+interface Row {
+  setting: string;
+  whitening: boolean;
+  index: IndexKind;
+  catalogImages: number;
+  queries: number;
+  recallAt1: number;
+  recallAt5: number;
+  coarseRecallAt1: number;
+  /** Right product first when only the whole-image object is asked (no detections). */
+  imageOnlyRecallAt1: number;
+  /** Right product first for other detection discounts of the merged answer (see DETECTION_DISCOUNT). */
+  recallAt1ByDiscount: Record<string, number>;
+  fallbackShare: number;
+  searchP50Ms: number;
+  searchP95Ms: number;
+}
+
+const config = loadConfig({ env: {} });
+const extractor = await createExtractor(config.extractor);
+const products = groceryProducts();
+const byName = new Map(products.map((product) => [product.name, product]));
+const trainPhotos = groceryPhotos('train');
+const valPhotos = groceryPhotos('val');
+const queryPhotos = args.queries ? spread(valPhotos, Number(args.queries)) : valPhotos;
+
+/** Where each stored image came from, for the picture. */
+const imagePaths = new Map<string, string>();
+const rows: Row[] = [];
+
+const queries = await extractAll(queryPhotos);
+
+// B first: its catalog also yields the train vectors that A+W learns whitening from.
+const dirB = mkdtempSync(join(tmpdir(), 'findthis-quality-b-'));
+const dirA = mkdtempSync(join(tmpdir(), 'findthis-quality-a-'));
+try {
+  const b = await CatalogSearch.open(extractor, { dataDir: dirB, index: config.index, candidateFactor: config.search.candidateFactor });
+  await ingest(b, 'B', [...products.map((product) => ({ path: product.iconic, product })), ...trainPhotos]);
+  rows.push(...evaluate(b, 'B: iconic + train', false));
+  const learned = await timed('B: learn whitening from the catalog and rebuild', () => b.optimize({ whitening: config.whitening }));
+  rows.push(...evaluate(b, 'B: iconic + train', true));
+  const trainSamples = wholeImageSamples(b, new Set(trainPhotos.map((photo) => photo.path)));
+
+  const a = await CatalogSearch.open(extractor, { dataDir: dirA, index: config.index, candidateFactor: config.search.candidateFactor });
+  await ingest(a, 'A', products.map((product) => ({ path: product.iconic, product })));
+  rows.push(...evaluate(a, 'A: iconic', false));
+  await timed('A+W: learn whitening from the catalog plus the train photos (kept outside it) and rebuild', () =>
+    a.optimize({ whitening: config.whitening, samples: trainSamples }),
+  );
+  rows.push(...evaluate(a, 'A: iconic', true));
+
+  const table = markdownTable(rows);
+  process.stdout.write(`\n${table}\n`);
+  process.stdout.write(
+    `\nval queries: ${queries.length}; catalog B: ${learned.images} images, ${learned.vectors} vectors; ` +
+      `whitening ${config.extractor.encoder.model} ${learned.transform}\n`,
+  );
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const json = JSON.stringify({ measuredAt: new Date().toISOString(), encoder: extractor.encoder, rows }, null, 2);
+  await writeFile(join(RESULTS_DIR, 'quality.json'), json);
+  if (args.json) await writeFile(args.json, json);
+  const png = args.png ?? join(RESULTS_DIR, 'quality-examples.png');
+  await writeFile(png, await examplesPicture(b, queries));
+  process.stderr.write(`wrote ${join(RESULTS_DIR, 'quality.json')} and ${png}\n`);
+  await Promise.all([a.close(), b.close()]);
+} finally {
+  await extractor.close();
+  rmSync(dirA, { recursive: true, force: true });
+  rmSync(dirB, { recursive: true, force: true });
+}
+
+async function extractAll(photos: readonly GroceryPhoto[]): Promise<Query[]> {
+  const bar = progress(`extract ${photos.length} val photos`);
+  const out: Query[] = [];
+  for (const photo of photos) {
+    out.push({ photo, extraction: await extractor.extract(readFileSync(photo.path)) });
+    bar.update(out.length, photos.length);
+  }
+  bar.finish();
+  return out;
+}
+
+async function ingest(search: CatalogSearch, label: string, photos: readonly { path: string; product: GroceryProduct }[]): Promise<void> {
+  const bar = progress(`${label}: ingest ${photos.length} images`);
+  let done = 0;
+  for (const { path, product } of photos) {
+    const { imageId } = await search.ingest(product.name, readFileSync(path));
+    imagePaths.set(`${label}:${imageId}`, path);
+    bar.update(++done, photos.length);
+  }
+  bar.finish();
+}
+
+async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await run();
+  process.stderr.write(`${label}: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return result;
+}
+
+/** The whole-image vectors of the catalog images that came from `paths`, grouped by product. */
+function wholeImageSamples(search: CatalogSearch, paths: Set<string>): LabelledVector[] {
+  const samples: LabelledVector[] = [];
+  for (const { productId, imageId, label, vector } of search.catalog.labelledVectors()) {
+    if (label === 'image' && paths.has(imagePaths.get(`B:${imageId}`) ?? '')) samples.push({ group: productId, vector });
+  }
+  return samples;
+}
+
+function evaluate(search: CatalogSearch, setting: string, whitening: boolean): Row[] {
+  return INDEXES.map((index) => {
+    let right1 = 0;
+    let right5 = 0;
+    let coarse1 = 0;
+    let imageOnly1 = 0;
+    const byDiscount = new Map(DISCOUNTS.map((discount) => [discount, 0]));
+    let fellBack = 0;
+    let objects = 0;
+    const times: number[] = [];
+    for (const { photo, extraction } of queries) {
+      const perObject = extraction.objects.map((object: EmbeddedObject) => {
+        const found = search.matchVector(object.vector, index, K, 0, matchScopeOf(object.label));
+        times.push(found.searchMs);
+        objects++;
+        if (found.fallback) fellBack++;
+        return { label: object.label, matches: found.matches };
+      });
+      const ranked = rankProducts(perObject);
+      const rank = ranked.findIndex((product: RankedProduct) => product.productId === photo.product.name);
+      if (rank === 0) right1++;
+      if (rank >= 0 && rank < K) right5++;
+      const first = ranked[0] && byName.get(ranked[0].productId);
+      if (first && first.coarseId === photo.product.coarseId) coarse1++;
+      if (perObject[0]!.matches[0]?.productId === photo.product.name) imageOnly1++;
+      for (const discount of DISCOUNTS) {
+        if (rankProducts(perObject, discount)[0]?.productId === photo.product.name) byDiscount.set(discount, byDiscount.get(discount)! + 1);
+      }
+    }
+    times.sort((x, y) => x - y);
+    const n = queries.length;
+    return {
+      setting,
+      whitening,
+      index,
+      catalogImages: search.size().images,
+      queries: n,
+      recallAt1: right1 / n,
+      recallAt5: right5 / n,
+      coarseRecallAt1: coarse1 / n,
+      imageOnlyRecallAt1: imageOnly1 / n,
+      recallAt1ByDiscount: Object.fromEntries([...byDiscount].map(([discount, right]) => [String(discount), right / n])),
+      fallbackShare: fellBack / objects,
+      searchP50Ms: percentileOfSorted(times, 50),
+      searchP95Ms: percentileOfSorted(times, 95),
+    };
+  });
+}
+
+function markdownTable(all: readonly Row[]): string {
+  const pct = (value: number) => (value * 100).toFixed(1);
+  const lines = [
+    '| catalog | whitening | index | recall@1 | recall@5 | coarse recall@1 | whole image only, recall@1 | LSH fell back | search p50 / p95 ms per object |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of all) {
+    lines.push(
+      `| ${row.setting} (${row.catalogImages} images) | ${row.whitening ? 'learned' : 'none'} | ${row.index} | ${pct(row.recallAt1)} | ${pct(row.recallAt5)} | ${pct(row.coarseRecallAt1)} | ${pct(row.imageOnlyRecallAt1)} | ${row.index === 'lsh' ? `${pct(row.fallbackShare)}%` : '—'} | ${row.searchP50Ms.toFixed(2)} / ${row.searchP95Ms.toFixed(2)} |`,
+    );
+  }
+  lines.push('', `Recall@1 of the merged answer by detection discount (whole image only: the column above):`, '');
+  lines.push(`| catalog | whitening | index | ${DISCOUNTS.join(' | ')} |`, `|---|---|---|${DISCOUNTS.map(() => '---:').join('|')}|`);
+  for (const row of all) {
+    lines.push(`| ${row.setting} | ${row.whitening ? 'learned' : 'none'} | ${row.index} | ${DISCOUNTS.map((d) => pct(row.recallAt1ByDiscount[String(d)]!)).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** `count` items spread evenly over `items` (every product is represented in val.txt order). */
+function spread<T>(items: readonly T[], count: number): T[] {
+  if (count >= items.length) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+}
+
+/**
+ * A few queries, one row each: the query photo with its detections drawn, then its top-3 products
+ * (the catalog image of each best match), framed green when right, red when wrong.
+ */
+async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Promise<Buffer> {
+  const tile = 160;
+  const gap = 8;
+  const examples = spread(all, 6);
+  const composites: OverlayOptions[] = [];
+  for (const [row, { photo, extraction }] of examples.entries()) {
+    const top = row * (tile + gap + 24) + 24;
+    const scale = tile / Math.max(extraction.width, extraction.height);
+    const boxes = extraction.objects
+      .slice(1)
+      .map(({ bbox: [x1, y1, x2, y2], label }) => {
+        const [x, y, w, h] = [x1 * scale, y1 * scale, (x2 - x1) * scale, (y2 - y1) * scale];
+        return `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="#ffd000" stroke-width="2"/><text x="${x + 3}" y="${y + 13}" font-size="12" fill="#ffd000" font-family="sans-serif">${label}</text>`;
+      })
+      .join('');
+    const query = await sharp(readFileSync(photo.path))
+      .rotate()
+      .resize(Math.round(extraction.width * scale), Math.round(extraction.height * scale))
+      .composite([{ input: Buffer.from(`<svg width="${Math.round(extraction.width * scale)}" height="${Math.round(extraction.height * scale)}">${boxes}</svg>`), top: 0, left: 0 }])
+      .png()
+      .toBuffer();
+    composites.push({ input: query, top, left: gap });
+    composites.push(caption(`query: ${photo.product.name}`, gap, top - 20, tile));
+    const perObject = extraction.objects.map((object) => ({ label: object.label, matches: search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.label)).matches }));
+    for (const [rank, match] of rankProducts(perObject).slice(0, 3).entries()) {
+      const left = gap + (rank + 1) * (tile + gap) + gap * 2;
+      const path = imagePaths.get(`B:${match.match.imageId}`);
+      const right = match.productId === photo.product.name;
+      const framed = await sharp(readFileSync(path!))
+        .rotate()
+        .resize(tile - 8, tile - 8, { fit: 'contain', background: '#ffffff' })
+        .extend({ top: 4, bottom: 4, left: 4, right: 4, background: right ? '#1a9c3a' : '#d0312d' })
+        .png()
+        .toBuffer();
+      composites.push({ input: framed, top, left });
+      composites.push(caption(`${rank + 1}. ${match.productId} ${match.match.score.toFixed(2)}`, left, top - 20, tile));
+    }
+  }
+  const width = gap + 4 * (tile + gap) + gap * 2;
+  const height = examples.length * (tile + gap + 24) + gap;
+  // A palette PNG keeps the picture small enough to commit beside the README.
+  return sharp({ create: { width, height, channels: 3, background: '#f4f4f4' } }).composite(composites).png({ palette: true, quality: 80 }).toBuffer();
+}
+
+function caption(text: string, left: number, top: number, width: number): OverlayOptions {
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return {
+    input: Buffer.from(`<svg width="${width}" height="18"><text x="0" y="14" font-size="11" font-family="sans-serif" fill="#222">${escaped}</text></svg>`),
+    top,
+    left,
+  };
+}
