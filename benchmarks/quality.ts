@@ -237,7 +237,8 @@ function spread<T>(items: readonly T[], count: number): T[] {
 
 /**
  * A few queries, one row each: the query photo with its detections drawn, then its top-3 products
- * (the catalog image of each best match), framed green when right, red when wrong.
+ * (the catalog image of each best match) with their answer score and, when a detection gave it, that
+ * detection's label; framed green when right, red when wrong.
  */
 async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Promise<Buffer> {
   const tile = 160;
@@ -274,7 +275,7 @@ async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Pr
         .png()
         .toBuffer();
       composites.push({ input: framed, top, left });
-      composites.push(caption(`${rank + 1}. ${match.productId} ${match.match.score.toFixed(2)}`, left, top - 20, tile));
+      composites.push(caption(`${rank + 1}. ${match.productId} ${match.score.toFixed(2)}${match.via === 'image' ? '' : ` (${match.via})`}`, left, top - 20, tile));
     }
   }
   const width = gap + 4 * (tile + gap) + gap * 2;
