@@ -45,6 +45,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
   });
 
+  it('ships config/fast.json, a latency profile that changes only how the encoder reads the whole image', () => {
+    const fast = loadConfig({ env: {}, file: join(DEFAULT_CONFIG_PATH, '..', 'fast.json') });
+    expect(fast.extractor.encoder).toEqual({ ...DEFAULT_CONFIG.extractor.encoder, imageInputSize: 0, pooling: 'gem' });
+    expect({ ...fast, extractor: { ...fast.extractor, encoder: DEFAULT_CONFIG.extractor.encoder } }).toEqual(DEFAULT_CONFIG);
+  });
+
   it('applies the file, then the env overrides', () => {
     const file = configFile({ server: { port: 9000, maxQueueLength: 4 }, extractor: { detector: { scoreThreshold: 0.5 } } });
     const config = loadConfig({ env: { FINDTHIS_CONFIG: file, PORT: '9100', DATA_DIR: '/tmp/x', LOG_LEVEL: 'debug', QUEUE_CONCURRENCY: '3' } });
