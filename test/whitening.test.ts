@@ -85,9 +85,12 @@ describe('learned whitening on real grocery photos', () => {
     }
   });
 
-  it('refuses a catalog with no product photographed twice, and stored bytes that were cut short', () => {
+  it('refuses a catalog with no product photographed twice or with one product, and stored bytes that were cut short', () => {
     const single = products.map((product, i) => ({ group: product.name, vector: catalog[i]!.vector }));
-    expect(() => whitenLearn(single)).toThrow(/at least one product with two or more images/);
+    expect(() => whitenLearn(single)).toThrow(/no product has two or more images/);
+    const oneProduct = catalog.filter((sample) => sample.group === products[0]!.name);
+    expect(oneProduct.length).toBeGreaterThan(1);
+    expect(() => whitenLearn(oneProduct)).toThrow(/at least two products/);
     const bytes = whiteningToBuffer(whitening);
     expect(() => whiteningFromBuffer(bytes.subarray(0, bytes.length - 4))).toThrow(/expected \d+ bytes, but got \d+/);
   });

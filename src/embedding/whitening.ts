@@ -69,11 +69,10 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
     }
   }
 
+  const unlearnable = whyNotLearnable(samples);
+  if (unlearnable) throw new FindthisError('INVALID_FIELD', `Cannot learn whitening: ${unlearnable}`);
   const groups = groupBy(samples);
   const paired = [...groups.values()].filter((members) => members.length > 1);
-  if (paired.length === 0) {
-    throw new FindthisError('INVALID_FIELD', 'Learning whitening needs at least one product with two or more images');
-  }
 
   const count = samples.length;
   const outputDim = Math.max(1, Math.min(dimensions, groups.size - 1, count - 1));
@@ -167,6 +166,18 @@ function leading(eigen: EigenvalueDecomposition, count: number): number[] {
     .map((_, i) => i)
     .sort((a, b) => values[b]! - values[a]!)
     .slice(0, count);
+}
+
+/**
+ * Why these samples cannot teach whitening, or undefined when they can: it needs pairs (a product
+ * with two or more images) and at least two products (one between-product direction to keep).
+ */
+export function whyNotLearnable(samples: readonly LabelledVector[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const { group } of samples) counts.set(group, (counts.get(group) ?? 0) + 1);
+  if (![...counts.values()].some((count) => count > 1)) return 'no product has two or more images to learn from';
+  if (counts.size < 2) return 'it needs at least two products to tell apart';
+  return undefined;
 }
 
 /** Projects a raw vector into the whitened space and L2-normalises it. */

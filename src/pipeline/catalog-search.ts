@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Catalog, describeEncoder, type CatalogCounts, type ObjectRef, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import { FindthisError } from '../core/errors.js';
 import type { BBox, ImageObject } from '../core/types.js';
-import { whiteningFromBuffer, whiteningToBuffer, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
+import { whiteningFromBuffer, whiteningToBuffer, whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
@@ -318,8 +318,8 @@ export class CatalogSearch {
    * (off the main thread) from the catalog's whole-image vectors and any extra `samples`, grouped by
    * product, stores it in the catalog and rebuilds in the whitened space; with `whitening: false`,
    * drops any stored transform and indexes raw vectors; without either, keeps the current transform.
-   * A catalog with no product photographed twice has nothing to learn from: it stays raw and the
-   * result says why.
+   * A catalog with no product photographed twice, or with a single product, has nothing to learn
+   * from: it stays raw and the result says why.
    */
   async optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
     const started = performance.now();
@@ -330,14 +330,13 @@ export class CatalogSearch {
       transform = identityTransform(this.catalog.encoder.dim);
     } else if (request.whitening) {
       const samples = [...this.wholeImageSamples(), ...(request.samples ?? [])];
-      const groups = new Map<string, number>();
-      for (const { group } of samples) groups.set(group, (groups.get(group) ?? 0) + 1);
-      if ([...groups.values()].some((count) => count > 1)) {
+      const unlearnable = whyNotLearnable(samples);
+      if (unlearnable) {
+        transform = identityTransform(this.catalog.encoder.dim);
+        skipped = `whitening not learned: ${unlearnable}; vectors are indexed raw`;
+      } else {
         learned = await whitenLearnOffThread(samples, request.whitening);
         transform = whiteningTransform(learned);
-      } else {
-        transform = identityTransform(this.catalog.encoder.dim);
-        skipped = 'no product has two or more images to learn whitening from; vectors are indexed raw';
       }
     }
     const run = this.rebuilding.then(async () => {
