@@ -90,7 +90,7 @@ describe('learned whitening on real grocery photos', () => {
     expect(() => whitenLearn(single)).toThrow(/no product has two or more images/);
     const oneProduct = catalog.filter((sample) => sample.group === products[0]!.name);
     expect(oneProduct.length).toBeGreaterThan(1);
-    expect(() => whitenLearn(oneProduct)).toThrow(/at least two products/);
+    expect(() => whitenLearn(oneProduct)).toThrow(/at least 2 products to tell apart, but got 1/);
     const bytes = whiteningToBuffer(whitening);
     expect(() => whiteningFromBuffer(bytes.subarray(0, bytes.length - 4))).toThrow(/expected \d+ bytes, but got \d+/);
   });

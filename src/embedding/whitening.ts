@@ -14,7 +14,7 @@ import { FindthisError, invalidParameter } from '../core/errors.js';
 
 export interface WhiteningOptions {
   /**
-   * Output dimension after the PCA rotation, 1..input dimension. Default 128. At most
+   * Output dimension after the PCA rotation, ≥ 1, capped at the input dimension. Default 128. At most
    * (number of products − 1) are kept: after whitening, the within-product scatter is the identity,
    * so only the between-product directions (rank ≤ products − 1) carry more than noise.
    */
@@ -59,9 +59,7 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   if (first === undefined) throw new FindthisError('INVALID_FIELD', 'Cannot learn whitening from an empty catalog');
   const dim = first.vector.length;
   const { dimensions, shrinkage } = options;
-  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > dim) {
-    throw invalidParameter('whitening.dimensions', `an integer in 1..${dim}`, dimensions);
-  }
+  if (!Number.isInteger(dimensions) || dimensions < 1) throw invalidParameter('whitening.dimensions', 'a positive integer', dimensions);
   if (!(shrinkage >= 0 && shrinkage <= 1)) throw invalidParameter('whitening.shrinkage', 'a number in 0..1', shrinkage);
   for (const sample of samples) {
     if (sample.vector.length !== dim) {
@@ -75,7 +73,7 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   const paired = [...groups.values()].filter((members) => members.length > 1);
 
   const count = samples.length;
-  const outputDim = Math.max(1, Math.min(dimensions, groups.size - 1, count - 1));
+  const outputDim = Math.max(1, Math.min(dimensions, dim, groups.size - 1, count - 1));
   const mean = meanOf(samples.map((s) => s.vector), dim);
   const within = new Float64Array(dim * dim);
   let withinCount = 0;
@@ -170,13 +168,14 @@ function leading(eigen: EigenvalueDecomposition, count: number): number[] {
 
 /**
  * Why these samples cannot teach whitening, or undefined when they can: it needs pairs (a product
- * with two or more images) and at least two products (one between-product direction to keep).
+ * with two or more images) and at least `minProducts` products (two give one between-product
+ * direction to keep; a service wants many more, see MIN_PRODUCTS_FOR_WHITENING).
  */
-export function whyNotLearnable(samples: readonly LabelledVector[]): string | undefined {
+export function whyNotLearnable(samples: readonly LabelledVector[], minProducts = 2): string | undefined {
   const counts = new Map<string, number>();
   for (const { group } of samples) counts.set(group, (counts.get(group) ?? 0) + 1);
   if (![...counts.values()].some((count) => count > 1)) return 'no product has two or more images to learn from';
-  if (counts.size < 2) return 'it needs at least two products to tell apart';
+  if (counts.size < minProducts) return `it needs at least ${minProducts} products to tell apart, but got ${counts.size}`;
   return undefined;
 }
 
@@ -352,8 +351,16 @@ export function whiteningFromBuffer(bytes: Buffer): Whitening {
   const version = bytes.readUInt32LE(4);
   if (version !== WHITENING_VERSION) throw corrupt(`expected format version ${WHITENING_VERSION}, but got ${version}`);
   const headerBytes = bytes.readUInt32LE(8);
-  const header = JSON.parse(bytes.toString('utf8', 12, 12 + headerBytes)) as Omit<Whitening, 'mean' | 'projection'>;
+  let header: Omit<Whitening, 'mean' | 'projection'>;
+  try {
+    header = JSON.parse(bytes.toString('utf8', 12, 12 + headerBytes)) as Omit<Whitening, 'mean' | 'projection'>;
+  } catch {
+    throw corrupt('its header is not JSON');
+  }
   const { inputDim, outputDim } = header;
+  if (!Number.isInteger(inputDim) || !Number.isInteger(outputDim) || inputDim < 1 || outputDim < 1) {
+    throw corrupt(`expected positive integer dimensions, but got ${inputDim} and ${outputDim}`);
+  }
   const expected = 12 + headerBytes + 4 * (inputDim + inputDim * outputDim);
   if (bytes.byteLength !== expected) throw corrupt(`expected ${expected} bytes, but got ${bytes.byteLength}`);
   const floats = new Float32Array(inputDim + inputDim * outputDim);

@@ -109,6 +109,13 @@ export interface OptimizeResult {
 }
 
 /**
+ * Fewest products whitening is learned for. It keeps at most (products − 1) dimensions: with fewer
+ * than 16, products added later would be squeezed into a space too small to tell them apart (with
+ * 2 products every vector became ±1), so a smaller catalog stays raw.
+ */
+export const MIN_PRODUCTS_FOR_WHITENING = 17;
+
+/**
  * Which stored objects a query object may match. The whole photo is compared with whole stored
  * photos only: a shelf photo resembling one apple cropped from another product's photo is not a
  * match (grocery val, whitened: whole-image recall@1 81.4% against every stored object, 85% against
@@ -142,6 +149,8 @@ export class CatalogSearch {
   private readonly metadataCache = new Map<string, ProductMetadata>();
   /** Settles when the running optimize() has swapped in its new indexes; writes wait for it. */
   private rebuilding: Promise<unknown> = Promise.resolve();
+  /** Settles when the last optimize() asked for has finished. */
+  private optimizing: Promise<unknown> = Promise.resolve();
 
   private constructor(extractor: Extractor, catalog: Catalog, indexes: IndexSet, transform: VectorTransform, options: CatalogSearchOptions) {
     this.extractor = extractor;
@@ -318,10 +327,18 @@ export class CatalogSearch {
    * (off the main thread) from the catalog's whole-image vectors and any extra `samples`, grouped by
    * product, stores it in the catalog and rebuilds in the whitened space; with `whitening: false`,
    * drops any stored transform and indexes raw vectors; without either, keeps the current transform.
-   * A catalog with no product photographed twice, or with a single product, has nothing to learn
-   * from: it stays raw and the result says why.
+   * A catalog with no product photographed twice, or with fewer than MIN_PRODUCTS_FOR_WHITENING
+   * products, stays raw and the result says why.
    */
   async optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
+    // Optimizes run one at a time, in the order asked: the last request decides the transform, and
+    // concurrent requests never learn side by side.
+    const run = this.optimizing.then(() => this.runOptimize(request));
+    this.optimizing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runOptimize(request: OptimizeRequest): Promise<OptimizeResult> {
     const started = performance.now();
     let transform = this.transform;
     let learned: Whitening | undefined;
@@ -330,11 +347,13 @@ export class CatalogSearch {
       transform = identityTransform(this.catalog.encoder.dim);
     } else if (request.whitening) {
       const samples = [...this.wholeImageSamples(), ...(request.samples ?? [])];
-      const unlearnable = whyNotLearnable(samples);
+      const unlearnable = whyNotLearnable(samples, MIN_PRODUCTS_FOR_WHITENING);
       if (unlearnable) {
         transform = identityTransform(this.catalog.encoder.dim);
         skipped = `whitening not learned: ${unlearnable}; vectors are indexed raw`;
       } else {
+        // Learning takes seconds on its thread; ingests and deletes go on meanwhile, and the rebuild
+        // below reads every stored vector, theirs included.
         learned = await whitenLearnOffThread(samples, request.whitening);
         transform = whiteningTransform(learned);
       }
@@ -380,6 +399,7 @@ export class CatalogSearch {
 
   /** Saves the indexes and closes the catalog (the extractor belongs to the caller). */
   async close(): Promise<void> {
+    await this.optimizing;
     try {
       await this.save();
     } finally {
