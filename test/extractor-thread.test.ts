@@ -44,6 +44,13 @@ describe('the extractor on a worker thread', () => {
     expect(error.code).toBe('INVALID_IMAGE');
   });
 
+  it('once closed (twice is fine), says it is unhealthy and answers NOT_READY', async () => {
+    expect(threaded.isHealthy?.()).toBe(true);
+    await Promise.all([threaded.close(), threaded.close()]);
+    expect(threaded.isHealthy?.()).toBe(false);
+    await expect(threaded.extract(readFileSync(PHOTO))).rejects.toMatchObject({ code: 'NOT_READY' });
+  });
+
   it('refuses to start with the load error of a model that cannot be found', async () => {
     const broken = { ...DEFAULT_EXTRACTOR_OPTIONS, encoder: { ...DEFAULT_EXTRACTOR_OPTIONS.encoder, model: 'no_such_model' } };
     await expect(createExtractorThread(broken)).rejects.toThrow(/no_such_model/);

@@ -243,6 +243,7 @@ describe('the search service over HTTP', () => {
       ['an unknown product', () => request(`${url}/v1/products/Nope`), 404, 'NOT_FOUND'],
       ['deleting an unknown product', () => request(`${url}/v1/products/Nope`, { method: 'DELETE' }), 404, 'NOT_FOUND'],
       ['an unknown route', () => request(`${url}/v2/whatever`), 404, 'NOT_FOUND'],
+      ['a malformed escape in the path', () => request(`${url}/v1/products/%ZZ`), 400, 'INVALID_FIELD'],
     ];
     it.each(cases)('%s', async (_name, send, status, code) => {
       const answer = await send();

@@ -193,7 +193,7 @@ export class Catalog {
       if (!isNew && version !== CATALOG_SCHEMA_VERSION) {
         throw new FindthisError(
           'INDEX_MISMATCH',
-          `Catalog ${file} has schema version ${CATALOG_SCHEMA_VERSION} expected, but got ${version}`,
+          `Expected schema version ${CATALOG_SCHEMA_VERSION} for catalog ${file}, but got ${version}`,
         );
       }
       db.exec(SCHEMA);

@@ -39,6 +39,7 @@ export function createExtractorThread(options: ExtractorOptions, context: Extrac
     for (const { reject } of pending.values()) reject(error);
     pending.clear();
   };
+  let closing: Promise<void> | undefined;
 
   return new Promise((resolve, reject) => {
     worker.on('message', (message: FromWorker) => {
@@ -47,6 +48,7 @@ export function createExtractorThread(options: ExtractorOptions, context: Extrac
           resolve({
             encoder: message.encoder,
             classNames: message.classNames,
+            isHealthy: () => failure === undefined,
             extract(image) {
               if (failure) return Promise.reject(failure);
               const id = nextId++;
@@ -59,11 +61,14 @@ export function createExtractorThread(options: ExtractorOptions, context: Extrac
               });
             },
             close() {
-              if (failure) return Promise.resolve();
-              return new Promise<void>((resolveClose) => {
-                closed = resolveClose;
-                worker.postMessage({ type: 'close' } satisfies ToWorker);
-              });
+              closing ??= failure
+                ? Promise.resolve()
+                : new Promise<void>((resolveClose) => {
+                    closed = resolveClose;
+                    failAll(new FindthisError('NOT_READY', 'The extractor is closing'));
+                    worker.postMessage({ type: 'close' } satisfies ToWorker);
+                  });
+              return closing;
             },
           });
           break;
@@ -79,17 +84,19 @@ export function createExtractorThread(options: ExtractorOptions, context: Extrac
           pending.delete(message.id);
           break;
         case 'closed':
-          failAll(new FindthisError('NOT_READY', 'The extractor is closed'));
           closed?.();
           break;
       }
     });
-    worker.on('error', (error) => {
+    const stopped = (why: string) => {
+      // Requests now get 503 and /healthz turns 503 (isHealthy), so a supervisor restarts the service.
+      const error = new FindthisError('NOT_READY', `The extractor thread stopped (${why}); the service needs a restart`);
       failAll(error);
       reject(error);
-    });
+    };
+    worker.on('error', (error) => stopped(error.message));
     worker.on('exit', (code) => {
-      if (code !== 0) failAll(new Error(`extractor thread exited with code ${code}`));
+      if (code !== 0 && !closing) stopped(`exit code ${code}`);
       closed?.();
     });
   });

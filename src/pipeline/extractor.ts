@@ -51,6 +51,8 @@ export interface Extractor {
   /** Throws FindthisError INVALID_IMAGE / EMPTY_IMAGE / IMAGE_TOO_LARGE for bad input. */
   extract(image: Buffer): Promise<Extraction>;
   close(): Promise<void>;
+  /** False once it can no longer extract (its worker thread died); absent means always healthy. */
+  isHealthy?(): boolean;
 }
 
 export interface ExtractorOptions {

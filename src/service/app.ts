@@ -54,7 +54,8 @@ export function createApp(deps: AppDependencies): FindthisApp {
       if (!loaded) throw new FindthisError('NOT_READY', 'The service is still loading its models and indexes; retry shortly');
       return loaded;
     },
-    isReady: () => loaded !== undefined,
+    // Loaded, and still able to extract: a dead extractor thread turns /healthz 503.
+    isReady: () => loaded !== undefined && (loaded.extractor.isHealthy?.() ?? true),
   };
 
   registerRoutes(app, { ...deps, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue });

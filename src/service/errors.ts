@@ -25,13 +25,23 @@ export function notFound(): RequestHandler {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    const known = isFindthisError(error)
-      ? error
-      : new FindthisError('INTERNAL', 'An unexpected error occurred; see the service log', { cause: error });
+    const known = isFindthisError(error) ? error : fromFrameworkError(error);
     if (known.status >= 500 && known.code !== 'NOT_READY' && known.code !== 'OVERLOADED') {
       log.error(`${req.method} ${req.originalUrl} failed`, { code: known.code, error: String((error as Error)?.stack ?? error) });
     }
     const body: ErrorResponse = { error: { code: known.code, message: known.message } };
     res.status(known.status).json(body);
   };
+}
+
+/**
+ * Express and its parsers reject some requests before a route runs (a malformed `%` escape in the
+ * path, for one) with an error carrying a 4xx `status`: that is the client's mistake, a 400.
+ */
+function fromFrameworkError(error: unknown): FindthisError {
+  const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new FindthisError('INVALID_FIELD', `Malformed request: ${(error as Error).message}`, { cause: error });
+  }
+  return new FindthisError('INTERNAL', 'An unexpected error occurred; see the service log', { cause: error });
 }
