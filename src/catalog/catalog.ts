@@ -3,7 +3,7 @@
  * SQLite file (better-sqlite3, WAL). It is the source of truth: index files are caches rebuilt from
  * `vectors()`. Raw (untransformed) vectors are kept so that a learned transform can be learned again.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
@@ -361,10 +361,12 @@ function toFloat32(blob: Buffer): Float32Array {
 /** Exclusive lock file holding the owner's pid; a lock left by a dead process is taken over. */
 function acquireLock(lockFile: string): void {
   for (let attempt = 0; attempt < 2; attempt += 1) {
+    // The pid is written first and the lock linked into place, so nobody ever reads a lock file
+    // without its owner in it (a create-then-write left a window where a second opener read "").
+    const pending = `${lockFile}.${process.pid}.tmp`;
+    writeFileSync(pending, String(process.pid));
     try {
-      const fd = openSync(lockFile, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      linkSync(pending, lockFile);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -376,6 +378,8 @@ function acquireLock(lockFile: string): void {
         );
       }
       rmSync(lockFile, { force: true });
+    } finally {
+      rmSync(pending, { force: true });
     }
   }
 }
