@@ -1,5 +1,5 @@
 /**
- * npm run bench:quality -- [--json FILE] [--png FILE] [--queries N]
+ * npm run bench:quality -- [--json FILE] [--png FILE] [--queries N] [--dump-vectors FILE.npy]
  *
  * Retrieval quality on the grocery dataset (../shared/datasets/grocery), through the same
  * CatalogSearch the service and the CLI use (SQLite catalog, real indexes, real models):
@@ -12,7 +12,9 @@
  * `rankProducts` in src/pipeline/answer.ts: whole image and detections combined). Reported:
  * recall@1 and recall@5 of the right product, coarse-class recall@1, for exact, LSH and HNSW, and
  * the per-query index search time. Writes a markdown table, JSON, and a PNG of a few queries with
- * their detections and top-3 catalog matches.
+ * their detections and top-3 catalog matches. `--dump-vectors FILE.npy` also writes catalog B's
+ * whitened vectors followed by the val photos' whitened whole-image vectors (the last 296 rows), for
+ * `npm run bench:index -- --vectors FILE.npy --queries 296`: the indexes compared on real embeddings.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -22,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp, { type OverlayOptions } from 'sharp';
 import { loadConfig } from '../src/config/load.js';
-import type { LabelledVector } from '../src/embedding/whitening.js';
+import { whitenApply, whiteningFromBuffer, type LabelledVector } from '../src/embedding/whitening.js';
 import type { IndexKind } from '../src/indexing/types.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { rankProducts, type RankedProduct } from '../src/pipeline/answer.js';
@@ -30,6 +32,7 @@ import { CatalogSearch, matchScopeOf } from '../src/pipeline/catalog-search.js';
 import type { EmbeddedObject } from '../src/core/types.js';
 import { createExtractor, type Extraction } from '../src/pipeline/extractor.js';
 import { groceryPhotos, groceryProducts, type GroceryPhoto, type GroceryProduct } from './lib/grocery.js';
+import { writeNpyFloat32 } from './lib/npy.js';
 import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
 
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     png: { type: 'string' },
     queries: { type: 'string' },
+    'dump-vectors': { type: 'string' },
   },
 });
 
@@ -93,6 +97,7 @@ try {
   rows.push(...evaluate(b, 'B: iconic + train', false));
   const learned = await timed('B: learn whitening from the catalog and rebuild', () => b.optimize({ whitening: config.whitening }));
   rows.push(...evaluate(b, 'B: iconic + train', true));
+  if (args['dump-vectors']) await dumpWhitenedVectors(b, args['dump-vectors']);
   const trainSamples = wholeImageSamples(b, new Set(trainPhotos.map((photo) => photo.path)));
 
   const a = await CatalogSearch.open(extractor, { dataDir: dirA, index: config.index, candidateFactor: config.search.candidateFactor });
@@ -159,6 +164,17 @@ function wholeImageSamples(search: CatalogSearch, paths: Set<string>): LabelledV
     if (label === 'image' && paths.has(imagePaths.get(`B:${imageId}`) ?? '')) samples.push({ group: productId, vector });
   }
   return samples;
+}
+
+/** Catalog B's stored vectors and the val whole-image vectors, all under B's learned whitening. */
+async function dumpWhitenedVectors(search: CatalogSearch, path: string): Promise<void> {
+  const stored = search.catalog.storedTransform();
+  if (!stored) throw new Error('catalog B has no learned whitening to dump vectors under');
+  const whitening = whiteningFromBuffer(stored.data);
+  const rows = [...search.catalog.vectors()].map(([, vector]) => whitenApply(whitening, vector));
+  for (const { extraction } of queries) rows.push(whitenApply(whitening, extraction.objects[0]!.vector));
+  await writeNpyFloat32(path, rows);
+  process.stderr.write(`wrote ${rows.length} × ${whitening.outputDim} vectors to ${path} (last ${queries.length}: val queries)\n`);
 }
 
 function evaluate(search: CatalogSearch, setting: string, whitening: boolean): Row[] {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /**
  * Reads a 2-D little-endian float32 NumPy `.npy` file (format 1.0–3.0, C order), as written by
@@ -26,4 +26,20 @@ export async function readNpyFloat32(path: string): Promise<{ rows: number; dim:
   const data = new Float32Array(rows * dim);
   Buffer.from(data.buffer).set(bytes.subarray(offset));
   return { rows, dim, data };
+}
+
+/** Writes rows of equal length as a 2-D little-endian float32 `.npy` (format 1.0), readable by readNpyFloat32 and numpy.load. */
+export async function writeNpyFloat32(path: string, rows: readonly Float32Array[]): Promise<void> {
+  const dim = rows[0]?.length ?? 0;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows.length}, ${dim}), }`;
+  // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in \n.
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const prefix = Buffer.alloc(10);
+  prefix.write('\x93NUMPY', 0, 'latin1');
+  prefix[6] = 1;
+  prefix[7] = 0;
+  prefix.writeUInt16LE(header.length, 8);
+  const data = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => data.set(row, i * dim));
+  await writeFile(path, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
 }
