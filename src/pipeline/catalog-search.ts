@@ -238,10 +238,14 @@ export class CatalogSearch {
     let searchMs = 0;
     const objects = extraction.objects.map(({ label, score, bbox, vector }): ObjectMatches => {
       const scope = matchScopeOf(label);
-      const found = this.matchVector(vector, query.index, query.k, query.minScore, scope);
+      const transformed = this.transform.apply(vector);
+      const found = this.matchTransformed(transformed, query.index, query.k, query.minScore, scope);
       searchMs += found.searchMs;
       const result: ObjectMatches = { label, score, bbox, index: query.index, ...found };
-      if (query.compare) result.overlap = this.compareIndexes(vector, query.k, query.minScore, scope);
+      if (query.compare) {
+        const lsh = query.index === 'lsh' ? found : this.matchTransformed(transformed, 'lsh', query.k, query.minScore, scope);
+        result.overlap = this.compareIndexes(transformed, lsh.matches, query.k, query.minScore, scope);
+      }
       return result;
     });
     return {
@@ -266,7 +270,19 @@ export class CatalogSearch {
     scope: MatchScope = 'all',
   ): Pick<ObjectMatches, 'matches' | 'fallback' | 'stats' | 'searchMs'> {
     const started = performance.now();
-    const query = this.transform.apply(raw);
+    const found = this.matchTransformed(this.transform.apply(raw), kind, k, minScore, scope);
+    return { ...found, searchMs: performance.now() - started };
+  }
+
+  /** matchVector for a vector already in the indexes' space. */
+  private matchTransformed(
+    query: Float32Array,
+    kind: IndexKind,
+    k: number,
+    minScore: number,
+    scope: MatchScope,
+  ): Pick<ObjectMatches, 'matches' | 'fallback' | 'stats' | 'searchMs'> {
+    const started = performance.now();
     const size = this.indexes.size;
     if (size === 0) {
       const stats = { bucketsProbed: 0, candidatesScored: 0, fellBack: false };
@@ -416,9 +432,10 @@ export class CatalogSearch {
     return metadata;
   }
 
-  private compareIndexes(raw: Float32Array, k: number, minScore: number, scope: MatchScope): { hnsw: number; exact: number } {
-    const productsOf = (kind: IndexKind): string[] => this.matchVector(raw, kind, k, minScore, scope).matches.map((m) => m.productId);
-    const lsh = productsOf('lsh');
+  /** Share of LSH's top-k products (`lshMatches`) also in HNSW's and in the exact top-k. */
+  private compareIndexes(query: Float32Array, lshMatches: readonly ProductMatch[], k: number, minScore: number, scope: MatchScope): { hnsw: number; exact: number } {
+    const productsOf = (kind: IndexKind): string[] => this.matchTransformed(query, kind, k, minScore, scope).matches.map((m) => m.productId);
+    const lsh = lshMatches.map((m) => m.productId);
     const overlap = (other: string[]): number => {
       if (other.length === 0) return lsh.length === 0 ? 1 : 0;
       const set = new Set(other);
