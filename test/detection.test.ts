@@ -42,11 +42,25 @@ describe('output decoders on hand-made tensors', () => {
     const data = new Float32Array(rows * 7);
     const row = 64 + 2 * 4 + 1; // stride 16, gy = 2, gx = 1
     data.set([0.5, 0.5, 0, Math.log(2), 0.9, 0.2, 0.8], row * 7);
-    const candidates = decodeYolox({ dims: [1, rows, 7], data }, size, [8, 16, 32], 2, 0.3);
+    const candidates = decodeYolox({ dims: [1, rows, 7], data }, { width: size, height: size }, [8, 16, 32], 2, 0.3);
     expect(candidates).toHaveLength(1);
     expect(candidates[0]!.classIndex).toBe(1);
     expect(candidates[0]!.score).toBeCloseTo(0.72, 5);
     expect([candidates[0]!.x1, candidates[0]!.y1, candidates[0]!.x2, candidates[0]!.y2].map((v) => Math.round(v * 1000) / 1000)).toEqual([16, 24, 32, 56]);
+  });
+
+  it('YOLOX on a rectangular input: each stride grid is W/s columns by H/s rows', () => {
+    const input = { width: 64, height: 32 };
+    const rows = 8 * 4 + 4 * 2 + 2 * 1;
+    const data = new Float32Array(rows * 7);
+    const row = 8 * 4 + 1 * 4 + 3; // stride 16 (4 columns × 2 rows), gy = 1, gx = 3
+    data.set([0, 0, 0, 0, 0.9, 0.9, 0.1], row * 7);
+    const [candidate, ...rest] = decodeYolox({ dims: [1, rows, 7], data }, input, [8, 16, 32], 2, 0.3);
+    expect(rest).toHaveLength(0);
+    expect([candidate!.x1, candidate!.y1, candidate!.x2, candidate!.y2]).toEqual([40, 8, 56, 24]); // centre (3·16, 1·16), side 16
+    expect(() => decodeYolox({ dims: [1, rows, 7], data }, { width: 64, height: 64 }, [8, 16, 32], 2, 0.3)).toThrow(
+      expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('expected 84 for input 64×64') }),
+    );
   });
 
   it('recognises the layout from the output shape', () => {
@@ -59,7 +73,7 @@ describe('output decoders on hand-made tensors', () => {
 
   it('refuses an output whose class count differs from the manifest', () => {
     const output = { dims: [1, 3, 7], data: new Float32Array(21) };
-    expect(() => decodeOutput('yolov5', output, 640, [], 80, 0.3)).toThrow(expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('2 classes') }));
+    expect(() => decodeOutput('yolov5', output, { width: 640, height: 640 }, [], 80, 0.3)).toThrow(expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('2 classes') }));
   });
 });
 
@@ -104,6 +118,22 @@ describe('YOLOX-Nano on real photos', () => {
     const { detections } = await detector.detect(await decodeImage(bananas, 50e6));
     expect(detections.length).toBeGreaterThan(0);
     expect(detections[0]!.label).toBe('banana');
+  });
+
+  it('runs each photo at the smallest stride-aligned input that holds it, enlarging small ones only when asked', async () => {
+    expect(detector.flexibleInput).toBe(true);
+    const banana = await decodeImage(bananas, 50e6); // 348×348: kept at its size in a 352×352 input
+    expect((await detector.detect(banana)).input).toEqual({ width: 352, height: 352 });
+    const room = await decodeImage(livingRoom, 50e6); // 640×426 → 416×277, padded to 416×288
+    expect((await detector.detect(room)).input).toEqual({ width: 416, height: 288 });
+    const enlarging = await createDetector({ ...DEFAULT_DETECTOR_OPTIONS, upscale: true });
+    try {
+      const { input, detections } = await enlarging.detect(banana);
+      expect(input).toEqual({ width: 416, height: 416 });
+      expect(detections[0]!.label).toBe('banana');
+    } finally {
+      await enlarging.close();
+    }
   });
 
   it('finds the tv and the chairs of a living room, and leaves the person out by default', async () => {

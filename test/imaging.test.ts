@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/imaging/decode.js';
 import { DEFAULT_MAX_PIXELS } from '../src/imaging/limits.js';
-import { letterboxInto, resizeInto, wholeImage, type PixelNormalization } from '../src/imaging/resize.js';
+import { letterboxGeometry, letterboxInto, resizeInto, wholeImage, type PixelNormalization } from '../src/imaging/resize.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { pngClaiming } from './support/images.js';
 
@@ -110,8 +110,9 @@ describe('resizing into tensors', () => {
   it('letterboxes at the top-left keeping the aspect ratio, padding the rest', () => {
     const wide = { width: 100, height: 50, data: new Uint8Array(100 * 50 * 3).fill(200) };
     const tensor = new Float32Array(3 * 40 * 40);
-    const box = letterboxInto(wide, wholeImage(wide), 40, 114, RAW, { tensor, offset: 0, planeWidth: 40, planeHeight: 40 });
-    expect(box).toEqual({ ratio: 0.4, width: 40, height: 20 });
+    const box = letterboxGeometry(100, 50, { size: 40, upscale: true, stride: 0 });
+    expect(box).toEqual({ ratio: 0.4, width: 40, height: 20, inputWidth: 40, inputHeight: 40 });
+    letterboxInto(wide, wholeImage(wide), box, 114, RAW, { tensor, offset: 0, planeWidth: 40, planeHeight: 40 });
     expect(tensor[19 * 40 + 39]).toBeCloseTo(200, 3); // last image row
     expect(tensor[20 * 40]).toBe(114); // first padded row
     expect(tensor[2 * 1600 + 39 * 40 + 39]).toBe(114);
@@ -120,14 +121,40 @@ describe('resizing into tensors', () => {
   it('pads to the right of a tall image, over whatever the tensor held before', () => {
     const tall = { width: 20, height: 80, data: new Uint8Array(20 * 80 * 3).fill(9) };
     const tensor = new Float32Array(3 * 40 * 40).fill(-1);
-    const box = letterboxInto(tall, wholeImage(tall), 40, 114, RAW, { tensor, offset: 0, planeWidth: 40, planeHeight: 40 });
-    expect(box).toEqual({ ratio: 0.5, width: 10, height: 40 });
+    const box = letterboxGeometry(20, 80, { size: 40, upscale: true, stride: 0 });
+    expect(box).toEqual({ ratio: 0.5, width: 10, height: 40, inputWidth: 40, inputHeight: 40 });
+    letterboxInto(tall, wholeImage(tall), box, 114, RAW, { tensor, offset: 0, planeWidth: 40, planeHeight: 40 });
     for (const c of [0, 1, 2]) {
       for (const y of [0, 20, 39]) {
         expect(tensor[c * 1600 + y * 40 + 9]).toBeCloseTo(9, 3);
         expect(tensor[c * 1600 + y * 40 + 10]).toBe(114);
         expect(tensor[c * 1600 + y * 40 + 39]).toBe(114);
       }
+    }
+  });
+
+  it('rectangular letterbox: each side rounded up to the stride, small images kept at their size unless upscaling', () => {
+    // A 4:3 photo: 4000×3000 → 416×312, padded to 416×320.
+    expect(letterboxGeometry(4000, 3000, { size: 416, upscale: false, stride: 32 })).toEqual({ ratio: 0.104, width: 416, height: 312, inputWidth: 416, inputHeight: 320 });
+    // The grocery photos: 348×348 stays 348×348 in a 352×352 input, or is enlarged to 416 when asked.
+    expect(letterboxGeometry(348, 348, { size: 416, upscale: false, stride: 32 })).toEqual({ ratio: 1, width: 348, height: 348, inputWidth: 352, inputHeight: 352 });
+    expect(letterboxGeometry(348, 348, { size: 416, upscale: true, stride: 32 })).toMatchObject({ width: 416, height: 416, inputWidth: 416, inputHeight: 416 });
+    // stride 0 (a model with a fixed input size): always size × size.
+    expect(letterboxGeometry(348, 200, { size: 416, upscale: false, stride: 0 })).toMatchObject({ width: 348, height: 200, inputWidth: 416, inputHeight: 416 });
+  });
+
+  it('copies a region of the output size pixel for pixel, normalised', () => {
+    const image = { width: 5, height: 4, data: Uint8Array.from({ length: 5 * 4 * 3 }, (_, i) => (i * 7) % 256) };
+    const region = { x: 1, y: 1, width: 3, height: 2 };
+    const tensor = new Float32Array(3 * 4 * 2).fill(-1);
+    const normalization: PixelNormalization = { channelOrder: 'BGR', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+    resizeInto(image, region, 3, 2, normalization, { tensor, offset: 0, planeWidth: 4, planeHeight: 2 });
+    for (let y = 0; y < 2; y++) {
+      for (let x = 0; x < 3; x++) {
+        const source = ((y + 1) * 5 + x + 1) * 3;
+        for (let c = 0; c < 3; c++) expect(tensor[c * 8 + y * 4 + x]).toBeCloseTo((image.data[source + 2 - c]! / 255 - 0.5) / 0.5, 5);
+      }
+      expect(tensor[y * 4 + 3]).toBe(-1); // outside the region's width: untouched
     }
   });
 });

@@ -173,6 +173,7 @@ export const CONFIG_SCHEMA: Schema = {
       minBoxSize: num(0, 100_000),
       classAllow: strings,
       classDeny: strings,
+      upscale: (name, value) => checkBoolean(name, value, invalidConfig),
       threads: int(1, 64),
     },
     encoder: {

@@ -28,9 +28,9 @@ export interface OutputTensor {
   data: Float32Array;
 }
 
-/** Anchor points of a YOLOX head: Σ (size/stride)² over the strides. */
-export function yoloxGridCount(inputSize: number, strides: readonly number[]): number {
-  return strides.reduce((sum, stride) => sum + (inputSize / stride) ** 2, 0);
+/** Anchor points of a YOLOX head on a `width × height` input: Σ (width/stride)·(height/stride) over the strides. */
+export function yoloxGridCount(width: number, height: number, strides: readonly number[]): number {
+  return strides.reduce((sum, stride) => sum + (width / stride) * (height / stride), 0);
 }
 
 /**
@@ -44,7 +44,7 @@ export function recogniseFormat(dims: readonly number[], inputSize: number, stri
     throw new FindthisError('MODEL_INVALID', `Detector output has shape [${dims.join(',')}], expected [1,N,5+C] or [1,4+C,N]`);
   }
   if (a < b) return 'yolov8';
-  return a === yoloxGridCount(inputSize, strides) ? 'yolox' : 'yolov5';
+  return a === yoloxGridCount(inputSize, inputSize, strides) ? 'yolox' : 'yolov5';
 }
 
 function expectClasses(format: YoloFormat, found: number, classCount: number, dims: readonly number[]): void {
@@ -70,30 +70,38 @@ function bestClass(data: Float32Array, start: number, step: number, count: numbe
   return { index, score };
 }
 
+/** The model input a detector output came from, in pixels. */
+export interface InputShape {
+  width: number;
+  height: number;
+}
+
 /**
- * YOLOX raw grid `[1, Σ(S/s)², 5+C]`: per anchor point `tx, ty, tw, th, objectness, C class scores`
- * (scores already sigmoid-ed), points ordered by stride then row then column. Box:
+ * YOLOX raw grid `[1, Σ(W/s)·(H/s), 5+C]`: per anchor point `tx, ty, tw, th, objectness, C class
+ * scores` (scores already sigmoid-ed), points ordered by stride then row then column. Box:
  * `cx = (tx + gx)·s`, `w = exp(tw)·s`. Score = objectness × best class score.
  */
 export function decodeYolox(
   output: OutputTensor,
-  inputSize: number,
+  input: InputShape,
   strides: readonly number[],
   classCount: number,
   scoreThreshold: number,
 ): Candidate[] {
   const [, rows = 0, width = 0] = output.dims;
   expectClasses('yolox', width - 5, classCount, output.dims);
-  if (rows !== yoloxGridCount(inputSize, strides)) {
-    throw new FindthisError('MODEL_INVALID', `YOLOX output has ${rows} rows, expected ${yoloxGridCount(inputSize, strides)} for input ${inputSize}`);
+  const expected = yoloxGridCount(input.width, input.height, strides);
+  if (rows !== expected) {
+    throw new FindthisError('MODEL_INVALID', `YOLOX output has ${rows} rows, expected ${expected} for input ${input.width}×${input.height}`);
   }
   const data = output.data;
   const candidates: Candidate[] = [];
   let row = 0;
   for (const stride of strides) {
-    const grid = inputSize / stride;
-    for (let gy = 0; gy < grid; gy++) {
-      for (let gx = 0; gx < grid; gx++, row++) {
+    const columns = input.width / stride;
+    const gridRows = input.height / stride;
+    for (let gy = 0; gy < gridRows; gy++) {
+      for (let gx = 0; gx < columns; gx++, row++) {
         const p = row * width;
         const objectness = data[p + 4]!;
         if (objectness < scoreThreshold) continue; // score = objectness × class ≤ objectness
@@ -145,14 +153,14 @@ export function decodeYolov8(output: OutputTensor, classCount: number, scoreThre
 export function decodeOutput(
   format: YoloFormat,
   output: OutputTensor,
-  inputSize: number,
+  input: InputShape,
   strides: readonly number[],
   classCount: number,
   scoreThreshold: number,
 ): Candidate[] {
   switch (format) {
     case 'yolox':
-      return decodeYolox(output, inputSize, strides, classCount, scoreThreshold);
+      return decodeYolox(output, input, strides, classCount, scoreThreshold);
     case 'yolov5':
       return decodeYolov5(output, classCount, scoreThreshold);
     case 'yolov8':

@@ -1,14 +1,21 @@
 /**
  * The detector stage: letterbox the decoded image into the YOLO input, run the session, decode the
  * output, keep allowed classes, class-aware NMS, and map boxes back to original-image pixels.
+ *
+ * The input is as small as the image allows (rectangular inference, as Ultralytics' `rect`): each side
+ * is the letterboxed image's side rounded up to the largest stride, so a 4:3 photo runs at 416 × 320
+ * and a 348 × 348 photo, not enlarged by default, at 352 × 352: about 0.7× the work of 416 × 416.
  */
+import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
 import { FindthisError } from '../core/errors.js';
 import type { ImageObject } from '../core/types.js';
 import type { RawImage } from '../imaging/decode.js';
-import { letterboxInto, wholeImage } from '../imaging/resize.js';
+import { letterboxGeometry, letterboxInto, wholeImage, type LetterboxPolicy } from '../imaging/resize.js';
+import { freeImageSize } from '../models/image-input.js';
 import { resolveModel, type InputSpec } from '../models/manifest.js';
 import { createSession, ort } from '../models/session.js';
-import { decodeOutput, recogniseFormat, type Candidate, type YoloFormat } from './decoders.js';
+import { decodeOutput, recogniseFormat, type Candidate, type InputShape, type YoloFormat } from './decoders.js';
 import { nms } from './nms.js';
 import type { DetectorOptions } from './options.js';
 
@@ -19,6 +26,8 @@ export interface Detection extends ImageObject {
 
 export interface DetectionResult {
   detections: Detection[];
+  /** The model input the image was letterboxed into, in pixels. */
+  input: InputShape;
   letterboxMs: number;
   /** Session run + decoding + NMS. */
   detectMs: number;
@@ -30,7 +39,10 @@ export interface Detector {
   readonly model: string;
   readonly format: YoloFormat;
   readonly classNames: readonly string[];
+  /** The largest input side (the manifest's input size). */
   readonly inputSize: number;
+  /** True when the model runs at any input size (rectangular inference); false: always inputSize². */
+  readonly flexibleInput: boolean;
   detect(image: RawImage): Promise<DetectionResult>;
   close(): Promise<void>;
 }
@@ -76,6 +88,32 @@ function letterboxSpec(input: InputSpec) {
   return { channelOrder: input.channelOrder, scale: input.scale, mean: input.mean, std: input.std } as const;
 }
 
+/**
+ * The detector's session: at any input size when the export allows it (the image input made symbolic,
+ * then probed on a rectangle one stride short of square), else the file as exported.
+ */
+async function openSession(path: string, threads: number, label: string, size: number, stride: number): Promise<{ session: ort.InferenceSession; flexible: boolean }> {
+  let flexibleModel: Uint8Array | undefined;
+  try {
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(path));
+    freeImageSize(model.graph ?? {}, label);
+    flexibleModel = onnxProto.onnx.ModelProto.encode(model).finish();
+  } catch {
+    // Not an editable single-image-input model: the plain load below reports what is wrong with it.
+  }
+  if (flexibleModel && size > stride) {
+    const session = await createSession(flexibleModel, threads, label);
+    try {
+      const height = size - stride;
+      await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', new Float32Array(3 * height * size), [1, 3, height, size]) });
+      return { session, flexible: true };
+    } catch {
+      await session.release(); // shapes baked into the graph (e.g. a static Reshape): run it as exported
+    }
+  }
+  return { session: await createSession(path, threads, label), flexible: false };
+}
+
 export async function createDetector(options: DetectorOptions, context: { modelsDir?: string } = {}): Promise<Detector> {
   const { name, path, entry } = resolveModel(options.model, context);
   if (entry.role !== 'detector' || !entry.detection) {
@@ -85,11 +123,12 @@ export async function createDetector(options: DetectorOptions, context: { models
   const strides = entry.detection.strides ?? [8, 16, 32];
   const size = entry.input.size;
   const keepClass = classFilter(classNames, options.classAllow, options.classDeny);
-  const session = await createSession(path, options.threads, `${name} (${path})`);
+  const { session, flexible } = await openSession(path, options.threads, `${name} (${path})`, size, Math.max(...strides));
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   const normalization = letterboxSpec(entry.input);
   const padValue = entry.input.padValue ?? 114;
+  const policy: LetterboxPolicy = { size, upscale: options.upscale, stride: flexible ? Math.max(...strides) : 0 };
 
   // The format: the option, else the manifest, else recognised from one run's output shape.
   let format: YoloFormat;
@@ -100,29 +139,29 @@ export async function createDetector(options: DetectorOptions, context: { models
     format = recogniseFormat(probe[outputName]!.dims, size, strides);
   }
 
-  // Input buffers are reused (2 MB each: allocating and zeroing one per image shows in the timings);
-  // a list rather than one buffer, so that overlapping detect() calls never share one.
+  // Input buffers (up to 2 MB) are reused: allocating and zeroing one per image shows in the timings.
+  // A list rather than one buffer, so that overlapping detect() calls never share one.
   const spareInputs: Float32Array[] = [];
   return {
     model: name,
     format,
     classNames,
     inputSize: size,
+    flexibleInput: flexible,
     async detect(image) {
       const start = performance.now();
-      const input = spareInputs.pop() ?? new Float32Array(3 * size * size);
-      const letterbox = letterboxInto(image, wholeImage(image), size, padValue, normalization, {
-        tensor: input,
-        offset: 0,
-        planeWidth: size,
-        planeHeight: size,
-      });
+      const letterbox = letterboxGeometry(image.width, image.height, policy);
+      const { inputWidth, inputHeight } = letterbox;
+      const buffer = spareInputs.pop() ?? new Float32Array(3 * size * size);
+      const input = buffer.subarray(0, 3 * inputWidth * inputHeight);
+      letterboxInto(image, wholeImage(image), letterbox, padValue, normalization, { tensor: input, offset: 0, planeWidth: inputWidth, planeHeight: inputHeight });
       const letterboxed = performance.now();
-      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, [1, 3, size, size]) });
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, [1, 3, inputHeight, inputWidth]) });
       const ran = performance.now();
-      spareInputs.push(input);
+      spareInputs.push(buffer);
       const output = outputs[outputName]!;
-      const candidates = decodeOutput(format, { dims: output.dims, data: output.data as Float32Array }, size, strides, classNames.length, options.scoreThreshold);
+      const shape = { width: inputWidth, height: inputHeight };
+      const candidates = decodeOutput(format, { dims: output.dims, data: output.data as Float32Array }, shape, strides, classNames.length, options.scoreThreshold);
       const boxes = toImageBoxes(candidates, letterbox.ratio, image.width, image.height, options.minBoxSize, keepClass);
       const kept = nms(boxes, options.iouThreshold, options.maxDetections);
       const detections = kept.map((box) => ({
@@ -131,7 +170,7 @@ export async function createDetector(options: DetectorOptions, context: { models
         bbox: [box.x1, box.y1, box.x2, box.y2] as [number, number, number, number],
         classIndex: box.classIndex,
       }));
-      return { detections, letterboxMs: letterboxed - start, detectMs: performance.now() - letterboxed, runMs: ran - letterboxed };
+      return { detections, input: shape, letterboxMs: letterboxed - start, detectMs: performance.now() - letterboxed, runMs: ran - letterboxed };
     },
     close: () => session.release(),
   };

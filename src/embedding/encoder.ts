@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { FindthisError } from '../core/errors.js';
 import type { RawImage } from '../imaging/decode.js';
-import { letterboxInto, resizeInto, type Region } from '../imaging/resize.js';
+import { letterboxGeometry, letterboxInto, resizeInto, type Region } from '../imaging/resize.js';
 import { resolveModel } from '../models/manifest.js';
 import { createSession, ort } from '../models/session.js';
 import { tapFeatures, type FeatureQuantization } from './feature-tap.js';
@@ -110,7 +110,10 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
       const batch = buffer.subarray(0, regions.length * sample);
       regions.forEach((region, index) => {
         const target = { tensor: batch, offset: index * sample, planeWidth: inputSize, planeHeight: inputSize };
-        if (input.resize === 'letterbox') letterboxInto(image, region, inputSize, input.padValue ?? 0, normalization, target);
+        if (input.resize === 'letterbox') {
+          const letterbox = letterboxGeometry(region.width, region.height, { size: inputSize, upscale: true, stride: 0 });
+          letterboxInto(image, region, letterbox, input.padValue ?? 0, normalization, target);
+        }
         else resizeInto(image, region, inputSize, inputSize, normalization, target);
       });
       const cropped = performance.now();

@@ -1,10 +1,11 @@
 /**
  * Exposes a classification network's feature map: edits the ONNX protobuf in memory so that the
- * feature tensor is the graph's only output (the classifier after it is pruned away), and declares the
- * input's height and width symbolic so that any input size runs (the networks are fully convolutional).
+ * feature tensor is the graph's only output (the classifier after it is pruned away), and lets the input
+ * take any height and width (the networks are fully convolutional).
  */
 import onnxProto from 'onnx-proto';
 import { FindthisError } from '../core/errors.js';
+import { freeImageSize } from '../models/image-input.js';
 
 const { onnx } = onnxProto;
 
@@ -102,19 +103,13 @@ export function tapFeatures(bytes: Uint8Array, tensorName: string, label: string
   }
   const quantization = featureQuantization(graph, tensor);
 
+  // Before pruning, while initializers listed as inputs (old IR versions) are still told apart from the image.
+  const input = freeImageSize(graph, label);
   pruneTo(graph, tensor);
   const elemType = quantization ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT;
   graph.output = [onnx.ValueInfoProto.create({ name: tensor, type: { tensorType: { elemType } } })];
-  graph.valueInfo = []; // recorded intermediate shapes assume the original input size
-
-  // The image input (the one that is not an initializer) gets symbolic height and width.
+  // Inputs that name initializers: keep those still needed, drop the rest.
   const initializers = new Set((graph.initializer ?? []).map((initializer) => initializer.name));
-  const input = graph.input.find((candidate) => !initializers.has(candidate.name));
-  const dims = input?.type?.tensorType?.shape?.dim;
-  if (!input || !dims || dims.length !== 4) throw new FindthisError('MODEL_INVALID', `${label} does not take one NCHW image input`);
-  dims[2] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'height' });
-  dims[3] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'width' });
-  // Old IR versions also list initializers as inputs: keep those still needed, drop the rest.
   graph.input = graph.input.filter((candidate) => candidate === input || initializers.has(candidate.name));
 
   return { model: onnx.ModelProto.encode(model).finish(), tensor, quantization };

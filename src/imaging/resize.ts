@@ -97,8 +97,6 @@ export function resizeInto(
   normalization: PixelNormalization,
   target: TensorTarget,
 ): void {
-  const horizontal = filterBank(0, region.width, outWidth);
-  const vertical = filterBank(region.y, region.height, outHeight);
   const src = image.data;
   const srcStride = image.width * 3;
   const regionStart = region.x * 3;
@@ -120,6 +118,24 @@ export function resizeInto(
   const [gainR, gainG, gainB] = gain as [number, number, number];
   const [biasR, biasG, biasB] = bias as [number, number, number];
   const [planeR, planeG, planeB] = planeOf as [number, number, number];
+
+  if (region.width === outWidth && region.height === outHeight) {
+    // Same size (e.g. a small photo letterboxed without enlarging): the filter is the identity.
+    for (let y = 0; y < outHeight; y++) {
+      let p = (region.y + y) * srcStride + regionStart;
+      const outRow = y * planeWidth;
+      for (let x = 0; x < outWidth; x++, p += 3) {
+        const o = outRow + x;
+        tensor[planeR + o] = src[p]! * gainR + biasR;
+        tensor[planeG + o] = src[p + 1]! * gainG + biasG;
+        tensor[planeB + o] = src[p + 2]! * gainB + biasB;
+      }
+    }
+    return;
+  }
+
+  const horizontal = filterBank(0, region.width, outWidth);
+  const vertical = filterBank(region.y, region.height, outHeight);
 
   const { first: vFirst, count: vCount, weights: vWeights, taps: vTaps } = vertical;
   const { first: hFirst, count: hCount, weights: hWeights, taps: hTaps } = horizontal;
@@ -194,28 +210,55 @@ export function resizeInto(
   }
 }
 
-/** The letterbox geometry: scale factor and the resized image's size (placed top-left, rest padded). */
+/**
+ * Where an image goes in a letterboxed model input: scaled by `ratio` to `width × height`, placed at
+ * the top-left of an `inputWidth × inputHeight` input, padded elsewhere.
+ */
 export interface Letterbox {
   ratio: number;
   width: number;
   height: number;
+  inputWidth: number;
+  inputHeight: number;
+}
+
+/** How a letterbox is laid out (see letterboxGeometry). */
+export interface LetterboxPolicy {
+  /** The largest input side: the image is shrunk to fit `size × size`. */
+  size: number;
+  /** Whether an image smaller than `size` is enlarged to fit it (else it keeps its own size). */
+  upscale: boolean;
+  /**
+   * 0: the input is always `size × size`. Otherwise each input side is the scaled image's side rounded
+   * up to a multiple of this (rectangular inference: a 4:3 photo at 416 runs 416 × 320, not 416 × 416).
+   */
+  stride: number;
+}
+
+/** The letterbox of a `width × height` region under `policy`. */
+export function letterboxGeometry(width: number, height: number, policy: LetterboxPolicy): Letterbox {
+  const { size, upscale, stride } = policy;
+  const fit = Math.min(size / width, size / height);
+  const ratio = upscale ? fit : Math.min(fit, 1);
+  const scaledWidth = Math.max(1, Math.min(size, Math.round(width * ratio)));
+  const scaledHeight = Math.max(1, Math.min(size, Math.round(height * ratio)));
+  const padded = (side: number): number => (stride > 0 ? Math.min(size, Math.ceil(side / stride) * stride) : size);
+  return { ratio, width: scaledWidth, height: scaledHeight, inputWidth: padded(scaledWidth), inputHeight: padded(scaledHeight) };
 }
 
 /**
- * Letterboxes `region` of the image into a `size × size` plane block of `target`: resize by
- * `min(size/w, size/h)` keeping aspect, placed at the top-left, `padValue` (0..255) elsewhere.
+ * Letterboxes `region` of the image into the target's planes (which must be `letterbox.inputWidth ×
+ * inputHeight`): resized to `letterbox.width × height` at the top-left, `padValue` (0..255) elsewhere.
  */
 export function letterboxInto(
   image: RawImage,
   region: Region,
-  size: number,
+  letterbox: Letterbox,
   padValue: number,
   normalization: PixelNormalization,
   target: TensorTarget,
-): Letterbox {
-  const ratio = Math.min(size / region.width, size / region.height);
-  const width = Math.max(1, Math.min(size, Math.round(region.width * ratio)));
-  const height = Math.max(1, Math.min(size, Math.round(region.height * ratio)));
+): void {
+  const { width, height } = letterbox;
   const { tensor, offset, planeWidth, planeHeight } = target;
   const plane = planeWidth * planeHeight;
   // Pad only what the image does not cover: the right of its rows, then the rows below it.
@@ -226,7 +269,6 @@ export function letterboxInto(
     tensor.fill(value, start + height * planeWidth, start + plane);
   }
   resizeInto(image, region, width, height, normalization, target);
-  return { ratio, width, height };
 }
 
 /** The whole image as a region. */
