@@ -147,14 +147,28 @@ export function resizeInto(
     const n = vCount[y]!;
     const firstBase = vFirst[y]! * srcStride + regionStart;
     const firstWeight = vWeights[y * vTaps]!;
+    // Two and four taps (enlarging; shrinking up to 2×) in one pass over the row, more in several.
+    let done = 1;
     if (n === 2) {
       const secondBase = firstBase + srcStride;
       const secondWeight = vWeights[y * vTaps + 1]!;
       for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight + src[secondBase + i]! * secondWeight;
+      done = 2;
+    } else if (n === 4) {
+      const w1 = vWeights[y * vTaps + 1]!;
+      const w2 = vWeights[y * vTaps + 2]!;
+      const w3 = vWeights[y * vTaps + 3]!;
+      const b1 = firstBase + srcStride;
+      const b2 = b1 + srcStride;
+      const b3 = b2 + srcStride;
+      for (let i = 0; i < rowLength; i++) {
+        row[i] = src[firstBase + i]! * firstWeight + src[b1 + i]! * w1 + src[b2 + i]! * w2 + src[b3 + i]! * w3;
+      }
+      done = 4;
     } else {
       for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight;
     }
-    for (let k = n === 2 ? 2 : 1; k < n; k++) {
+    for (let k = done; k < n; k++) {
       const w = vWeights[y * vTaps + k]!;
       const base = firstBase + k * srcStride;
       for (let i = 0; i < rowLength; i++) row[i]! += src[base + i]! * w;
