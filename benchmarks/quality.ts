@@ -1,5 +1,5 @@
 /**
- * npm run bench:quality -- [--json FILE] [--png FILE] [--queries N] [--dump-vectors FILE.npy]
+ * npm run bench:quality -- [--config FILE] [--json FILE] [--png FILE] [--queries N] [--dump-vectors FILE.npy]
  *
  * Retrieval quality on the grocery dataset (../shared/datasets/grocery), through the same
  * CatalogSearch the service and the CLI use (SQLite catalog, real indexes, real models):
@@ -15,6 +15,7 @@
  * their detections and top-3 catalog matches. `--dump-vectors FILE.npy` also writes catalog B's
  * whitened vectors followed by the val photos' whitened whole-image vectors (the last 296 rows), for
  * `npm run bench:index -- --vectors FILE.npy --queries 296`: the indexes compared on real embeddings.
+ * `--config FILE` measures another config file (default: config/findthis.json; env overrides are ignored).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -38,6 +39,7 @@ import { progress } from './lib/progress.js';
 
 const { values: args } = parseArgs({
   options: {
+    config: { type: 'string' },
     json: { type: 'string' },
     png: { type: 'string' },
     queries: { type: 'string' },
@@ -74,7 +76,7 @@ interface Row {
   searchP95Ms: number;
 }
 
-const config = loadConfig({ env: {} });
+const config = loadConfig({ env: {}, ...(args.config ? { file: args.config } : {}) });
 const extractor = await createExtractor(config.extractor);
 const products = groceryProducts();
 const byName = new Map(products.map((product) => [product.name, product]));
