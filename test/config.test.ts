@@ -45,10 +45,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
   });
 
-  it('ships config/fast.json, a latency profile that changes only how the encoder reads the whole image', () => {
+  it('ships config/fast.json, a latency profile that changes only how the encoder reads the whole image and whether small photos are enlarged', () => {
     const fast = loadConfig({ env: {}, file: join(DEFAULT_CONFIG_PATH, '..', 'fast.json') });
     expect(fast.extractor.encoder).toEqual({ ...DEFAULT_CONFIG.extractor.encoder, imageInputSize: 0, pooling: 'gem' });
-    expect({ ...fast, extractor: { ...fast.extractor, encoder: DEFAULT_CONFIG.extractor.encoder } }).toEqual(DEFAULT_CONFIG);
+    expect(fast.extractor.detector).toEqual({ ...DEFAULT_CONFIG.extractor.detector, upscale: false });
+    const restored = { ...fast.extractor, encoder: DEFAULT_CONFIG.extractor.encoder, detector: DEFAULT_CONFIG.extractor.detector };
+    expect({ ...fast, extractor: restored }).toEqual(DEFAULT_CONFIG);
   });
 
   it('applies the file, then the env overrides', () => {

@@ -120,19 +120,20 @@ describe('YOLOX-Nano on real photos', () => {
     expect(detections[0]!.label).toBe('banana');
   });
 
-  it('runs each photo at the smallest stride-aligned input that holds it, enlarging small ones only when asked', async () => {
+  it('runs each photo at the smallest stride-aligned input that holds it, enlarging small ones unless told not to', async () => {
     expect(detector.flexibleInput).toBe(true);
-    const banana = await decodeImage(bananas, 50e6); // 348×348: kept at its size in a 352×352 input
-    expect((await detector.detect(banana)).input).toEqual({ width: 352, height: 352 });
+    const banana = await decodeImage(bananas, 50e6); // 348×348: enlarged to 416×416 by default
+    expect((await detector.detect(banana)).input).toEqual({ width: 416, height: 416 });
     const room = await decodeImage(livingRoom, 50e6); // 640×426 → 416×277, padded to 416×288
     expect((await detector.detect(room)).input).toEqual({ width: 416, height: 288 });
-    const enlarging = await createDetector({ ...DEFAULT_DETECTOR_OPTIONS, upscale: true });
+    const native = await createDetector({ ...DEFAULT_DETECTOR_OPTIONS, upscale: false });
     try {
-      const { input, detections } = await enlarging.detect(banana);
-      expect(input).toEqual({ width: 416, height: 416 });
+      const { input, detections } = await native.detect(banana); // kept at its size in a 352×352 input
+      expect(input).toEqual({ width: 352, height: 352 });
       expect(detections[0]!.label).toBe('banana');
+      expect((await native.detect(room)).input).toEqual({ width: 416, height: 288 });
     } finally {
-      await enlarging.close();
+      await native.close();
     }
   });
 

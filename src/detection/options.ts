@@ -26,9 +26,9 @@ export interface DetectorOptions {
   /** Class names to drop (applied after `classAllow`). Default `['person']`: hands and shoppers are not products. */
   classDeny: string[];
   /**
-   * Whether an image smaller than the model's input size is enlarged to it. Default false: a 348 × 348
-   * photo runs at 352 × 352, not 416 × 416 (enlarging adds no detail and costs 1.4× the work). True
-   * helps only when the objects are tiny in a small image.
+   * Whether an image smaller than the model's input size is enlarged to it. Default true: enlarged,
+   * the 348 × 348 grocery photos yield more and better boxes (recall@1 0.3–0.6 points higher,
+   * README Retrieval quality). False runs such a photo at 352 × 352: about 0.7× the detector's time.
    */
   upscale: boolean;
   /** onnxruntime intra-op threads for this session, 1..64. Default 2. */
@@ -44,6 +44,6 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   minBoxSize: 16,
   classAllow: [],
   classDeny: ['person'],
-  upscale: false,
+  upscale: true,
   threads: 2,
 };
