@@ -447,7 +447,7 @@ export class CatalogSearch {
 
 function stageTimings(extraction: Extraction): Omit<SearchTimings, 'searchMs' | 'totalMs'> {
   const t = extraction.timings;
-  return { decodeMs: t.decodeMs, detectMs: t.letterboxMs + t.detectMs, embedMs: t.cropMs + t.encodeMs + t.poolMs };
+  return { decodeMs: t.decodeMs, detectMs: t.letterboxMs + t.detectMs + t.boxesMs, embedMs: t.cropMs + t.encodeMs + t.poolMs };
 }
 
 async function openIndexes(

@@ -24,8 +24,10 @@ export interface StageTimings {
   decodeMs: number;
   /** Letterbox resize + pad + tensor fill for the detector. */
   letterboxMs: number;
-  /** Detector session run + output decoding + NMS. */
+  /** Detector session run. */
   detectMs: number;
+  /** Decoding the detector's output, class filter and NMS. */
+  boxesMs: number;
   /** Cutting and resizing every crop into the encoder's batch tensor. */
   cropMs: number;
   /** Encoder session run (all crops in one batch). */
@@ -106,7 +108,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
       const start = performance.now();
       const image = await decodeImage(buffer, options.maxPixels);
       const decoded = performance.now();
-      const { detections, letterboxMs, detectMs } = await detector.detect(image);
+      const { detections, letterboxMs, runMs, boxesMs } = await detector.detect(image);
       const whole = { label: 'image', score: 1, bbox: [0, 0, image.width, image.height] as BBox };
       const found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }) => ({ label, score, bbox }))];
       const regions = found.map((object) => cropRegion(object.bbox, padding, image.width, image.height));
@@ -119,7 +121,8 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
         timings: {
           decodeMs: decoded - start,
           letterboxMs,
-          detectMs,
+          detectMs: runMs,
+          boxesMs,
           cropMs: encoding.cropMs,
           encodeMs: encoding.encodeMs,
           poolMs: encoding.poolMs,
