@@ -126,4 +126,39 @@ describe('LshIndex', () => {
     const old = lsh.search(row(data.vectors, dim, 1), 5).neighbors;
     expect(old.find((hit) => hit.id === 'v1')?.score ?? 0).toBeLessThan(0.999);
   });
+
+  it('on a small catalog buckets by fewer bits, so queries get their k neighbours instead of coming back short', () => {
+    const small = storeOf(300);
+    const smallExact = new ExactIndex(small);
+    const adaptive = LshIndex.build(small, DEFAULT_INDEX_PARAMS.lsh);
+    const fixed = LshIndex.build(small, { ...DEFAULT_INDEX_PARAMS.lsh, vectorsPerBucket: 0 });
+    expect(adaptive.activeBits).toBe(8); // ⌈log2(300 / 2)⌉
+    expect(fixed.activeBits).toBe(16);
+    let fixedShort = 0;
+    let recall = 0;
+    for (let q = 0; q < queryCount; q++) {
+      const query = row(data.queries, dim, q);
+      const found = adaptive.search(query, 20).neighbors;
+      expect(found).toHaveLength(20);
+      recall += recallAtK(smallExact.search(query, 20).neighbors.map((x) => x.id), found.map((x) => x.id), 20);
+      if (fixed.search(query, 20).neighbors.length < 20) fixedShort++;
+    }
+    expect(recall / queryCount).toBeGreaterThan(0.9);
+    expect(fixedShort).toBeGreaterThan(queryCount / 2); // what sent nearly every query to HNSW before
+  });
+
+  it('grows its bucket bits with the catalog as vectors are added one by one', () => {
+    const grown = new VectorStore(dim);
+    const lsh = new LshIndex(grown, DEFAULT_INDEX_PARAMS.lsh);
+    const seen: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      lsh.add(`v${i}`, row(data.vectors, dim, i));
+      if ((i + 1) % 1000 === 0) {
+        const top = lsh.search(row(data.vectors, dim, i), 1).neighbors[0]!;
+        expect(top.id).toBe(`v${i}`);
+        seen.push(lsh.activeBits);
+      }
+    }
+    expect(seen).toEqual([9, 10, 11, 11, 12]); // ⌈log2(n / 2)⌉ for n = 1000 … 5000
+  });
 });

@@ -190,7 +190,7 @@ export const CONFIG_SCHEMA: Schema = {
     maxPixels: int(1, 268_402_689),
   },
   index: {
-    lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff) },
+    lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff), vectorsPerBucket: int(0, 1_000_000) },
     hnsw: { M: int(2, 100), efConstruction: int(1, 4096), efSearch: int(1, 4096) },
   },
   whitening: {

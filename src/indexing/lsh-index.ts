@@ -46,6 +46,11 @@ const LOAD_SAMPLE = 64;
  *   tables are rebuilt lazily, at the next search, once pending or stale entries pile up.
  * - `hashSize = 0`: every key is 0, one bucket holds everything, and the search is exact (this is
  *   what the Python seed's demo ran). Extra tables would be identical, so only one is kept.
+ * - With `vectorsPerBucket`, the frozen tables bucket by the low `activeBits` bits of each key,
+ *   ⌈log2(size / vectorsPerBucket)⌉ capped at hashSize: 16-bit buckets over a few hundred vectors are
+ *   almost all empty, so every query would come back short and fall back to HNSW. The tables are
+ *   rebuilt (not re-hashed: the stored keys have all hashSize bits) when the catalog's size moves
+ *   `activeBits`, i.e. at most once per doubling.
  */
 export class LshIndex implements VectorIndex {
   readonly kind = 'lsh' as const;
@@ -59,6 +64,9 @@ export class LshIndex implements VectorIndex {
   private thresholds: Float32Array;
   private centredAtSize = 0;
   private readonly queryKeys: Uint32Array;
+  /** Low bits of each key the frozen tables bucket by (see vectorsPerBucket), and their mask. */
+  private bits: number;
+  private bitMask: number;
   private probeMasks: Uint32Array;
   /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
   private signatures: Uint32Array;
@@ -83,7 +91,9 @@ export class LshIndex implements VectorIndex {
     this.centre = new Float32Array(store.dim);
     this.thresholds = new Float32Array(this.projections.length);
     this.queryKeys = new Uint32Array(this.tableCount);
-    this.probeMasks = probeMasks(params.hashSize, params.probeRadius);
+    this.bits = this.bitsFor(store.size);
+    this.bitMask = lowBits(this.bits);
+    this.probeMasks = probeMasks(this.bits, params.probeRadius);
     this.signatures = new Uint32Array(store.capacity * this.tableCount);
   }
 
@@ -103,11 +113,16 @@ export class LshIndex implements VectorIndex {
     return this.store.size;
   }
 
+  /** Bits of each key the buckets use now (hashSize, or fewer for a small catalog: see vectorsPerBucket). */
+  get activeBits(): number {
+    return this.bits;
+  }
+
   /** Multi-probe radius is query-time only: changing it needs no rebuild. */
   setProbeRadius(probeRadius: number): void {
     validateLshParams({ ...this.params, probeRadius });
     this.params.probeRadius = probeRadius;
-    this.probeMasks = probeMasks(this.params.hashSize, probeRadius);
+    this.probeMasks = probeMasks(this.bits, probeRadius);
   }
 
   add(id: string, vector: Float32Array): void {
@@ -126,7 +141,8 @@ export class LshIndex implements VectorIndex {
     this.store.checkVector(query, 'query');
     validateK(k);
     if (this.pendingCount > Math.max(MIN_LAZY_ENTRIES, this.frozenEntries * PENDING_SHARE) ||
-        this.staleEntries > Math.max(MIN_LAZY_ENTRIES, this.frozenEntries * this.tableCount * STALE_SHARE)) {
+        this.staleEntries > Math.max(MIN_LAZY_ENTRIES, this.frozenEntries * this.tableCount * STALE_SHARE) ||
+        this.bitsFor(this.store.size) !== this.bits) {
       this.rebuildTables();
     }
     const { data, liveFlags, dim } = this.store;
@@ -136,7 +152,9 @@ export class LshIndex implements VectorIndex {
     const tableCount = this.tableCount;
     const signatures = this.signatures;
     const masks = this.probeMasks;
+    const bitMask = this.bitMask;
     this.computeKeys(query, this.queryKeys, 0);
+    for (let t = 0; t < tableCount; t++) this.queryKeys[t] = (this.queryKeys[t]! & bitMask) >>> 0;
     const stamp = this.nextGeneration();
     const stamps = this.stamps;
     const topK = this.topK;
@@ -158,7 +176,7 @@ export class LshIndex implements VectorIndex {
         for (let e: number = offsets[bucket]!, end: number = offsets[bucket + 1]!; e < end; e++) {
           const slot = slots[e]!;
           if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
-          if (checkSignatures && signatures[slot * tableCount + t] !== key) continue;
+          if (checkSignatures && (signatures[slot * tableCount + t]! & bitMask) >>> 0 !== key) continue;
           stamps[slot] = stamp;
           topK.push(dotAt(data, slot * dim, query), slot);
           candidatesScored++;
@@ -170,7 +188,7 @@ export class LshIndex implements VectorIndex {
       const slot = this.pending[p]!;
       if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
       for (let t = 0; t < tableCount; t++) {
-        if (popcount32(signatures[slot * tableCount + t]! ^ this.queryKeys[t]!) <= radius) {
+        if (popcount32((signatures[slot * tableCount + t]! ^ this.queryKeys[t]!) & bitMask) <= radius) {
           stamps[slot] = stamp;
           topK.push(dotAt(data, slot * dim, query), slot);
           candidatesScored++;
@@ -288,11 +306,14 @@ export class LshIndex implements VectorIndex {
     const live = new Int32Array(this.store.size);
     let n = 0;
     for (const [, slot] of this.store.entries()) live[n++] = slot;
+    this.bits = this.bitsFor(n);
+    this.bitMask = lowBits(this.bits);
+    this.probeMasks = probeMasks(this.bits, this.params.probeRadius);
     const keys = new Uint32Array(n);
-    const maxKeys = this.params.hashSize >= 31 ? 2 ** 31 : 2 ** this.params.hashSize;
+    const maxKeys = this.bits >= 31 ? 2 ** 31 : 2 ** this.bits;
     this.tables = [];
     for (let t = 0; t < this.tableCount; t++) {
-      for (let i = 0; i < n; i++) keys[i] = this.signatures[live[i]! * this.tableCount + t]!;
+      for (let i = 0; i < n; i++) keys[i] = (this.signatures[live[i]! * this.tableCount + t]! & this.bitMask) >>> 0;
       this.tables.push(new BucketTable(live, keys, maxKeys));
     }
     this.frozenEntries = n;
@@ -315,6 +336,13 @@ export class LshIndex implements VectorIndex {
       this.hashSlot(slot);
       if (++done % 1024 === 0) onProgress?.(done, size);
     }
+  }
+
+  /** The bits buckets use for a catalog of `size` vectors (see vectorsPerBucket). */
+  private bitsFor(size: number): number {
+    const { hashSize, vectorsPerBucket = 0 } = this.params;
+    if (hashSize === 0 || vectorsPerBucket === 0) return hashSize;
+    return Math.min(hashSize, Math.max(1, Math.ceil(Math.log2(Math.max(1, size) / vectorsPerBucket))));
   }
 
   private setThresholds(centredAtSize: number): void {
@@ -374,6 +402,11 @@ function hyperplanes(rows: number, dim: number, seed: number): Float32Array {
   const planes = new Float32Array(rows * dim);
   for (let i = 0; i < planes.length; i++) planes[i] = random.gaussian();
   return planes;
+}
+
+/** A mask of the low `bits` bits (as an unsigned 32-bit number). */
+function lowBits(bits: number): number {
+  return bits >= 32 ? 0xffffffff : 2 ** bits - 1;
 }
 
 /** XOR masks of every key within Hamming distance `radius` of a `bits`-bit key, nearest first. */

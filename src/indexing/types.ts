@@ -56,6 +56,13 @@ export interface LshParams {
   probeRadius: number;
   /** Seed of the hyperplane generator: the same seed gives the same index. Unsigned 32-bit integer. */
   seed: number;
+  /**
+   * Grows the bits a bucket key uses with the catalog: ⌈log2(vectors / vectorsPerBucket)⌉, at least 1,
+   * at most hashSize (keys are always computed with hashSize bits; buckets use their low bits). So a
+   * small catalog gets buckets that hold something instead of falling back to HNSW on every query.
+   * 0 or absent: always hashSize bits.
+   */
+  vectorsPerBucket?: number;
 }
 
 /** HNSW knobs, named as in hnswlib. */
