@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import { ExactIndex } from '../src/indexing/exact-index.js';
 import { HnswIndex } from '../src/indexing/hnsw-index.js';
 import { LshIndex } from '../src/indexing/lsh-index.js';
-import type { HnswParams, SearchResult } from '../src/indexing/types.js';
+import { DEFAULT_INDEX_PARAMS } from '../src/indexing/params.js';
+import type { HnswParams, LshParams, SearchResult } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
 import { clusteredData, row } from './lib/clustered-vectors.js';
 import { readNpyFloat32 } from './lib/npy.js';
@@ -50,12 +51,14 @@ interface Row {
   data: string;
 }
 
-const LSH_BUILDS: [hashSize: number, numTables: number][] = [
-  [12, 8],
-  [12, 16],
-  [16, 16],
-  [16, 32],
-  [20, 32],
+/** Builds swept with every bit of every key in use (vectorsPerBucket 0), then the defaults as the service runs them. */
+const LSH_BUILDS: Omit<LshParams, 'probeRadius' | 'seed'>[] = [
+  { hashSize: 12, numTables: 8 },
+  { hashSize: 12, numTables: 16 },
+  { hashSize: 16, numTables: 16 },
+  { hashSize: 16, numTables: 32 },
+  { hashSize: 20, numTables: 32 },
+  { hashSize: DEFAULT_INDEX_PARAMS.lsh.hashSize, numTables: DEFAULT_INDEX_PARAMS.lsh.numTables, vectorsPerBucket: DEFAULT_INDEX_PARAMS.lsh.vectorsPerBucket },
 ];
 /** Multi-probe radii per build; radius 2 (1 + b + b(b−1)/2 buckets per table) only pays off with long keys. */
 const probeRadii = (hashSize: number): number[] => (hashSize === 0 ? [0] : hashSize >= 20 ? [0, 1, 2] : [0, 1]);
@@ -204,21 +207,24 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
   });
 
   // hashSize 0 (one bucket, what the seed's demo ran) costs a second exact scan: shown up to 100k × 128.
-  const lshBuilds: [number, number][] = dataset.n * dataset.dim <= 100_000 * 128 ? [[0, 1], ...LSH_BUILDS] : LSH_BUILDS;
-  for (const [hashSize, numTables] of lshBuilds) {
-    const build = progress(`lsh build hashSize=${hashSize} numTables=${numTables}`);
+  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1 }, ...LSH_BUILDS] : LSH_BUILDS;
+  for (const buildParams of lshBuilds) {
+    const { hashSize, numTables, vectorsPerBucket = 0 } = buildParams;
+    const label = `hashSize=${hashSize} numTables=${numTables}${vectorsPerBucket ? ` vectorsPerBucket=${vectorsPerBucket}` : ''}`;
+    const build = progress(`lsh build ${label}`);
     const started = performance.now();
-    const lsh = LshIndex.build(store, { hashSize, numTables, probeRadius: 0, seed: LSH_SEED }, build.update);
+    const lsh = LshIndex.build(store, { ...buildParams, probeRadius: 0, seed: LSH_SEED }, build.update);
     lsh.search(row(dataset.queries, dataset.dim, 0), K); // freezes the tables (part of the build)
     const buildSeconds = (performance.now() - started) / 1000;
-    build.finish(`(${lsh.bucketCount()} buckets)`);
-    for (const probeRadius of probeRadii(hashSize)) {
+    build.finish(`(${lsh.bucketCount()} buckets, ${lsh.activeBits} bits in use)`);
+    const radii = vectorsPerBucket ? [DEFAULT_INDEX_PARAMS.lsh.probeRadius] : probeRadii(hashSize);
+    for (const probeRadius of radii) {
       lsh.setProbeRadius(probeRadius);
       rows.push({
         index: 'lsh',
-        params: { hashSize, numTables, probeRadius },
+        params: { hashSize, numTables, probeRadius, ...(vectorsPerBucket ? { vectorsPerBucket, activeBits: lsh.activeBits } : {}) },
         ...base,
-        ...measure(`lsh ${hashSize}×${numTables} r=${probeRadius}`, dataset, truth, (q) => lsh.search(q, K)),
+        ...measure(`lsh ${label} r=${probeRadius}`, dataset, truth, (q) => lsh.search(q, K)),
         buildSeconds,
         bytesPerVector: lsh.memoryBytes() / dataset.n,
       });
@@ -278,7 +284,7 @@ function plot(rows: Row[], conditions: string): string {
     { name: `HNSW M=${HNSW_BUILD.M}, efC=${HNSW_BUILD.efConstruction} (ef)`, points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
     {
       name: 'LSH, best settings',
-      points: paretoFront(lsh).map((r) => point(r, `${r.params.hashSize}×${r.params.numTables} r${r.params.probeRadius}`)),
+      points: paretoFront(lsh).map((r) => point(r, `${r.params.activeBits ?? r.params.hashSize}×${r.params.numTables} r${r.params.probeRadius}${r.params.vectorsPerBucket ? ' (default)' : ''}`)),
     },
     { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
     { name: 'exact scan', points: exact.map((r) => point(r)), line: false },

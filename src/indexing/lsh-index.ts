@@ -58,7 +58,6 @@ export class LshIndex implements VectorIndex {
   /** Tables actually kept: `numTables`, or 1 when hashSize is 0. */
   private readonly tableCount: number;
   private readonly planes: Float32Array;
-  private readonly projections: Float32Array;
   /** Mean of the vectors when the centre was last estimated, and planes·centre (the bit thresholds). */
   private centre: Float32Array;
   private thresholds: Float32Array;
@@ -87,9 +86,8 @@ export class LshIndex implements VectorIndex {
     this.params = { ...params };
     this.tableCount = params.hashSize === 0 ? 1 : params.numTables;
     this.planes = hyperplanes(this.tableCount * params.hashSize, store.dim, params.seed);
-    this.projections = new Float32Array(this.tableCount * params.hashSize);
     this.centre = new Float32Array(store.dim);
-    this.thresholds = new Float32Array(this.projections.length);
+    this.thresholds = new Float32Array(this.tableCount * params.hashSize);
     this.queryKeys = new Uint32Array(this.tableCount);
     this.bits = this.bitsFor(store.size);
     this.bitMask = lowBits(this.bits);
@@ -153,8 +151,7 @@ export class LshIndex implements VectorIndex {
     const signatures = this.signatures;
     const masks = this.probeMasks;
     const bitMask = this.bitMask;
-    this.computeKeys(query, this.queryKeys, 0);
-    for (let t = 0; t < tableCount; t++) this.queryKeys[t] = (this.queryKeys[t]! & bitMask) >>> 0;
+    this.computeKeys(query, this.queryKeys, 0, this.bits);
     const stamp = this.nextGeneration();
     const stamps = this.stamps;
     const topK = this.topK;
@@ -367,15 +364,20 @@ export class LshIndex implements VectorIndex {
     this.pending[this.pendingCount++] = slot;
   }
 
-  /** One matrix–vector product over all hyperplanes, then the sign bits packed per table. */
-  private computeKeys(vector: Float32Array, out: Uint32Array, outOffset: number): void {
-    const bits = this.params.hashSize;
+  /**
+   * The keys of `vector` in every table: its side of each hyperplane, one bit per plane. Stored keys
+   * take all hashSize bits; a query needs only the `bits` low ones the buckets use, and skips the
+   * other planes' dot products (half of them for a 300-vector catalog).
+   */
+  private computeKeys(vector: Float32Array, out: Uint32Array, outOffset: number, bits = this.params.hashSize): void {
+    const hashSize = this.params.hashSize;
     const dim = this.store.dim;
-    const projections = this.projections;
-    for (let row = 0; row < projections.length; row++) projections[row] = dotAt(this.planes, row * dim, vector);
     for (let t = 0; t < this.tableCount; t++) {
       let key = 0;
-      for (let b = 0; b < bits; b++) if (projections[t * bits + b]! > this.thresholds[t * bits + b]!) key |= 1 << b;
+      for (let b = 0; b < bits; b++) {
+        const row = t * hashSize + b;
+        if (dotAt(this.planes, row * dim, vector) > this.thresholds[row]!) key |= 1 << b;
+      }
       out[outOffset + t] = key >>> 0;
     }
   }
