@@ -123,7 +123,7 @@ describe('MobileNetV2 int8 encoder', () => {
   });
   afterAll(() => encoder.close());
 
-  it('describes itself: model, sha256, 1280 dimensions, regional GeM p = 3, crops at 224 and the whole image at 416', () => {
+  it('describes itself: model, sha256, 1280 dimensions, GeM p = 3 (regional for the whole image, global for crops), crops at 224 and the whole image at 416', () => {
     expect(encoder.meta).toEqual({
       model: 'mobilenetv2_int8',
       sha256: 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f',
@@ -131,6 +131,7 @@ describe('MobileNetV2 int8 encoder', () => {
       inputSize: 224,
       imageInputSize: 416,
       pooling: 'rgem',
+      cropPooling: 'gem',
       regionLevels: 3,
       gemP: 3,
     });
@@ -153,6 +154,17 @@ describe('MobileNetV2 int8 encoder', () => {
     const alone = (await encoder.encode(image, [crop])).vectors[0]!;
     const batched = (await encoder.encode(image, [wholeImage(image), { x: 0, y: 0, width: 100, height: 100 }, crop])).vectors[2]!;
     expect(dot(alone, batched)).toBeGreaterThan(0.999);
+  });
+
+  it('pools each region of a batch as asked: regional and global GeM of one crop differ, and match the crop pooled alone', async () => {
+    const crop = { x: 40, y: 60, width: 200, height: 180 };
+    const mixed = (await encoder.encode(image, [wholeImage(image), crop], 224, ['rgem', 'gem'])).vectors;
+    const globalAlone = (await encoder.encode(image, [crop], 224, ['gem'])).vectors[0]!;
+    const regionalAlone = (await encoder.encode(image, [crop], 224, ['rgem'])).vectors[0]!;
+    const wholeRegional = (await encoder.encode(image, [wholeImage(image)], 224, ['rgem'])).vectors[0]!;
+    expect(dot(mixed[1]!, globalAlone)).toBeGreaterThan(0.999);
+    expect(dot(mixed[0]!, wholeRegional)).toBeGreaterThan(0.999);
+    expect(dot(globalAlone, regionalAlone)).toBeLessThan(0.995);
   });
 
   it('runs at other input sizes (symbolic height and width): 320 gives vectors close to 224', async () => {

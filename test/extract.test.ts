@@ -47,7 +47,7 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
     for (const value of Object.values(timings)) expect(value).toBeGreaterThanOrEqual(0);
     const stages = timings.decodeMs + timings.letterboxMs + timings.detectMs + timings.boxesMs + timings.cropMs + timings.encodeMs + timings.poolMs;
     expect(timings.totalMs).toBeGreaterThanOrEqual(stages - 0.01);
-    expect(extractor.encoder).toMatchObject({ model: 'mobilenetv2_int8', dim: 1280, gemP: 3, inputSize: 224, imageInputSize: 416, pooling: 'rgem' });
+    expect(extractor.encoder).toMatchObject({ model: 'mobilenetv2_int8', dim: 1280, gemP: 3, inputSize: 224, imageInputSize: 416, pooling: 'rgem', cropPooling: 'gem' });
     expect(extractor.classNames).toContain('banana');
   });
 

@@ -181,6 +181,7 @@ export const CONFIG_SCHEMA: Schema = {
       inputSize: int(32, 1024),
       imageInputSize: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 32, 1024, invalidConfig)),
       pooling: oneOf(POOLINGS),
+      cropPooling: oneOf(POOLINGS),
       regionLevels: int(1, 5),
       gemP: num(1, 10),
       featureTensor: anyText,

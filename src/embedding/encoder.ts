@@ -24,8 +24,10 @@ export interface EncoderMeta {
   inputSize: number;
   /** Side of the square the whole-image object is resized to. */
   imageInputSize: number;
+  /** Pooling of the whole-image object, and of each detection crop. */
   pooling: Pooling;
-  /** R-MAC levels when pooling is 'rgem' (0 for 'gem'). */
+  cropPooling: Pooling;
+  /** R-MAC levels where 'rgem' is used (0 when neither pooling is 'rgem'). */
   regionLevels: number;
   gemP: number;
 }
@@ -46,8 +48,11 @@ export interface Encoder {
   /** The tapped feature tensor and its quantization (null = float). */
   readonly featureTensor: string;
   readonly quantization: FeatureQuantization;
-  /** Embeds each region of the image (at least one), in one batched session run at `inputSize` (default: meta.inputSize). */
-  encode(image: RawImage, regions: readonly Region[], inputSize?: number): Promise<Encoding>;
+  /**
+   * Embeds each region of the image (at least one), in one batched session run at `inputSize`
+   * (default: meta.inputSize), pooling region i with `poolings[i]` (default: meta.pooling for all).
+   */
+  encode(image: RawImage, regions: readonly Region[], inputSize?: number, poolings?: readonly Pooling[]): Promise<Encoding>;
   close(): Promise<void>;
 }
 
@@ -89,8 +94,18 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     return index >= 0 ? spareBatches.splice(index, 1)[0]! : new Float32Array(length);
   };
 
-  const regionLevels = options.pooling === 'rgem' ? options.regionLevels : 0;
-  const meta: EncoderMeta = { model: name, sha256: entry.sha256, dim, inputSize: size, imageInputSize, pooling: options.pooling, regionLevels, gemP: options.gemP };
+  const regionLevels = options.pooling === 'rgem' || options.cropPooling === 'rgem' ? options.regionLevels : 0;
+  const meta: EncoderMeta = {
+    model: name,
+    sha256: entry.sha256,
+    dim,
+    inputSize: size,
+    imageInputSize,
+    pooling: options.pooling,
+    cropPooling: options.cropPooling,
+    regionLevels,
+    gemP: options.gemP,
+  };
   // R-MAC grids depend only on the feature map's size: one per input size used.
   const regionGrids = new Map<string, PoolRegion[]>();
   const gridFor = (height: number, width: number): PoolRegion[] => {
@@ -103,7 +118,7 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     meta,
     featureTensor: tap.tensor,
     quantization: tap.quantization,
-    async encode(image, regions, inputSize = size) {
+    async encode(image, regions, inputSize = size, poolings = regions.map(() => options.pooling)) {
       const start = performance.now();
       const sample = 3 * inputSize * inputSize;
       const buffer = takeBatch(regions.length * sample);
@@ -124,10 +139,10 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
       const [, , height = 0, width = 0] = features.dims;
       const perSample = dim * height * width;
       const quantization = tap.quantization;
-      const grid = regionLevels > 0 ? gridFor(height, width) : undefined;
       const vectors = regions.map((_, index) => {
         const begin = index * perSample;
-        if (grid) {
+        if (poolings[index] === 'rgem') {
+          const grid = gridFor(height, width);
           const values = quantization
             ? { quantized: (features.data as Uint8Array).subarray(begin, begin + perSample), ...quantization }
             : (features.data as Float32Array).subarray(begin, begin + perSample);

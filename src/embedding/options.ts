@@ -21,11 +21,18 @@ export interface EncoderOptions {
    */
   imageInputSize: number;
   /**
-   * `'rgem'` (default): GeM over the R-MAC regions, L2-normalised and summed; `'gem'`: one global GeM.
-   * Regional pooling raised grocery val recall@1 by 5–10 points at every input size.
+   * Pooling of the whole-image object. `'rgem'` (default): GeM over the R-MAC regions, L2-normalised
+   * and summed; `'gem'`: one global GeM. Regional pooling raised grocery val recall@1 by 5–10 points
+   * at every input size: a product filling part of a shelf photo weighs as much as the shelf.
    */
   pooling: Pooling;
-  /** R-MAC levels for `'rgem'`, 1..5: level l adds l×l regions. Default 3 (14 regions on a square map). */
+  /**
+   * Pooling of each detection crop. Default `'gem'`: a crop is already one product, tight in its box,
+   * and its 7×7 map has little to divide; regional pooling there measured the same recall (grocery,
+   * catalog B whitened: recall@1 85.1 either way, recall@5 98.3 vs 98.0) for 0.7 ms more per crop.
+   */
+  cropPooling: Pooling;
+  /** R-MAC levels wherever `'rgem'` is used, 1..5: level l adds l×l regions. Default 3 (14 regions on a square map). */
   regionLevels: number;
   /** GeM pooling exponent p, 1..10 (1 = average pooling, large = max pooling). Default 3 (cirtorch). */
   gemP: number;
@@ -43,6 +50,7 @@ export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = {
   inputSize: 224,
   imageInputSize: 416,
   pooling: 'rgem',
+  cropPooling: 'gem',
   regionLevels: 3,
   gemP: 3,
   featureTensor: '',

@@ -137,14 +137,16 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
 }
 
 /**
- * The whole image (regions[0]) at the encoder's imageInputSize, the detections at its inputSize: one
- * batched run when the sizes agree, else two.
+ * The whole image (regions[0]) at the encoder's imageInputSize with its `pooling`, the detections at
+ * its inputSize with its `cropPooling`: one batched run when the sizes agree, else two.
  */
 async function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[]): Promise<Encoding> {
-  const { inputSize, imageInputSize } = encoder.meta;
-  if (imageInputSize === inputSize || regions.length === 1) return encoder.encode(image, regions, imageInputSize);
-  const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize);
-  const crops = await encoder.encode(image, regions.slice(1), inputSize);
+  const { inputSize, imageInputSize, pooling, cropPooling } = encoder.meta;
+  if (imageInputSize === inputSize || regions.length === 1) {
+    return encoder.encode(image, regions, imageInputSize, regions.map((_, index) => (index === 0 ? pooling : cropPooling)));
+  }
+  const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize, [pooling]);
+  const crops = await encoder.encode(image, regions.slice(1), inputSize, regions.slice(1).map(() => cropPooling));
   return {
     vectors: [...whole.vectors, ...crops.vectors],
     cropMs: whole.cropMs + crops.cropMs,
