@@ -145,6 +145,8 @@ export class CatalogSearch {
   private indexes: IndexSet;
   /** Index id → the stored object it names: search results resolve here, not in SQLite. */
   private readonly objects = new Map<string, ObjectRef>();
+  /** Stored whole-image objects (label 'image') among `objects`. */
+  private wholeImages = 0;
   /** Parsed product metadata, filled on first use, dropped when it changes. */
   private readonly metadataCache = new Map<string, ProductMetadata>();
   /** Settles when the running optimize() has swapped in its new indexes; writes wait for it. */
@@ -158,7 +160,17 @@ export class CatalogSearch {
     this.indexes = indexes;
     this.transform = transform;
     this.options = options;
-    for (const ref of catalog.objectRefs()) this.objects.set(String(ref.id), ref);
+    for (const ref of catalog.objectRefs()) this.remember(ref);
+  }
+
+  private remember(ref: ObjectRef): void {
+    this.objects.set(String(ref.id), ref);
+    if (ref.label === 'image') this.wholeImages++;
+  }
+
+  private forget(id: string): void {
+    if (this.objects.get(id)?.label === 'image') this.wholeImages--;
+    this.objects.delete(id);
   }
 
   /**
@@ -216,7 +228,7 @@ export class CatalogSearch {
     });
     added.objectIds.forEach((objectId, i) => {
       const { label, score, bbox } = extraction.objects[i]!;
-      this.objects.set(String(objectId), { id: objectId, imageId: added.imageId, productId, label, score, bbox });
+      this.remember({ id: objectId, imageId: added.imageId, productId, label, score, bbox });
     });
     if (metadata !== undefined) this.metadataCache.delete(productId);
     const stages = stageTimings(extraction);
@@ -289,7 +301,10 @@ export class CatalogSearch {
       return { matches: [], fallback: false, stats, searchMs: performance.now() - started };
     }
     const limit = Math.min(size, MAX_NEIGHBORS);
-    let wanted = Math.min(limit, k * this.options.candidateFactor);
+    // Only stored whole images count in that scope: ask for proportionally more neighbours at once
+    // (vectors per whole image, about 3.7 on grocery) rather than re-querying with k doubled.
+    const share = scope === 'whole-images' ? Math.max(1, size / Math.max(1, this.wholeImages)) : 1;
+    let wanted = Math.min(limit, Math.ceil(k * this.options.candidateFactor * share));
     for (;;) {
       const { neighbors, stats } = this.indexes.search(kind, query, wanted);
       const best = new Map<string, ProductMatch>();
@@ -333,7 +348,7 @@ export class CatalogSearch {
       for (const objectId of ids) if (this.indexes.has(objectId)) this.indexes.remove(objectId);
       return true;
     });
-    for (const objectId of ids) this.objects.delete(objectId);
+    for (const objectId of ids) this.forget(objectId);
     this.metadataCache.delete(id);
     return removed;
   }
