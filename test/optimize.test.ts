@@ -139,6 +139,21 @@ describe('POST /v1/index/optimize with learned whitening', () => {
     expect(catalogSearch.catalog.storedTransform()).toBeUndefined();
   });
 
+  it('keeps answering searches and /healthz from the current indexes while a rebuild runs on its worker thread', async () => {
+    const transform = (await catalogSearch.optimize({ whitening: config.whitening })).transform;
+    expect(transform).toMatch(/^whiten-/);
+    // Back to raw vectors: no learning, so all the time goes to the rebuild.
+    const rebuilding = request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' });
+    // Both answer while the rebuild has not finished: the build is not on this thread.
+    const [health, search] = await Promise.all([request(`${url}/healthz`), postImage(`${url}/v1/search?k=3&index=hnsw`, queries[0]!.path)]);
+    expect(catalogSearch.transformId).toBe(transform); // still the indexes from before the rebuild
+    expect(health.status).toBe(200);
+    expect(search.status).toBe(200);
+    expect(search.body.objects[0].matches.length).toBeGreaterThan(0);
+    expect((await rebuilding).body.transform).toBe('identity');
+    expect(catalogSearch.transformId).toBe('identity');
+  });
+
   it('rebuilds from raw vectors with ?whitening=false, and refuses a malformed flag', async () => {
     const raw = await request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' });
     expect(raw.status).toBe(200);

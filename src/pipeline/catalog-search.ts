@@ -5,19 +5,20 @@
  * transformed vectors, kept in step inside the same transaction as every write.
  */
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Catalog, describeEncoder, type CatalogCounts, type ObjectRef, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import { FindthisError } from '../core/errors.js';
 import type { BBox, ImageObject } from '../core/types.js';
-import { whiteningFromBuffer, whiteningToBuffer, whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
+import { whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, IndexKind, LshParams, SearchStats } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import { rankProducts, type RankedProduct } from './answer.js';
-import { identityTransform, whiteningTransform, type VectorTransform } from './vector-transform.js';
+import { buildIndexFilesOffThread, rowsOf } from './index-build-thread.js';
+import { identityTransform, transformFromSpec, whiteningTransform, type VectorTransform } from './vector-transform.js';
 
 /** Most neighbours one index query may ask for (the indexes' own k limit). */
 const MAX_NEIGHBORS = 10_000;
@@ -28,8 +29,6 @@ export interface CatalogSearchOptions {
   index: { lsh: LshParams; hnsw: HnswParams };
   /** Neighbours fetched per wanted product on the first try (see SearchConfig.candidateFactor). */
   candidateFactor: number;
-  /** Applied to stored and query vectors before indexing. Default: identity. */
-  transform?: VectorTransform;
 }
 
 /** Per-request stage times in ms, as the API reports them. */
@@ -180,7 +179,7 @@ export class CatalogSearch {
   static async open(extractor: Extractor, options: CatalogSearchOptions): Promise<CatalogSearch> {
     const catalog = Catalog.open(join(options.dataDir, 'catalog.sqlite'), extractor.encoder);
     try {
-      const transform = options.transform ?? storedTransform(catalog) ?? identityTransform(extractor.encoder.dim);
+      const transform = storedTransform(catalog) ?? identityTransform(extractor.encoder.dim);
       const indexes = await openIndexes(catalog, options, transform);
       return new CatalogSearch(extractor, catalog, indexes, transform, options);
     } catch (error) {
@@ -390,11 +389,10 @@ export class CatalogSearch {
       }
     }
     const run = this.rebuilding.then(async () => {
-      this.indexes = await openIndexes(this.catalog, this.options, transform, { rebuild: true });
+      this.indexes = await rebuildIndexes(this.catalog, this.options, transform);
       this.transform = transform;
-      if (learned) this.catalog.saveTransform({ kind: 'whitening', data: whiteningToBuffer(learned) });
-      else if (transform.id === 'identity') this.catalog.saveTransform(undefined);
-      await this.indexes.save();
+      const { spec } = transform;
+      this.catalog.saveTransform(spec.kind === 'whitening' ? { kind: spec.kind, data: Buffer.from(spec.data) } : undefined);
       const counts: CatalogCounts = this.catalog.counts();
       const size = this.indexes.size;
       return {
@@ -465,21 +463,36 @@ function stageTimings(extraction: Extraction): Omit<SearchTimings, 'searchMs' | 
   return { decodeMs: t.decodeMs, detectMs: t.letterboxMs + t.detectMs + t.boxesMs, embedMs: t.cropMs + t.encodeMs + t.poolMs };
 }
 
-async function openIndexes(
-  catalog: Catalog,
-  options: CatalogSearchOptions,
-  transform: VectorTransform,
-  { rebuild = false }: { rebuild?: boolean } = {},
-): Promise<IndexSet> {
-  const dir = join(options.dataDir, 'indexes');
-  // The index files are caches: dropping them makes IndexSet.open build every index afresh.
-  if (rebuild) rmSync(dir, { recursive: true, force: true });
-  const meta: IndexMeta = { encoder: describeEncoder(catalog.encoder), transform: transform.id };
+/** Loads the indexes from `<dataDir>/indexes`, building (on this thread) any that are missing or stale. */
+async function openIndexes(catalog: Catalog, options: CatalogSearchOptions, transform: VectorTransform): Promise<IndexSet> {
   function* transformed(): Iterable<[string, Float32Array]> {
     for (const [id, vector] of catalog.vectors()) yield [id, transform.apply(vector)];
   }
-  const { set } = await IndexSet.open(dir, { dim: transform.outputDim, ...options.index }, transformed(), meta);
+  const { set } = await IndexSet.open(join(options.dataDir, 'indexes'), { dim: transform.outputDim, ...options.index }, transformed(), indexMeta(catalog, transform));
   return set;
+}
+
+/**
+ * Rebuilds every index from the stored vectors under `transform`: built and saved on a worker thread
+ * into `indexes.next/`, which then replaces `indexes/`, and loaded from there. Writes wait meanwhile
+ * (ingest and delete await the rebuild); a write that slips in anyway makes the load find other ids
+ * and rebuild that index here, so the result always matches the catalog.
+ */
+async function rebuildIndexes(catalog: Catalog, options: CatalogSearchOptions, transform: VectorTransform): Promise<IndexSet> {
+  const dir = join(options.dataDir, 'indexes');
+  const staging = `${dir}.next`;
+  rmSync(staging, { recursive: true, force: true });
+  const params = { dim: transform.outputDim, ...options.index };
+  const meta = indexMeta(catalog, transform);
+  const built = await buildIndexFilesOffThread(staging, params, meta, transform.spec, catalog.vectors());
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  const { set } = await IndexSet.open(dir, params, rowsOf(built.ids, built.vectors, params.dim), meta);
+  return set;
+}
+
+function indexMeta(catalog: Catalog, transform: VectorTransform): IndexMeta {
+  return { encoder: describeEncoder(catalog.encoder), transform: transform.id };
 }
 
 /** The transform stored in the catalog by the last optimize, if any. */
@@ -489,5 +502,5 @@ function storedTransform(catalog: Catalog): VectorTransform | undefined {
   if (stored.kind !== 'whitening') {
     throw new FindthisError('INDEX_MISMATCH', `Catalog ${catalog.file} stores a transform of kind ${stored.kind}; this version knows only whitening`);
   }
-  return whiteningTransform(whiteningFromBuffer(stored.data));
+  return transformFromSpec({ kind: 'whitening', data: stored.data });
 }

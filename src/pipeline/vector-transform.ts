@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Whitening, whitenApply, whiteningToBuffer } from '../embedding/whitening.js';
+import { type Whitening, whitenApply, whiteningFromBuffer, whiteningToBuffer } from '../embedding/whitening.js';
 
 /**
  * A transform applied to every stored and every query vector before it reaches an index (e.g. a
@@ -14,20 +14,33 @@ export interface VectorTransform {
   readonly outputDim: number;
   /** Returns a new unit-length vector of `outputDim`; never changes its input. */
   apply(vector: Float32Array): Float32Array;
+  /** What rebuilds it elsewhere (the catalog's `transform` row, a worker thread): see transformFromSpec. */
+  readonly spec: TransformSpec;
 }
+
+/** A transform as plain data: nothing (identity), or a learned whitening serialised by whiteningToBuffer. */
+export type TransformSpec = { kind: 'identity'; dim: number } | { kind: 'whitening'; data: Uint8Array };
 
 /** The transform that changes nothing: raw GeM vectors go to the indexes as they are. */
 export function identityTransform(dim: number): VectorTransform {
-  return { id: 'identity', inputDim: dim, outputDim: dim, apply: (vector) => vector };
+  return { id: 'identity', inputDim: dim, outputDim: dim, apply: (vector) => vector, spec: { kind: 'identity', dim } };
 }
 
 /** Learned whitening as a transform; its id names the output dimension and a digest of its parameters. */
 export function whiteningTransform(whitening: Whitening): VectorTransform {
-  const digest = createHash('sha256').update(whiteningToBuffer(whitening)).digest('hex').slice(0, 12);
+  const data = whiteningToBuffer(whitening);
+  const digest = createHash('sha256').update(data).digest('hex').slice(0, 12);
   return {
     id: `whiten-${whitening.outputDim}-${digest}`,
     inputDim: whitening.inputDim,
     outputDim: whitening.outputDim,
     apply: (vector) => whitenApply(whitening, vector),
+    spec: { kind: 'whitening', data },
   };
+}
+
+export function transformFromSpec(spec: TransformSpec): VectorTransform {
+  if (spec.kind === 'identity') return identityTransform(spec.dim);
+  // Buffer.from on the same memory: a Buffer sent to a worker arrives as a plain Uint8Array.
+  return whiteningTransform(whiteningFromBuffer(Buffer.from(spec.data.buffer, spec.data.byteOffset, spec.data.byteLength)));
 }
