@@ -121,14 +121,15 @@ export async function createDetector(options: DetectorOptions, context: { models
   }
   const classNames = entry.detection.classes;
   const strides = entry.detection.strides ?? [8, 16, 32];
+  const largestStride = Math.max(...strides);
   const size = entry.input.size;
   const keepClass = classFilter(classNames, options.classAllow, options.classDeny);
-  const { session, flexible } = await openSession(path, options.threads, `${name} (${path})`, size, Math.max(...strides));
+  const { session, flexible } = await openSession(path, options.threads, `${name} (${path})`, size, largestStride);
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   const normalization = letterboxSpec(entry.input);
   const padValue = entry.input.padValue ?? 114;
-  const policy: LetterboxPolicy = { size, upscale: options.upscale, stride: flexible ? Math.max(...strides) : 0 };
+  const policy: LetterboxPolicy = { size, upscale: options.upscale, stride: flexible ? largestStride : 0 };
 
   // The format: the option, else the manifest, else recognised from one run's output shape.
   let format: YoloFormat;
