@@ -7,7 +7,7 @@ export interface CropOptions {
   padding: number;
   /**
    * Most objects embedded per image, counting the whole image, 1..100. Default 6: the whole image
-   * plus the 5 best detections. Each object costs about 4 ms (encoder run, resize, pooling with
+   * plus the 5 best detections. Each detection costs about 3 ms (encoder run, resize, pooling with
    * MobileNetV2), and in store photos the detections after the first few are mostly more pieces of
    * the same pile of fruit.
    */
