@@ -51,6 +51,27 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
     expect(extractor.classNames).toContain('banana');
   });
 
+  it('decodes a phone-sized photo shrunk, and still reports its boxes in the pixels of the photo', async () => {
+    // The living room at 5× (3200×2130, a 7 MP phone photo), stored sideways with EXIF orientation 6.
+    const large = await sharp(livingRoom).resize(3200).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    const shrunk = await extractor.extract(large);
+    expect([shrunk.width, shrunk.height]).toEqual([3200, 2130]);
+    expect(shrunk.objects[0]!.bbox).toEqual([0, 0, 3200, 2130]);
+    const tv = shrunk.objects.find((object) => object.label === 'tvmonitor')!;
+    // The tv of the 640×426 photo (about 7, 167, 156, 263), five times larger.
+    tv.bbox.forEach((value, index) => expect(Math.abs(value - 5 * [7, 167, 156, 263][index]!)).toBeLessThan(60));
+    const full = await createExtractor({ ...DEFAULT_EXTRACTOR_OPTIONS, maxDecodeSide: 0 });
+    try {
+      const atFullSize = await full.extract(large);
+      expect([atFullSize.width, atFullSize.height]).toEqual([3200, 2130]);
+      const fullTv = atFullSize.objects.find((object) => object.label === 'tvmonitor')!;
+      fullTv.bbox.forEach((value, index) => expect(Math.abs(value - tv.bbox[index]!)).toBeLessThan(40));
+      expect(cosine(atFullSize.objects[0]!.vector, shrunk.objects[0]!.vector)).toBeGreaterThan(0.95);
+    } finally {
+      await full.close();
+    }
+  });
+
   it('finds bananas in a banana photo', async () => {
     const { objects } = await extractor.extract(banana);
     expect(objects[1]?.label).toBe('banana');

@@ -189,6 +189,7 @@ export const CONFIG_SCHEMA: Schema = {
     },
     crop: { padding: num(0, 1), maxObjects: int(1, 100) },
     maxPixels: int(1, 268_402_689),
+    maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),
   },
   index: {
     lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff), vectorsPerBucket: int(0, 1_000_000) },

@@ -1,6 +1,8 @@
 /**
  * Turns an uploaded buffer into raw RGB pixels, once per image: header check first (size limit,
  * zero size), then EXIF auto-orientation and decode. Truncated files are refused, not decoded grey.
+ * Photos larger than `maxSide` are decoded shrunk to it: a 12 MP phone photo carries far more pixels
+ * than a 416 detector input and 224 crops use, and every later stage costs in proportion to them.
  */
 import sharp from 'sharp';
 import type { SharpOptions } from 'sharp';
@@ -11,6 +13,8 @@ export interface RawImage {
   data: Uint8Array;
   width: number;
   height: number;
+  /** The photo's own size (after EXIF orientation) when these pixels were shrunk on decode; absent at full size. */
+  original?: { width: number; height: number };
 }
 
 /** sharp input options shared by the header read and the decode: refuse truncated data and oversized images. */
@@ -24,24 +28,29 @@ function invalidImage(error: unknown): FindthisError {
 }
 
 /**
- * Decodes `buffer` to RGB after applying its EXIF orientation.
+ * Decodes `buffer` to RGB after applying its EXIF orientation; when its long side exceeds `maxSide`
+ * (0 = never), shrunk to fit `maxSide × maxSide` (JPEGs shrink in the DCT while decoding, which also
+ * makes them decode several times faster), with `original` telling the photo's own size.
  * Throws EMPTY_IMAGE (no bytes, zero width/height), IMAGE_TOO_LARGE (more than `maxPixels`, judged from
  * the header before any pixel is decoded) or INVALID_IMAGE (not an image, truncated, corrupt).
  */
-export async function decodeImage(buffer: Uint8Array, maxPixels: number): Promise<RawImage> {
+export async function decodeImage(buffer: Uint8Array, maxPixels: number, maxSide = 0): Promise<RawImage> {
   if (buffer.length === 0) throw new FindthisError('EMPTY_IMAGE', 'The image has zero bytes');
   try {
     // One pass through sharp: its pixel limit is checked on the header, before any pixel is decoded
-    // (a separate metadata() call first would cost another trip to the thread pool, ~1 ms).
-    const { data, info } = await sharp(buffer, inputOptions(maxPixels))
-      .rotate() // EXIF auto-orient: phone photos are often stored sideways
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    // (a separate metadata() call first would cost another trip to the thread pool).
+    let pipeline = sharp(buffer, inputOptions(maxPixels)).rotate(); // EXIF auto-orient: phone photos are often stored sideways
+    if (maxSide > 0) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
+    const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.width === 0 || info.height === 0) throw new FindthisError('EMPTY_IMAGE', `The image has zero size (${info.width}×${info.height})`);
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+    const image: RawImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+    // Only a photo that now fills maxSide can have been shrunk: its own size is read from the header.
+    if (maxSide > 0 && Math.max(info.width, info.height) >= maxSide) {
+      const { autoOrient } = await sharp(buffer, { limitInputPixels: false }).metadata();
+      if (autoOrient.width !== info.width || autoOrient.height !== info.height) image.original = { ...autoOrient };
+    }
+    return image;
   } catch (error) {
     if (error instanceof FindthisError) throw error;
     if (error instanceof Error && error.message.includes('exceeds pixel limit')) throw await tooLarge(buffer, maxPixels);
