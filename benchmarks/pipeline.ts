@@ -21,6 +21,7 @@ import { createSession, ort } from '../src/models/session.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, createExtractor, type ExtractorOptions, type StageTimings } from '../src/pipeline/extractor.js';
 import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
+import { svgStackedBars } from './lib/svg-chart.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -218,9 +219,42 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 
+/** Where an extraction's time goes (p50 per stage), onnxruntime in blues, everything else in oranges. */
+function stageChart(): string {
+  const names: Record<(typeof STAGES)[number], string> = {
+    decodeMs: 'decode (sharp)',
+    letterboxMs: 'letterbox (JS)',
+    detectMs: 'detect (onnxruntime)',
+    boxesMs: 'boxes + NMS (JS)',
+    cropMs: 'crop + resize (JS)',
+    encodeMs: 'encode (onnxruntime)',
+    poolMs: 'pool (JS)',
+    totalMs: 'total',
+  };
+  const colours = {
+    [names.decodeMs]: '#e6550d',
+    [names.letterboxMs]: '#fd8d3c',
+    [names.detectMs]: '#3182bd',
+    [names.boxesMs]: '#fdae6b',
+    [names.cropMs]: '#fdd0a2',
+    [names.encodeMs]: '#6baed6',
+    [names.poolMs]: '#a63603',
+  };
+  const bar = (label: string, run: EncoderRun) => ({
+    label,
+    segments: STAGES.filter((stage) => stage !== 'totalMs').map((stage) => ({ name: names[stage], value: run.stages[stage].p50 })),
+  });
+  return svgStackedBars([bar('MobileNetV2, fast.json', mobilenet), bar('MobileNetV2, defaults', mobilenetDefaults)], {
+    title: `Where a 348×348 photo's extraction goes (p50 per stage, ${cpus().length} cores)`,
+    xLabel: 'milliseconds',
+    colours,
+  });
+}
+
 const result = { started, cores: cpus().length, loadAverage: { before: loadBefore, after: loadAfter }, mobilenet, resnet, mobilenetDefaults, targets };
 const resultsDir = join(PROJECT_ROOT, 'benchmarks', 'results');
 await mkdir(resultsDir, { recursive: true });
 await writeFile(join(resultsDir, 'pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
 if (args.json) await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`\nwrote ${join('benchmarks', 'results', 'pipeline.json')}`);
+await writeFile(join(resultsDir, 'pipeline-stages.svg'), stageChart());
+console.log(`\nwrote ${join('benchmarks', 'results', 'pipeline.json')} and pipeline-stages.svg`);

@@ -110,3 +110,66 @@ export function svgChart(series: ChartSeries[], options: ChartOptions): string {
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
+
+/** One horizontal bar made of named segments, left to right. */
+export interface StackedBar {
+  label: string;
+  segments: { name: string; value: number }[];
+}
+
+export interface StackedBarOptions {
+  title: string;
+  xLabel: string;
+  /** Fill colour per segment name (segments without one are grey). */
+  colours: Record<string, string>;
+  width?: number;
+}
+
+/** Horizontal stacked bars (e.g. per-stage time of a few configurations), a legend of the segment names. */
+export function svgStackedBars(bars: StackedBar[], options: StackedBarOptions): string {
+  const width = options.width ?? 760;
+  const barHeight = 28;
+  const gap = 18;
+  const margin = { left: 170, right: 30, top: 40, bottom: 108 };
+  const plotWidth = width - margin.left - margin.right;
+  const plotHeight = bars.length * (barHeight + gap);
+  const height = margin.top + plotHeight + margin.bottom;
+  const total = (bar: StackedBar) => bar.segments.reduce((sum, segment) => sum + segment.value, 0);
+  const rawMax = Math.max(...bars.map(total), 1e-9);
+  const step = 10 ** Math.floor(Math.log10(rawMax)) / (rawMax / 10 ** Math.floor(Math.log10(rawMax)) < 3 ? 2 : 1);
+  const max = Math.ceil(rawMax / step) * step;
+  const px = (value: number) => margin.left + (value / max) * plotWidth;
+
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${margin.left + plotWidth / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(options.title)}</text>`,
+  ];
+  for (let value = 0; value <= max + 1e-9; value += step) {
+    const x = px(value);
+    parts.push(`<line x1="${x}" y1="${margin.top - 6}" x2="${x}" y2="${margin.top + plotHeight}" stroke="#eee"/>`);
+    parts.push(`<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle">${Number(value.toFixed(3))}</text>`);
+  }
+  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${margin.top + plotHeight + 36}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  bars.forEach((bar, i) => {
+    const y = margin.top + i * (barHeight + gap);
+    parts.push(`<text x="${margin.left - 8}" y="${y + barHeight / 2 + 4}" text-anchor="end">${escapeXml(bar.label)}</text>`);
+    let start = 0;
+    for (const segment of bar.segments) {
+      const x = px(start);
+      const w = px(start + segment.value) - x;
+      parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${options.colours[segment.name] ?? '#999'}" stroke="white"/>`);
+      start += segment.value;
+    }
+    parts.push(`<text x="${px(start) + 4}" y="${y + barHeight / 2 + 4}" font-size="11">${Number(start.toFixed(1))}</text>`);
+  });
+  const names = [...new Set(bars.flatMap((bar) => bar.segments.map((segment) => segment.name)))];
+  names.forEach((name, i) => {
+    const lx = margin.left + (i % 3) * (plotWidth / 3);
+    const ly = margin.top + plotHeight + 54 + Math.floor(i / 3) * 18;
+    parts.push(`<rect x="${lx}" y="${ly - 9}" width="12" height="12" fill="${options.colours[name] ?? '#999'}"/>`);
+    parts.push(`<text x="${lx + 16}" y="${ly + 1}">${escapeXml(name)}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
