@@ -2,7 +2,12 @@
  * Resizes a region of a RawImage straight into a model's NCHW float32 input, normalising on the way:
  * one separable, antialiased bilinear pass (the triangle filter widened by the downscale factor, as
  * PIL's BILINEAR resize that torchvision models were trained with), no intermediate images.
+ *
+ * The filter weights are worked out here; the two passes run in a small WebAssembly kernel
+ * (kernels/resize.wat, 128-bit SIMD for the vertical pass): 2.4–3× faster than the same loops in
+ * JavaScript, which were a third of a 348×348 photo's time outside onnxruntime.
  */
+import { readFileSync } from 'node:fs';
 import type { RawImage } from './decode.js';
 
 /** Integer pixel rectangle inside an image. */
@@ -29,17 +34,12 @@ export interface TensorTarget {
   planeHeight: number;
 }
 
-/** Per output coordinate: first source index and normalised weights (flattened, `taps` per output). */
+/** Per output coordinate: first source index, tap count and normalised weights (`taps` slots per output). */
 interface FilterBank {
   first: Int32Array;
   count: Int32Array;
   taps: number;
-  weights: Float64Array;
-  /**
-   * 2 or 4 when every output has been given exactly that many taps (zero weights added, `first` moved
-   * back at the far edge), so the horizontal pass can run unrolled; 0 otherwise.
-   */
-  uniformTaps: number;
+  weights: Float32Array;
 }
 
 function filterBank(inStart: number, inSize: number, outSize: number): FilterBank {
@@ -49,40 +49,69 @@ function filterBank(inStart: number, inSize: number, outSize: number): FilterBan
   const taps = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Float64Array(outSize * taps);
+  const raw = new Float64Array(taps);
+  const weights = new Float32Array(outSize * taps);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(0, Math.floor(center - support + 0.5));
     const hi = Math.min(inSize, Math.floor(center + support + 0.5));
     let total = 0;
     for (let i = lo; i < hi; i++) {
-      const w = Math.max(0, 1 - Math.abs((i - center + 0.5) / filterScale));
-      weights[o * taps + i - lo] = w;
-      total += w;
+      raw[i - lo] = Math.max(0, 1 - Math.abs((i - center + 0.5) / filterScale));
+      total += raw[i - lo]!;
     }
-    // Drop zero-weight taps at the ends (common when enlarging), so loops do only useful work.
+    // Drop zero-weight taps at the ends (common when enlarging), so the kernel does only useful work.
     let skip = 0;
-    while (skip < hi - lo - 1 && weights[o * taps + skip] === 0) skip++;
+    while (skip < hi - lo - 1 && raw[skip] === 0) skip++;
     let used = hi - lo - skip;
-    while (used > 1 && weights[o * taps + skip + used - 1] === 0) used--;
-    for (let i = 0; i < used; i++) weights[o * taps + i] = weights[o * taps + skip + i]! / (total || 1);
+    while (used > 1 && raw[skip + used - 1] === 0) used--;
+    for (let i = 0; i < used; i++) weights[o * taps + i] = raw[skip + i]! / (total || 1);
     first[o] = inStart + lo + skip;
     count[o] = used;
   }
-  const widest = count.reduce((most, n) => Math.max(most, n), 0);
-  const uniformTaps = widest <= 2 && inSize >= 2 ? 2 : widest <= 4 && inSize >= 4 && taps >= 4 ? 4 : 0;
-  for (let o = 0; o < outSize && uniformTaps > 0; o++) {
-    const n = count[o]!;
-    const base = o * taps;
-    // Room after the last tap? Pad with zeros there; else start earlier and pad in front.
-    const shift = Math.max(0, first[o]! + uniformTaps - (inStart + inSize));
-    for (let i = n - 1; i >= 0; i--) weights[base + i + shift] = weights[base + i]!;
-    for (let i = 0; i < shift; i++) weights[base + i] = 0;
-    for (let i = n + shift; i < uniformTaps; i++) weights[base + i] = 0;
-    first[o] = first[o]! - shift;
-    count[o] = uniformTaps;
+  return { first, count, taps, weights };
+}
+
+interface ResizeKernel {
+  memory: WebAssembly.Memory;
+  /** row[i] = Σ_k src[base + k·stride + i] · w[k] for i < len, as f32 (reads up to 3 bytes past len). */
+  vertical(base: number, stride: number, len: number, row: number, weights: number, taps: number): void;
+  /** One output row of R, G, B planes (`plane` bytes apart) from an RGB f32 row, × gain + bias per channel. */
+  horizontal(
+    row: number,
+    outWidth: number,
+    first: number,
+    count: number,
+    weights: number,
+    taps: number,
+    out: number,
+    plane: number,
+    gainR: number,
+    gainG: number,
+    gainB: number,
+    biasR: number,
+    biasG: number,
+    biasB: number,
+  ): void;
+}
+
+/** The kernel, instantiated once per thread (the service's extractor worker has its own). */
+let kernel: ResizeKernel | undefined;
+/** The image whose bytes sit at offset 0 of the kernel's memory (an extraction resizes one image several times). */
+let loadedImage: Uint8Array | undefined;
+
+function resizeKernel(): ResizeKernel {
+  if (!kernel) {
+    const module = new WebAssembly.Module(readFileSync(new URL('./kernels/resize.wasm', import.meta.url)));
+    kernel = new WebAssembly.Instance(module).exports as unknown as ResizeKernel;
   }
-  return { first, count, taps, weights, uniformTaps };
+  return kernel;
+}
+
+/** Grows the kernel's memory to at least `bytes` (growing detaches earlier views: take them after). */
+function reserve(memory: WebAssembly.Memory, bytes: number): void {
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / 65_536));
 }
 
 /**
@@ -97,129 +126,73 @@ export function resizeInto(
   normalization: PixelNormalization,
   target: TensorTarget,
 ): void {
-  const src = image.data;
-  const srcStride = image.width * 3;
-  const regionStart = region.x * 3;
-  const rowLength = region.width * 3;
-
   // out = byte × gain + bias, per source channel R, G, B, written to that channel's plane.
-  const { tensor, offset, planeWidth, planeHeight } = target;
-  const plane = planeWidth * planeHeight;
   const bgr = normalization.channelOrder === 'BGR';
   const gain = [0, 0, 0];
   const bias = [0, 0, 0];
   const planeOf = [0, 0, 0];
+  const plane = target.planeWidth * target.planeHeight;
   for (let c = 0; c < 3; c++) {
     const sourceChannel = bgr ? 2 - c : c;
     gain[sourceChannel] = normalization.scale / normalization.std[c]!;
     bias[sourceChannel] = -normalization.mean[c]! / normalization.std[c]!;
-    planeOf[sourceChannel] = offset + c * plane;
+    planeOf[sourceChannel] = target.offset + c * plane;
   }
   const [gainR, gainG, gainB] = gain as [number, number, number];
   const [biasR, biasG, biasB] = bias as [number, number, number];
-  const [planeR, planeG, planeB] = planeOf as [number, number, number];
-
   if (region.width === outWidth && region.height === outHeight) {
-    // Same size (e.g. a small photo letterboxed without enlarging): the filter is the identity.
+    // Same size (e.g. a small photo letterboxed without enlarging): the filter is the identity, and a
+    // plain loop beats copying the image into the kernel and the planes back out.
+    const src = image.data;
+    const [planeR, planeG, planeB] = planeOf as [number, number, number];
     for (let y = 0; y < outHeight; y++) {
-      let p = (region.y + y) * srcStride + regionStart;
-      const outRow = y * planeWidth;
+      let p = ((region.y + y) * image.width + region.x) * 3;
+      const outRow = y * target.planeWidth;
       for (let x = 0; x < outWidth; x++, p += 3) {
         const o = outRow + x;
-        tensor[planeR + o] = src[p]! * gainR + biasR;
-        tensor[planeG + o] = src[p + 1]! * gainG + biasG;
-        tensor[planeB + o] = src[p + 2]! * gainB + biasB;
+        target.tensor[planeR + o] = src[p]! * gainR + biasR;
+        target.tensor[planeG + o] = src[p + 1]! * gainG + biasG;
+        target.tensor[planeB + o] = src[p + 2]! * gainB + biasB;
       }
     }
     return;
   }
-
   const horizontal = filterBank(0, region.width, outWidth);
   const vertical = filterBank(region.y, region.height, outHeight);
 
-  const { first: vFirst, count: vCount, weights: vWeights, taps: vTaps } = vertical;
-  const { first: hFirst, count: hCount, weights: hWeights, taps: hTaps } = horizontal;
-  // Vertical pass first, one output row at a time, into a row of region-width RGB floats: a simple
-  // contiguous loop; then the horizontal pass reads that row (which stays in cache).
-  const row = new Float64Array(rowLength);
-  const uniformTaps = horizontal.uniformTaps;
+  // Kernel memory: the image (+16 bytes the vertical pass may over-read), one f32 row, the banks, the output planes.
+  const { memory, vertical: verticalPass, horizontal: horizontalPass } = resizeKernel();
+  const align = (offset: number) => (offset + 15) & ~15;
+  const rowLength = region.width * 3;
+  const rowAt = align(image.data.length + 16);
+  const firstAt = align(rowAt + (rowLength + 4) * 4);
+  const countAt = firstAt + outWidth * 4;
+  const hWeightsAt = countAt + outWidth * 4;
+  const vWeightsAt = align(hWeightsAt + horizontal.weights.length * 4);
+  const outAt = align(vWeightsAt + vertical.weights.length * 4);
+  const outPlane = outWidth * outHeight;
+  reserve(memory, outAt + 3 * outPlane * 4);
+  if (loadedImage !== image.data) {
+    new Uint8Array(memory.buffer, 0, image.data.length).set(image.data);
+    loadedImage = image.data;
+  }
+  new Int32Array(memory.buffer, firstAt, outWidth).set(horizontal.first);
+  new Int32Array(memory.buffer, countAt, outWidth).set(horizontal.count);
+  new Float32Array(memory.buffer, hWeightsAt, horizontal.weights.length).set(horizontal.weights);
+  new Float32Array(memory.buffer, vWeightsAt, vertical.weights.length).set(vertical.weights);
+
+  const srcStride = image.width * 3;
+  const regionStart = region.x * 3;
   for (let y = 0; y < outHeight; y++) {
-    const n = vCount[y]!;
-    const firstBase = vFirst[y]! * srcStride + regionStart;
-    const firstWeight = vWeights[y * vTaps]!;
-    // Two and four taps (enlarging; shrinking up to 2×) in one pass over the row, more in several.
-    let done = 1;
-    if (n === 2) {
-      const secondBase = firstBase + srcStride;
-      const secondWeight = vWeights[y * vTaps + 1]!;
-      for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight + src[secondBase + i]! * secondWeight;
-      done = 2;
-    } else if (n === 4) {
-      const w1 = vWeights[y * vTaps + 1]!;
-      const w2 = vWeights[y * vTaps + 2]!;
-      const w3 = vWeights[y * vTaps + 3]!;
-      const b1 = firstBase + srcStride;
-      const b2 = b1 + srcStride;
-      const b3 = b2 + srcStride;
-      for (let i = 0; i < rowLength; i++) {
-        row[i] = src[firstBase + i]! * firstWeight + src[b1 + i]! * w1 + src[b2 + i]! * w2 + src[b3 + i]! * w3;
-      }
-      done = 4;
-    } else {
-      for (let i = 0; i < rowLength; i++) row[i] = src[firstBase + i]! * firstWeight;
-    }
-    for (let k = done; k < n; k++) {
-      const w = vWeights[y * vTaps + k]!;
-      const base = firstBase + k * srcStride;
-      for (let i = 0; i < rowLength; i++) row[i]! += src[base + i]! * w;
-    }
-    const outRow = y * planeWidth;
-    if (uniformTaps === 2) {
-      // Enlarging: every output pixel blends exactly two neighbours (unrolled: no inner loop).
-      for (let x = 0; x < outWidth; x++) {
-        const p = hFirst[x]! * 3;
-        const w0 = hWeights[x * hTaps]!;
-        const w1 = hWeights[x * hTaps + 1]!;
-        const o = outRow + x;
-        tensor[planeR + o] = (row[p]! * w0 + row[p + 3]! * w1) * gainR + biasR;
-        tensor[planeG + o] = (row[p + 1]! * w0 + row[p + 4]! * w1) * gainG + biasG;
-        tensor[planeB + o] = (row[p + 2]! * w0 + row[p + 5]! * w1) * gainB + biasB;
-      }
-      continue;
-    }
-    if (uniformTaps === 4) {
-      // Shrinking by up to 1.5×–2×: four taps per output pixel, unrolled.
-      for (let x = 0; x < outWidth; x++) {
-        const p = hFirst[x]! * 3;
-        const wBase = x * hTaps;
-        const w0 = hWeights[wBase]!;
-        const w1 = hWeights[wBase + 1]!;
-        const w2 = hWeights[wBase + 2]!;
-        const w3 = hWeights[wBase + 3]!;
-        const o = outRow + x;
-        tensor[planeR + o] = (row[p]! * w0 + row[p + 3]! * w1 + row[p + 6]! * w2 + row[p + 9]! * w3) * gainR + biasR;
-        tensor[planeG + o] = (row[p + 1]! * w0 + row[p + 4]! * w1 + row[p + 7]! * w2 + row[p + 10]! * w3) * gainG + biasG;
-        tensor[planeB + o] = (row[p + 2]! * w0 + row[p + 5]! * w1 + row[p + 8]! * w2 + row[p + 11]! * w3) * gainB + biasB;
-      }
-      continue;
-    }
-    for (let x = 0; x < outWidth; x++) {
-      let p = hFirst[x]! * 3;
-      const m = hCount[x]!;
-      const wBase = x * hTaps;
-      let red = 0;
-      let green = 0;
-      let blue = 0;
-      for (let k = 0; k < m; k++, p += 3) {
-        const w = hWeights[wBase + k]!;
-        red += row[p]! * w;
-        green += row[p + 1]! * w;
-        blue += row[p + 2]! * w;
-      }
-      const o = outRow + x;
-      tensor[planeR + o] = red * gainR + biasR;
-      tensor[planeG + o] = green * gainG + biasG;
-      tensor[planeB + o] = blue * gainB + biasB;
+    verticalPass(vertical.first[y]! * srcStride + regionStart, srcStride, rowLength, rowAt, vWeightsAt + y * vertical.taps * 4, vertical.count[y]!);
+    horizontalPass(rowAt, outWidth, firstAt, countAt, hWeightsAt, horizontal.taps, outAt + y * outWidth * 4, outPlane * 4, gainR, gainG, gainB, biasR, biasG, biasB);
+  }
+  // Rows into the target's planes (which may be wider than the output, e.g. a letterbox).
+  const out = new Float32Array(memory.buffer, outAt, 3 * outPlane);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < outHeight; y++) {
+      const from = c * outPlane + y * outWidth;
+      target.tensor.set(out.subarray(from, from + outWidth), planeOf[c]! + y * target.planeWidth);
     }
   }
 }
