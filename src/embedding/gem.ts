@@ -14,6 +14,11 @@ export function dequantize(quantized: Uint8Array, scale: number, zeroPoint: numb
   return out;
 }
 
+/** v ↦ v^(1/p): Math.cbrt for the default p = 3, which takes a third off pooling (Math.pow is slow). */
+function rootOf(p: number): (value: number) => number {
+  return p === 3 ? Math.cbrt : (value) => Math.pow(value, 1 / p);
+}
+
 /**
  * GeM pooling of one feature map laid out channel-major (`channels × spatial` values, as one sample
  * of an NCHW tensor). Returns `channels` values.
@@ -21,13 +26,14 @@ export function dequantize(quantized: Uint8Array, scale: number, zeroPoint: numb
 export function gem(features: Float32Array, channels: number, spatial: number, p = 3, eps = GEM_EPS): Float32Array {
   const out = new Float32Array(channels);
   const cube = p === 3; // the default: x·x·x is several times faster than Math.pow
+  const root = rootOf(p);
   for (let c = 0, i = 0; c < channels; c++) {
     let sum = 0;
     for (let end = i + spatial; i < end; i++) {
       const x = Math.max(features[i]!, eps);
       sum += cube ? x * x * x : Math.pow(x, p);
     }
-    out[c] = Math.pow(sum / spatial, 1 / p);
+    out[c] = root(sum / spatial);
   }
   return out;
 }
@@ -47,11 +53,12 @@ export function gemQuantized(
 ): Float32Array {
   const powered = new Float64Array(256);
   for (let q = 0; q < 256; q++) powered[q] = Math.pow(Math.max((q - zeroPoint) * scale, eps), p);
+  const root = rootOf(p);
   const out = new Float32Array(channels);
   for (let c = 0, i = 0; c < channels; c++) {
     let sum = 0;
     for (let end = i + spatial; i < end; i++) sum += powered[quantized[i]!]!;
-    out[c] = Math.pow(sum / spatial, 1 / p);
+    out[c] = root(sum / spatial);
   }
   return out;
 }
@@ -152,7 +159,7 @@ export function regionalGem(
       regionSums[r * channels + c] = integral[corners[k]!]! - integral[corners[k + 1]!]! - integral[corners[k + 2]!]! + integral[corners[k + 3]!]!;
     }
   }
-  const root = p === 3 ? Math.cbrt : (value: number) => Math.pow(value, 1 / p);
+  const root = rootOf(p);
   const out = new Float32Array(channels);
   const region = new Float64Array(channels);
   for (let r = 0; r < count; r++) {
