@@ -1,10 +1,10 @@
 /**
  * Worker threads for CPU-heavy work that must not stall the service's event loop (model runs,
- * whitening). Node 20 does not apply `--import` loaders to a worker's entry module, and findthis
+ * whitening, index builds). Node 20 does not apply `--import` loaders to a worker's entry module, and findthis
  * runs as TypeScript through tsx (npm start) or vitest, so a worker starts from a line of JavaScript
  * that loads its module through tsx's API.
  */
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Worker, parentPort, type TransferListItem } from 'node:worker_threads';
 import { ERRORS, FindthisError } from './errors.js';
 
 /** Starts a worker thread running the module at `moduleUrl` (pass `import.meta.url`). */
@@ -29,4 +29,37 @@ export function serializeError(error: unknown): SerializedError {
 /** A FindthisError again when it was one, else a plain Error. */
 export function reviveError({ message, code }: SerializedError): Error {
   return code !== undefined && code in ERRORS ? new FindthisError(code as keyof typeof ERRORS, message) : new Error(message);
+}
+
+/** What a one-shot worker posts back: its result, or the error it caught. */
+type WorkerReply<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/**
+ * Runs the module at `moduleUrl` (pass `import.meta.url`) on a worker thread for one request, which it
+ * answers with `replyFromWorker`. Resolves with its value; rejects with the error it caught (a
+ * FindthisError again when it was one) or with its crash.
+ */
+export function runModuleWorker<T>(moduleUrl: string, workerData: unknown, transferList: readonly TransferListItem[], label: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const worker = startModuleWorker(moduleUrl, workerData, transferList);
+    worker.once('message', (reply: WorkerReply<T>) => (reply.ok ? resolve(reply.value) : reject(reviveError(reply.error))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`${label} worker exited with code ${code}`));
+    });
+  });
+}
+
+/** In a worker started by runModuleWorker: posts what `serve` returns (transferring `transfer(value)`), or the error it throws. */
+export async function replyFromWorker<T>(serve: () => T | Promise<T>, transfer: (value: T) => TransferListItem[] = () => []): Promise<void> {
+  let reply: WorkerReply<T>;
+  let transferList: TransferListItem[] = [];
+  try {
+    const value = await serve();
+    reply = { ok: true, value };
+    transferList = transfer(value);
+  } catch (error) {
+    reply = { ok: false, error: serializeError(error) };
+  }
+  parentPort?.postMessage(reply, transferList);
 }

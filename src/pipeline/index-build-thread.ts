@@ -5,8 +5,8 @@
  * would stall that long. The worker writes the files into a directory and hands back the transformed
  * vectors, so that the caller only loads what it built.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { reviveError, serializeError, startModuleWorker, type SerializedError } from '../core/worker.js';
+import { isMainThread, workerData } from 'node:worker_threads';
+import { replyFromWorker, runModuleWorker } from '../core/worker.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { IndexParams } from '../indexing/types.js';
 import { transformFromSpec, type TransformSpec } from './vector-transform.js';
@@ -22,8 +22,6 @@ interface BuildRequest {
   vectors: Float32Array;
 }
 
-type BuildReply = { ok: true; vectors: Float32Array } | { ok: false; error: SerializedError };
-
 /** The built set's ids and their transformed vectors (row after row, `params.dim` each). */
 export interface BuiltIndexes {
   ids: string[];
@@ -34,7 +32,7 @@ export interface BuiltIndexes {
  * Builds every index of `params` over `entries` (raw vectors, transformed by `transform` first) and
  * saves them into `dir`, off the calling thread. Open them with IndexSet.open on the returned vectors.
  */
-export function buildIndexFilesOffThread(
+export async function buildIndexFilesOffThread(
   dir: string,
   params: IndexParams,
   meta: IndexMeta,
@@ -51,17 +49,8 @@ export function buildIndexFilesOffThread(
   const vectors = new Float32Array(rows.length * rawDim);
   rows.forEach((row, i) => vectors.set(row, i * rawDim));
   const request: BuildRequest = { task: 'buildIndexes', dir, params, meta, transform, ids, vectors };
-  return new Promise((resolve, reject) => {
-    const worker = startModuleWorker(import.meta.url, request, [vectors.buffer]);
-    worker.once('message', (reply: BuildReply) => {
-      if (reply.ok) resolve({ ids, vectors: reply.vectors });
-      else reject(reviveError(reply.error));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`index build worker exited with code ${code}`));
-    });
-  });
+  const transformed = await runModuleWorker<Float32Array>(import.meta.url, request, [vectors.buffer], 'index build');
+  return { ids, vectors: transformed };
 }
 
 /** Rows of `vectors`, `dim` each, paired with their ids. */
@@ -69,22 +58,17 @@ export function* rowsOf(ids: readonly string[], vectors: Float32Array, dim: numb
   for (let i = 0; i < ids.length; i++) yield [ids[i]!, vectors.subarray(i * dim, (i + 1) * dim)];
 }
 
-async function serveBuildRequest(request: BuildRequest): Promise<{ reply: BuildReply; transfer: ArrayBuffer[] }> {
+async function serveBuildRequest(request: BuildRequest): Promise<Float32Array<ArrayBuffer>> {
   const { dir, params, meta, ids, vectors } = request;
-  try {
-    const transform = transformFromSpec(request.transform);
-    const rawDim = ids.length > 0 ? vectors.length / ids.length : 0;
-    const transformed = new Float32Array(ids.length * params.dim);
-    for (let i = 0; i < ids.length; i++) transformed.set(transform.apply(vectors.subarray(i * rawDim, (i + 1) * rawDim)), i * params.dim);
-    const { set } = await IndexSet.open(dir, params, rowsOf(ids, transformed, params.dim), meta);
-    await set.save();
-    return { reply: { ok: true, vectors: transformed }, transfer: [transformed.buffer] };
-  } catch (error) {
-    return { reply: { ok: false, error: serializeError(error) }, transfer: [] };
-  }
+  const transform = transformFromSpec(request.transform);
+  const rawDim = ids.length > 0 ? vectors.length / ids.length : 0;
+  const transformed = new Float32Array(ids.length * params.dim);
+  for (let i = 0; i < ids.length; i++) transformed.set(transform.apply(vectors.subarray(i * rawDim, (i + 1) * rawDim)), i * params.dim);
+  const { set } = await IndexSet.open(dir, params, rowsOf(ids, transformed, params.dim), meta);
+  await set.save();
+  return transformed;
 }
 
 if (!isMainThread && (workerData as BuildRequest | undefined)?.task === 'buildIndexes') {
-  const { reply, transfer } = await serveBuildRequest(workerData as BuildRequest);
-  parentPort?.postMessage(reply, transfer);
+  await replyFromWorker(() => serveBuildRequest(workerData as BuildRequest), (transformed) => [transformed.buffer]);
 }
