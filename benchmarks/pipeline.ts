@@ -84,7 +84,7 @@ interface EncoderRun {
  * The targets are checked on the latency profile config/fast.json: every object at 224 with one
  * global GeM (one batch holds every crop, so "encode per crop" compares with a bare 224 run), and
  * photos smaller than the detector's 416 not enlarged. The embedded defaults (whole image at 416 with
- * regional GeM, small photos enlarged for detection: see Retrieval quality in the README) are timed too.
+ * regional GeM, small photos enlarged for detection: see Retrieval quality in docs/benchmarks.md) are timed too.
  */
 const FAST_PROFILE = loadConfig({ env: {}, file: join(PROJECT_ROOT, 'config', 'fast.json') }).extractor;
 

@@ -1,4 +1,4 @@
-/** The README's service section documents every error code, metric, config key and env override. */
+/** docs/reference.md documents every error code, metric, config key and env override. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -9,8 +9,7 @@ import { DEFAULT_CONFIG } from '../src/config/schema.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { ServiceMetrics } from '../src/service/metrics.js';
 
-const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('<!-- section:service -->'), readme.indexOf('<!-- /section:service -->'));
+const section = readFileSync(join(PROJECT_ROOT, 'docs', 'reference.md'), 'utf8');
 
 function keyPaths(object: object, prefix = ''): string[] {
   return Object.entries(object).flatMap(([key, value]) => {
@@ -19,7 +18,7 @@ function keyPaths(object: object, prefix = ''): string[] {
   });
 }
 
-describe('README service section', () => {
+describe('docs/reference.md', () => {
   it('exists', () => {
     expect(section.length).toBeGreaterThan(1000);
   });

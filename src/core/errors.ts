@@ -2,7 +2,7 @@
  * Every error findthis reports, in one table: a stable code, the HTTP status the service answers
  * with, and what it means. Stages throw `FindthisError`s; the service and the CLI only translate
  * them (HTTP status + `{error:{code,message}}`, or a message and exit code). A test checks that
- * every code here is documented in the README.
+ * every code here is documented in docs/reference.md (test/service-docs.test.ts checks it).
  */
 export const ERRORS = {
   // Input images

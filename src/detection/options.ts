@@ -28,7 +28,7 @@ export interface DetectorOptions {
   /**
    * Whether an image smaller than the model's input size is enlarged to it. Default true: enlarged,
    * the 348 × 348 grocery photos yield more and better boxes (recall@1 0.3–0.6 points higher,
-   * README Retrieval quality). False runs such a photo at 352 × 352: about 0.7× the detector's time.
+   * docs/benchmarks.md, Retrieval quality). False runs such a photo at 352 × 352: about 0.7× the detector's time.
    */
   upscale: boolean;
   /** onnxruntime intra-op threads for this session, 1..64. Default 2. */

@@ -2,7 +2,7 @@ import { invalidParameter } from '../core/errors.js';
 import type { HnswParams, IndexParams, LshParams } from './types.js';
 
 /**
- * Defaults chosen from `npm run bench:index` (README, section "Vector indexes"). On clustered,
+ * Defaults chosen from `npm run bench:index` (docs/benchmarks.md, section "Vector indexes"). On clustered,
  * embedding-like data at 100k × 128: LSH 16 bits × 32 tables with 1-bit multi-probe, recall@10 0.95
  * scoring ~1.2% of the catalog (≈13× the exact scan's queries/s); HNSW M 16 / efConstruction 200 /
  * efSearch 64, recall@10 1.00 (efSearch 16 already gives 0.98) at well over 20× the exact scan.
