@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Catalog, type EncoderIdentity } from '../src/catalog/catalog.js';
 import type { EmbeddedObject } from '../src/core/types.js';
@@ -134,6 +135,79 @@ describe('Catalog', () => {
     // a refused open leaves no lock behind
     expect(existsSync(`${file}.lock`)).toBe(false);
     Catalog.open(file, ENCODER).close();
+  });
+
+  it('keeps a thumbnail per image in the image\'s transaction, lists what lacks one, and deletes it with the product', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const webp = Buffer.from('RIFF....WEBPVP8 fake bytes');
+    const withThumbnail = catalog.addImage({ productId: 'p', width: 1, height: 1, sha256: 'aa', objects: objects(1, 1), thumbnail: webp });
+    const without = catalog.addImage({ productId: 'q', width: 1, height: 1, sha256: 'bb', objects: objects(2, 1) });
+    const stored = catalog.thumbnails.get(withThumbnail.imageId);
+    expect(stored?.data.equals(webp)).toBe(true);
+    expect(stored?.type).toBe('image/webp');
+    expect(stored?.etag).toMatch(/^"[\w-]{27}"$/);
+    expect(catalog.thumbnails.get(without.imageId)).toBeUndefined(); // the image exists, its thumbnail does not
+    expect(catalog.thumbnails.get(9999)).toBeNull(); // no such image
+    expect(catalog.thumbnails.missing()).toEqual([{ imageId: without.imageId, productId: 'q', sha256: 'bb' }]);
+    // a failed ingest leaves no thumbnail behind
+    expect(() =>
+      catalog.transaction(() => {
+        catalog.addImage({ productId: 'r', width: 1, height: 1, objects: objects(3, 1), thumbnail: webp });
+        throw new Error('index write failed');
+      }),
+    ).toThrow('index write failed');
+    expect(catalog.removeProduct('p')).toBe(true);
+    expect(catalog.thumbnails.get(withThumbnail.imageId)).toBeNull();
+    catalog.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM thumbnails').pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('upgrades a version-1 catalog (no thumbnails table) when opened, keeping its products', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const old = catalog.addImage({ productId: 'old', width: 1, height: 1, sha256: 'cc', objects: objects(1, 2) });
+    catalog.close();
+    // what a catalog written before thumbnails looks like
+    const db = new Database(file);
+    db.exec('DROP TABLE thumbnails');
+    db.pragma('user_version = 1');
+    db.close();
+
+    const upgraded = Catalog.open(file, ENCODER);
+    expect(upgraded.counts()).toEqual({ products: 1, images: 1, objects: 2 });
+    expect(upgraded.thumbnails.get(old.imageId)).toBeUndefined();
+    expect(upgraded.thumbnails.missing()).toEqual([{ imageId: old.imageId, productId: 'old', sha256: 'cc' }]);
+    upgraded.thumbnails.put(old.imageId, Buffer.from('thumb'));
+    upgraded.close();
+    const reopened = new Database(file, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+    reopened.close();
+    const again = Catalog.open(file, ENCODER);
+    expect(again.thumbnails.get(old.imageId)?.data.toString()).toBe('thumb');
+    again.close();
+  });
+
+  it('refuses a catalog of an unknown schema version', () => {
+    Catalog.open(file, ENCODER).close();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => Catalog.open(file, ENCODER)).toThrow(/Expected schema version 2 for catalog .*, but got 99/);
+  });
+
+  it('lists products a page at a time in id order, with image counts and first image', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const first = catalog.addImage({ productId: 'b', metadata: { name: 'Bee' }, width: 1, height: 1, objects: objects(1, 1) });
+    catalog.addImage({ productId: 'b', width: 1, height: 1, objects: objects(2, 1) });
+    catalog.addImage({ productId: 'a', width: 1, height: 1, objects: objects(3, 1) });
+    catalog.addImage({ productId: 'c', width: 1, height: 1, objects: objects(4, 1) });
+    expect(catalog.listProducts(0, 2).map((p) => p.id)).toEqual(['a', 'b']);
+    const [b] = catalog.listProducts(1, 1);
+    expect(b).toMatchObject({ id: 'b', metadata: { name: 'Bee' }, images: 2, imageId: first.imageId });
+    expect(catalog.listProducts(2, 10).map((p) => p.id)).toEqual(['c']);
+    expect(catalog.listProducts(3, 10)).toEqual([]);
+    catalog.close();
   });
 
   it('refuses a catalog locked by another live process, and takes over a lock left by a dead one', async () => {

@@ -9,13 +9,20 @@ import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
 import { FindthisError } from '../core/errors.js';
 import type { BBox, EmbeddedObject } from '../core/types.js';
+import { THUMBNAILS_SCHEMA, ThumbnailStore } from './thumbnails.js';
 
 /** Product ids: 1–128 characters of A–Z a–z 0–9 . _ : - (safe in URLs, file names and CSV). */
 export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ : -';
 
-/** Bumped when the tables change; a catalog with another version is refused, not migrated silently. */
-export const CATALOG_SCHEMA_VERSION = 1;
+/**
+ * Bumped when the tables change. Older versions listed in UPGRADABLE_VERSIONS are upgraded when opened
+ * (version 1 lacks the thumbnails table: it gains an empty one, see thumbnails.ts); any other
+ * version is refused, not migrated silently.
+ */
+export const CATALOG_SCHEMA_VERSION = 2;
+/** Versions whose upgrade is only tables added by SCHEMA's CREATE ... IF NOT EXISTS. */
+const UPGRADABLE_VERSIONS = new Set([1]);
 
 /**
  * What produced the stored vectors: the encoder's meta (model, sha256, dim, input sizes, pooling, GeM
@@ -66,6 +73,8 @@ export interface NewImage {
   height: number;
   sha256?: string;
   objects: EmbeddedObject[];
+  /** The image's thumbnail (WebP), stored in the same transaction. */
+  thumbnail?: Buffer;
 }
 
 export interface AddedImage {
@@ -73,6 +82,17 @@ export interface AddedImage {
   /** Catalog object ids, in the order of `objects`; the index ids are their decimal strings. */
   objectIds: number[];
   createdProduct: boolean;
+}
+
+/** One row of the product listing. */
+export interface ProductSummary {
+  id: string;
+  metadata: ProductMetadata;
+  created: string;
+  /** How many images the product has. */
+  images: number;
+  /** Its first image (the one shown for it). */
+  imageId: number | null;
 }
 
 export interface CatalogCounts {
@@ -114,7 +134,7 @@ CREATE TABLE IF NOT EXISTS transform (
   data BLOB NOT NULL,
   created TEXT NOT NULL
 );
-`;
+${THUMBNAILS_SCHEMA}`;
 
 interface ObjectRow {
   id: number;
@@ -130,6 +150,7 @@ interface ObjectRow {
 export class Catalog {
   readonly file: string;
   readonly encoder: EncoderIdentity;
+  readonly thumbnails: ThumbnailStore;
   private readonly db: Database.Database;
   private readonly lockFile: string;
   private readonly statements;
@@ -139,6 +160,7 @@ export class Catalog {
     this.db = db;
     this.encoder = encoder;
     this.lockFile = lockFile;
+    this.thumbnails = new ThumbnailStore(db);
     this.statements = {
       insertProduct: db.prepare('INSERT INTO products (id, metadata, created) VALUES (?, ?, ?)'),
       updateMetadata: db.prepare('UPDATE products SET metadata = ? WHERE id = ?'),
@@ -167,6 +189,12 @@ export class Catalog {
       transform: db.prepare('SELECT kind, data FROM transform WHERE id = 1'),
       saveTransform: db.prepare('INSERT OR REPLACE INTO transform (id, kind, data, created) VALUES (1, ?, ?, ?)'),
       clearTransform: db.prepare('DELETE FROM transform'),
+      productPage: db.prepare(
+        `SELECT p.id, p.metadata, p.created,
+           (SELECT count(*) FROM images i WHERE i.product_id = p.id) AS images,
+           (SELECT min(i.id) FROM images i WHERE i.product_id = p.id) AS imageId
+         FROM products p ORDER BY p.id LIMIT ? OFFSET ?`,
+      ),
       counts: db.prepare(
         'SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM objects) AS objects',
       ),
@@ -190,7 +218,7 @@ export class Catalog {
       db.pragma('foreign_keys = ON');
       const version = db.pragma('user_version', { simple: true }) as number;
       const isNew = version === 0;
-      if (!isNew && version !== CATALOG_SCHEMA_VERSION) {
+      if (!isNew && version !== CATALOG_SCHEMA_VERSION && !UPGRADABLE_VERSIONS.has(version)) {
         throw new FindthisError(
           'INDEX_MISMATCH',
           `Expected schema version ${CATALOG_SCHEMA_VERSION} for catalog ${file}, but got ${version}`,
@@ -210,6 +238,7 @@ export class Catalog {
             `Catalog ${file} was built with another encoder: expected ${expected}, but got ${got} (use another DATA_DIR, or re-ingest with this encoder)`,
           );
         }
+        if (version !== CATALOG_SCHEMA_VERSION) db.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
       }
       return new Catalog(file, db, identityOf(encoder), lockFile);
     } catch (error) {
@@ -251,6 +280,7 @@ export class Catalog {
         const vector = Buffer.from(object.vector.buffer, object.vector.byteOffset, object.vector.byteLength);
         return Number(this.statements.insertObject.run(imageId, object.label, object.score, x1, y1, x2, y2, vector).lastInsertRowid);
       });
+      if (input.thumbnail) this.thumbnails.put(imageId, input.thumbnail);
       return { imageId, objectIds, createdProduct };
     });
   }
@@ -270,6 +300,12 @@ export class Catalog {
       images: this.statements.imagesOf.all(id) as ImageRecord[],
       objects: (this.statements.objectsOf.all(id) as ObjectRow[]).map(toObjectRecord),
     };
+  }
+
+  /** One page of products in id order, each with its image count and first image. */
+  listProducts(offset: number, limit: number): ProductSummary[] {
+    type Row = Omit<ProductSummary, 'metadata'> & { metadata: string };
+    return (this.statements.productPage.all(limit, offset) as Row[]).map((row) => ({ ...row, metadata: JSON.parse(row.metadata) as ProductMetadata }));
   }
 
   /** The ids of a product's objects (what the indexes hold for it). */

@@ -13,7 +13,8 @@ export const ERRORS = {
   // Request fields
   INVALID_FIELD: { status: 400, summary: 'a request field, query parameter or CLI flag is malformed' },
   MISSING_FILE: { status: 400, summary: 'the multipart request has no image file' },
-  NOT_FOUND: { status: 404, summary: 'no such product or route' },
+  NOT_FOUND: { status: 404, summary: 'no such product, image or route' },
+  THUMBNAIL_MISSING: { status: 404, summary: 'the image was ingested before thumbnails were kept; `npm run thumbnails -- <dir>` fills them' },
   // Service state
   NOT_READY: { status: 503, summary: 'models or indexes are still loading' },
   OVERLOADED: { status: 503, summary: 'the work queue is full; retry later' },

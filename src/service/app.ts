@@ -12,6 +12,7 @@ import { errorHandler, notFound } from './errors.js';
 import type { Logger } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
+import { registerWebRoutes } from './web-routes.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface AppDependencies {
@@ -59,6 +60,7 @@ export function createApp(deps: AppDependencies): FindthisApp {
   };
 
   registerRoutes(app, { ...deps, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue });
+  registerWebRoutes(app, service);
   app.use(notFound());
   app.use(errorHandler(deps.log));
   if (deps.catalogSearch) service.ready(deps.catalogSearch);

@@ -27,6 +27,25 @@ export function parseMetadata(raw: unknown): Metadata | undefined {
   return value as Metadata;
 }
 
+/** `:imageId`: a catalog image id, a positive decimal integer. */
+export function parseImageId(raw: unknown): number {
+  return parseInteger('imageId', raw, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** Most products one page of `GET /v1/products` may ask for. */
+export const MAX_PRODUCT_PAGE = 100;
+
+/** `GET /v1/products?offset=&limit=`: default the first 20 products. */
+export function parseProductPage(query: Record<string, unknown>): { offset: number; limit: number } {
+  for (const key of Object.keys(query)) {
+    if (key !== 'offset' && key !== 'limit') throw invalidParameter('query parameter', 'one of offset, limit', key);
+  }
+  return {
+    offset: query.offset === undefined ? 0 : parseInteger('offset', query.offset, 0, Number.MAX_SAFE_INTEGER),
+    limit: query.limit === undefined ? 20 : parseInteger('limit', query.limit, 1, MAX_PRODUCT_PAGE),
+  };
+}
+
 /** `?k=&index=&minScore=&compare=`; absent values take the configured defaults. */
 export function parseSearchQuery(query: Record<string, unknown>, defaults: SearchConfig): SearchRequest {
   const known = new Set(['k', 'index', 'minScore', 'compare']);

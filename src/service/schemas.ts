@@ -45,6 +45,23 @@ export interface ProductResponse {
   objects: Array<ObjectSummary & { id: number; imageId: number }>;
 }
 
+/** GET /v1/products?offset=&limit= → 200: one page of the catalog, in product id order. */
+export interface ProductListResponse {
+  /** Products in the catalog. */
+  total: number;
+  offset: number;
+  limit: number;
+  products: Array<{
+    id: string;
+    metadata: Metadata;
+    created: string;
+    /** How many images the product has. */
+    images: number;
+    /** Its first image: its thumbnail is at GET /v1/images/{imageId}. */
+    imageId: number | null;
+  }>;
+}
+
 /** POST /v1/search query string after validation. */
 export interface SearchRequest {
   k: number;
