@@ -61,6 +61,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<FindthisCo
   if (config.search.defaultK > config.search.maxK) {
     throw invalidConfig(label('search.defaultK', origins), `an integer ≤ search.maxK (${config.search.maxK})`, config.search.defaultK);
   }
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    const limit = `an integer ≤ server.requestTimeoutMs (${config.server.requestTimeoutMs})`;
+    throw invalidConfig(label('server.headersTimeoutMs', origins), limit, config.server.headersTimeoutMs);
+  }
   return deepFreeze(config);
 }
 

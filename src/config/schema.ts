@@ -38,6 +38,26 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** `debug`, `info`, `warn` or `error`. Default `info`. Env `LOG_LEVEL`. */
   logLevel: LogLevel;
+  /**
+   * Time budget of an ingest or search from the moment its upload is received, in ms, 100..600000.
+   * Default 20000. Waiting for a slot past it → 503 BUDGET_EXCEEDED without running; a search still
+   * running past it → 503 BUDGET_EXCEEDED at once (an ingest is always waited for: it may be stored).
+   */
+  requestBudgetMs: number;
+  /** An extraction running longer than this turns /healthz 503 `stuck`, in ms, 1..600000. Default 30000. */
+  stuckExtractionMs: number;
+  /** The request line and headers must arrive within this, in ms, 1000..600000 (≤ requestTimeoutMs). Default 10000 → 408 CLIENT_TIMEOUT. */
+  headersTimeoutMs: number;
+  /** The whole request (headers and body) must arrive within this, in ms, 1000..3600000. Default 30000 → 408 CLIENT_TIMEOUT. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this, in ms, 0..600000. Default 5000. */
+  keepAliveTimeoutMs: number;
+  /** Requests served on one keep-alive connection before it is closed, 0..1000000 (0 = no limit). Default 1000. */
+  maxRequestsPerSocket: number;
+  /** Open connections at once, 1..100000; further connections are dropped by the kernel-facing accept. Default 256. */
+  maxConnections: number;
+  /** Largest request line plus headers in bytes, 1024..1048576; larger → 431 HEADERS_TOO_LARGE. Default 16384. */
+  maxHeaderBytes: number;
 }
 
 /** Where data and models live. Relative paths are resolved against the working directory. */
@@ -96,6 +116,14 @@ export const DEFAULT_CONFIG: FindthisConfig = {
     maxQueueLength: 32,
     shutdownTimeoutMs: 10_000,
     logLevel: 'info',
+    requestBudgetMs: 20_000,
+    stuckExtractionMs: 30_000,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    maxRequestsPerSocket: 1000,
+    maxConnections: 256,
+    maxHeaderBytes: 16_384,
   },
   paths: { dataDir: './data', modelsDir: '' },
   search: { defaultK: 5, maxK: 100, defaultIndex: 'lsh', minScore: -1, candidateFactor: 4 },
@@ -154,6 +182,14 @@ export const CONFIG_SCHEMA: Schema = {
     maxQueueLength: int(0, 10_000),
     shutdownTimeoutMs: int(0, 600_000),
     logLevel: oneOf(LOG_LEVELS),
+    requestBudgetMs: int(100, 600_000),
+    stuckExtractionMs: int(1, 600_000),
+    headersTimeoutMs: int(1000, 600_000),
+    requestTimeoutMs: int(1000, 3_600_000),
+    keepAliveTimeoutMs: int(0, 600_000),
+    maxRequestsPerSocket: int(0, 1_000_000),
+    maxConnections: int(1, 100_000),
+    maxHeaderBytes: int(1024, 1024 * 1024),
   },
   paths: { dataDir: nonEmpty, modelsDir: anyText },
   search: {
@@ -190,6 +226,7 @@ export const CONFIG_SCHEMA: Schema = {
     crop: { padding: num(0, 1), maxObjects: int(1, 100) },
     maxPixels: int(1, 268_402_689),
     maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),
+    decodeTimeoutSeconds: int(0, 3600),
   },
   index: {
     lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff), vectorsPerBucket: int(0, 1_000_000) },

@@ -6,7 +6,9 @@
  */
 export const ERRORS = {
   // Input images
-  INVALID_IMAGE: { status: 415, summary: 'the upload is not a decodable image (or is truncated)' },
+  INVALID_IMAGE: { status: 415, summary: 'the upload is no known image format, or a photo that is truncated or corrupt' },
+  UNSUPPORTED_FORMAT: { status: 415, summary: 'the upload is a recognised format findthis refuses (SVG, PDF, BMP, ...: named in the message); photos only' },
+  DECODE_TIMEOUT: { status: 422, summary: 'decoding the image took longer than extractor.decodeTimeoutSeconds' },
   EMPTY_IMAGE: { status: 400, summary: 'the image has zero bytes or zero width/height' },
   IMAGE_TOO_LARGE: { status: 413, summary: 'the image has more pixels than the configured limit' },
   FILE_TOO_LARGE: { status: 413, summary: 'the upload is larger than the configured byte limit' },
@@ -18,6 +20,11 @@ export const ERRORS = {
   // Service state
   NOT_READY: { status: 503, summary: 'models or indexes are still loading' },
   OVERLOADED: { status: 503, summary: 'the work queue is full; retry later' },
+  BUDGET_EXCEEDED: { status: 503, summary: 'the request waited for or ran its extraction longer than server.requestBudgetMs; retry later' },
+  // HTTP layer (Node's parser and timeouts, before any route runs)
+  MALFORMED_REQUEST: { status: 400, summary: 'the HTTP request itself is malformed (bad Content-Length, bad chunk, bad request line)' },
+  CLIENT_TIMEOUT: { status: 408, summary: 'the client sent its headers or body too slowly (server.headersTimeoutMs, server.requestTimeoutMs)' },
+  HEADERS_TOO_LARGE: { status: 431, summary: 'the request line or headers are larger than server.maxHeaderBytes' },
   // Models, indexes and configuration (start-up and maintenance)
   MODEL_NOT_FOUND: { status: 500, summary: 'a model file is in none of the search places and could not be downloaded' },
   MODEL_CHECKSUM: { status: 500, summary: 'a model file has the wrong size or sha256' },

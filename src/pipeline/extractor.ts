@@ -70,6 +70,11 @@ export interface ExtractorOptions {
    * about 200 px, near the encoder's 224. Boxes are reported in the photo's own pixels either way.
    */
   maxDecodeSide: number;
+  /**
+   * Longest a decode may take, in seconds, 0..3600 (0 = no limit). Default 10: a 50 MP photo decodes
+   * in about a second; a hostile image that would hold a thread for minutes is refused with DECODE_TIMEOUT.
+   */
+  decodeTimeoutSeconds: number;
 }
 
 /** The embedded defaults: YOLOX-Nano + MobileNetV2 int8 at 224, GeM p=3, person denied, 50 MP limit, decoded at most 1024 px. */
@@ -79,6 +84,7 @@ export const DEFAULT_EXTRACTOR_OPTIONS: ExtractorOptions = {
   crop: DEFAULT_CROP_OPTIONS,
   maxPixels: DEFAULT_MAX_PIXELS,
   maxDecodeSide: 1024,
+  decodeTimeoutSeconds: 10,
 };
 
 /** Where to find model files besides the default search places (see resolveModel). */
@@ -114,7 +120,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
     classNames: detector.classNames,
     async extract(buffer) {
       const start = performance.now();
-      const image = await decodeImage(buffer, options.maxPixels, options.maxDecodeSide);
+      const image = await decodeImage(buffer, options.maxPixels, options.maxDecodeSide, options.decodeTimeoutSeconds);
       const decoded = performance.now();
       const { detections, letterboxMs, runMs, boxesMs } = await detector.detect(image);
       const whole = { label: 'image', score: 1, bbox: [0, 0, image.width, image.height] as BBox };

@@ -16,7 +16,8 @@ import { registerWebRoutes } from './web-routes.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface AppDependencies {
-  server: Pick<ServerConfig, 'uploadLimitBytes' | 'queueConcurrency' | 'maxQueueLength'>;
+  server: Pick<ServerConfig, 'uploadLimitBytes' | 'queueConcurrency' | 'maxQueueLength'> &
+    Partial<Pick<ServerConfig, 'requestBudgetMs' | 'stuckExtractionMs'>>;
   search: SearchConfig;
   /** How POST /v1/index/optimize learns whitening. Default: the embedded defaults. */
   whitening?: WhiteningConfig;
@@ -33,11 +34,13 @@ export interface FindthisApp {
   ready(catalogSearch: CatalogSearch): void;
   /** The loaded CatalogSearch, or NOT_READY. */
   catalogSearch(): CatalogSearch;
-  isReady(): boolean;
+  /** What /healthz reports: `ok` (200); `loading`, or `stuck` when an extraction runs past server.stuckExtractionMs (503). */
+  health(): 'ok' | 'loading' | 'stuck';
 }
 
 export function createApp(deps: AppDependencies): FindthisApp {
   let loaded: CatalogSearch | undefined;
+  const stuckExtractionMs = deps.server.stuckExtractionMs ?? DEFAULT_CONFIG.server.stuckExtractionMs;
   const queue = new WorkQueue(deps.server.queueConcurrency, deps.server.maxQueueLength, (depth) => deps.metrics.setQueueDepth(depth));
   const app = express();
   app.disable('x-powered-by');
@@ -55,11 +58,16 @@ export function createApp(deps: AppDependencies): FindthisApp {
       if (!loaded) throw new FindthisError('NOT_READY', 'The service is still loading its models and indexes; retry shortly');
       return loaded;
     },
-    // Loaded, and still able to extract: a dead extractor thread turns /healthz 503.
-    isReady: () => loaded !== undefined && (loaded.extractor.isHealthy?.() ?? true),
+    // Loaded, and still able to extract: a dead extractor thread turns /healthz 503, and so does one
+    // that has been busy with one image for too long (a supervisor should restart it).
+    health() {
+      if (loaded === undefined || !(loaded.extractor.isHealthy?.() ?? true)) return 'loading';
+      return queue.longestRunningMs() > stuckExtractionMs ? 'stuck' : 'ok';
+    },
   };
 
-  registerRoutes(app, { ...deps, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue });
+  const server = { ...deps.server, requestBudgetMs: deps.server.requestBudgetMs ?? DEFAULT_CONFIG.server.requestBudgetMs };
+  registerRoutes(app, { ...deps, server, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue });
   registerWebRoutes(app, service);
   app.use(notFound());
   app.use(errorHandler(deps.log));

@@ -12,6 +12,7 @@ import { CatalogSearch } from '../pipeline/catalog-search.js';
 import type { Extractor } from '../pipeline/extractor.js';
 import { createExtractorThread } from '../pipeline/extractor-thread.js';
 import { createApp } from './app.js';
+import { createHttpServer, listen } from './http-server.js';
 import { createLogger, type Logger } from './log.js';
 import { ServiceMetrics } from './metrics.js';
 
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.server.logLevel);
   const metrics = new ServiceMetrics(new Registry());
   const service = createApp({ server: config.server, search: config.search, whitening: config.whitening, metrics, log });
-  const server = await listen(service.app, config.server.port, config.server.host);
+  const server = await listen(createHttpServer(service.app, config.server), config.server.port, config.server.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
@@ -76,14 +77,6 @@ async function main(): Promise<void> {
   service.ready(catalogSearch);
   const size = catalogSearch.size();
   log.info('ready', { dataDir: resolve(config.paths.dataDir), products: size.products, vectors: size.vectors, encoder: extractor.encoder.model });
-}
-
-function listen(app: ReturnType<typeof createApp>['app'], port: number, host: string): Promise<Server> {
-  return new Promise((resolvePromise, reject) => {
-    const server = app.listen(port, host);
-    server.once('listening', () => resolvePromise(server));
-    server.once('error', reject);
-  });
 }
 
 /** Stops accepting; resolves once every in-flight request is answered (idle keep-alive sockets are closed). */

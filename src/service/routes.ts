@@ -4,6 +4,7 @@
  */
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
+import { performance } from 'node:perf_hooks';
 import { FindthisError, isFindthisError } from '../core/errors.js';
 import type { SearchConfig, ServerConfig, WhiteningConfig } from '../config/schema.js';
 import type { ObjectMatches, ProductMatch } from '../pipeline/catalog-search.js';
@@ -23,7 +24,7 @@ import type {
 import type { WorkQueue } from './work-queue.js';
 
 interface RouteDependencies {
-  server: Pick<ServerConfig, 'uploadLimitBytes'>;
+  server: Pick<ServerConfig, 'uploadLimitBytes' | 'requestBudgetMs'>;
   search: SearchConfig;
   whitening: WhiteningConfig;
   metrics: ServiceMetrics;
@@ -44,12 +45,17 @@ function handle(fn: AsyncHandler): RequestHandler {
 
 export function registerRoutes(app: Express, deps: RouteDependencies): void {
   const { service, metrics } = deps;
-  const upload = imageUpload(deps.server.uploadLimitBytes);
+  const upload = imageUpload(deps.server.uploadLimitBytes, deps.queue, () => metrics.queueRejections.inc());
 
-  /** Extraction-heavy work goes through the queue; a full queue is counted and answered 503. */
-  const queued = async <T>(work: () => Promise<T>): Promise<T> => {
+  /**
+   * Extraction-heavy work goes through the queue within the request's time budget (counted from
+   * the received upload); a full queue is counted and answered 503. `abandonRunning`: see RunOptions.
+   */
+  const queued = async <T>(req: Request, work: () => Promise<T>, abandonRunning: boolean): Promise<T> => {
+    const deadline = performance.now() + deps.server.requestBudgetMs;
+    admissions.get(req)?.();
     try {
-      return await deps.queue.run(work);
+      return await deps.queue.run(work, { deadline, abandonRunning });
     } catch (error) {
       if (isFindthisError(error) && error.code === 'OVERLOADED') metrics.queueRejections.inc();
       throw error;
@@ -57,8 +63,8 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
   };
 
   app.get('/healthz', (_req, res) => {
-    const body: HealthResponse = { status: service.isReady() ? 'ok' : 'loading' };
-    res.status(service.isReady() ? 200 : 503).json(body);
+    const body: HealthResponse = { status: service.health() };
+    res.status(body.status === 'ok' ? 200 : 503).json(body);
   });
 
   app.get(
@@ -77,7 +83,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
       const id = parseProductId(req.body?.id);
       const metadata = parseMetadata(req.body?.metadata);
       const image = requireFile(req);
-      const result = await queued(() => catalogSearch.ingest(id, image, metadata));
+      const result = await queued(req, () => catalogSearch.ingest(id, image, metadata), false);
       metrics.observeExtraction(result.timings, result.objects.length);
       const body: AddProductResponse = {
         id: result.productId,
@@ -122,7 +128,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
       const catalogSearch = service.catalogSearch();
       const query = parseSearchQuery(req.query as Record<string, unknown>, deps.search);
       const image = requireFile(req);
-      const answer = await queued(() => catalogSearch.search(image, query));
+      const answer = await queued(req, () => catalogSearch.search(image, query), true);
       metrics.observeExtraction(answer.timings, answer.objects.length);
       for (const object of answer.objects) metrics.observeSearch(object.index, object.searchMs / 1000, object.stats);
       const body: SearchResponse = {
@@ -167,13 +173,38 @@ function requireFile(req: Request): Buffer {
   return req.file.buffer;
 }
 
-/** multer in memory, one file in field `image`, small text fields; its errors become FindthisErrors. */
-function imageUpload(uploadLimitBytes: number): RequestHandler {
+/** Each upload's reservation in the work queue, released once its work is queued or it is answered. */
+const admissions = new WeakMap<Request, () => void>();
+
+/** Room for the multipart text fields and boundaries around the image. */
+const MULTIPART_OVERHEAD_BYTES = 8 * 64 * 1024 + 16 * 1024;
+
+/**
+ * multer in memory, one file in field `image`, small text fields; its errors become FindthisErrors.
+ * Before a byte of the body is read: a declared Content-Length beyond the limit is 413, and a full
+ * work queue is 503 OVERLOADED (uploads being received hold a place in it), each with
+ * `Connection: close` so the unread body is not drained.
+ */
+function imageUpload(uploadLimitBytes: number, queue: WorkQueue, onOverloaded: () => void): RequestHandler {
   const middleware = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: uploadLimitBytes, files: 1, fields: 8, fieldSize: 64 * 1024, parts: 10 },
   }).single('image');
   return (req: Request, res: Response, next: NextFunction) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    try {
+      if (declared > uploadLimitBytes + MULTIPART_OVERHEAD_BYTES) {
+        throw new FindthisError('FILE_TOO_LARGE', `Expected an upload of at most ${uploadLimitBytes} bytes, but Content-Length says ${declared}`);
+      }
+      const release = queue.admit();
+      admissions.set(req, release);
+      res.once('close', release);
+    } catch (error) {
+      if (isFindthisError(error) && error.code === 'OVERLOADED') onOverloaded();
+      res.set('Connection', 'close');
+      next(error);
+      return;
+    }
     middleware(req, res, (error?: unknown) => next(error === undefined ? undefined : fromUploadError(error, uploadLimitBytes)));
   };
 }

@@ -13,7 +13,7 @@ export interface ErrorResponse {
 
 /** GET /healthz */
 export interface HealthResponse {
-  status: 'ok' | 'loading';
+  status: 'ok' | 'loading' | 'stuck';
 }
 
 /** POST /v1/products, multipart fields after validation. */
