@@ -29,9 +29,16 @@ describe('decoding', () => {
   });
 
   it('refuses bytes that are not an image with INVALID_IMAGE', async () => {
-    await expect(decodeImage(Buffer.from('%PDF-1.4 certainly not a picture'), DEFAULT_MAX_PIXELS)).rejects.toMatchObject({
+    await expect(decodeImage(Buffer.from('certainly not a picture'), DEFAULT_MAX_PIXELS)).rejects.toMatchObject({
       code: 'INVALID_IMAGE',
-      message: expect.stringContaining('not a decodable image'),
+      message: expect.stringContaining('not an image'),
+    });
+  });
+
+  it('refuses a PDF by its signature with UNSUPPORTED_FORMAT naming it, before any decoder runs', async () => {
+    await expect(decodeImage(Buffer.from('%PDF-1.4 certainly not a picture'), DEFAULT_MAX_PIXELS)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_FORMAT',
+      message: expect.stringContaining('PDF'),
     });
   });
 
