@@ -1,0 +1,70 @@
+/**
+ * The life of a catalog's index caches under `<dataDir>/indexes`: opened beside the catalog (rebuilt
+ * from the stored vectors when missing or stale), rebuilt off the main thread into `indexes.next/`
+ * and swapped in. SQLite holds the truth; these are caches of the transformed vectors.
+ */
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeEncoder, type Catalog } from '../catalog/catalog.js';
+import { FindthisError } from '../core/errors.js';
+import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
+import type { HnswParams, LshParams } from '../indexing/types.js';
+import { buildIndexFilesOffThread, rowsOf } from './index-build-thread.js';
+import { transformFromSpec, type VectorTransform } from './vector-transform.js';
+
+export interface CatalogIndexParams {
+  lsh: LshParams;
+  hnsw: HnswParams;
+}
+
+export function indexDirOf(dataDir: string): string {
+  return join(dataDir, 'indexes');
+}
+
+/** Loads the indexes from `<dataDir>/indexes`, building (on this thread) any that are missing or stale. */
+export async function openCatalogIndexes(catalog: Catalog, dataDir: string, index: CatalogIndexParams, transform: VectorTransform): Promise<IndexSet> {
+  function* transformed(): Iterable<[string, Float32Array]> {
+    for (const [id, vector] of catalog.vectors()) yield [id, transform.apply(vector)];
+  }
+  const { set } = await IndexSet.open(indexDirOf(dataDir), { dim: transform.outputDim, ...index }, transformed(), indexMeta(catalog, transform));
+  return set;
+}
+
+/**
+ * Rebuilds every index from the stored vectors under `transform`: built and saved on a worker thread
+ * into `indexes.next/`, which then replaces `indexes/`, and loaded from there. Writes wait meanwhile
+ * (ingest and delete await the rebuild); a write that slips in anyway makes the load find other ids
+ * and rebuild that index here, so the result always matches the catalog.
+ */
+export async function rebuildCatalogIndexes(catalog: Catalog, dataDir: string, index: CatalogIndexParams, transform: VectorTransform): Promise<IndexSet> {
+  const dir = indexDirOf(dataDir);
+  const staging = `${dir}.next`;
+  rmSync(staging, { recursive: true, force: true });
+  const params = { dim: transform.outputDim, ...index };
+  const meta = indexMeta(catalog, transform);
+  const built = await buildIndexFilesOffThread(staging, params, meta, transform.spec, catalog.vectors());
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  const { set } = await IndexSet.open(dir, params, rowsOf(built.ids, built.vectors, params.dim), meta);
+  return set;
+}
+
+function indexMeta(catalog: Catalog, transform: VectorTransform): IndexMeta {
+  return { encoder: describeEncoder(catalog.encoder), transform: transform.id };
+}
+
+/** The transform stored in the catalog by the last optimize, if any. */
+export function storedTransform(catalog: Catalog): VectorTransform | undefined {
+  const stored = catalog.storedTransform();
+  if (!stored) return undefined;
+  if (stored.kind !== 'whitening') {
+    throw new FindthisError('INDEX_MISMATCH', `Catalog ${catalog.file} stores a transform of kind ${stored.kind}; this version knows only whitening`);
+  }
+  return transformFromSpec({ kind: 'whitening', data: stored.data });
+}
+
+/** Stores `transform` in the catalog, so the next open indexes in the same space (identity stores nothing). */
+export function saveTransform(catalog: Catalog, transform: VectorTransform): void {
+  const { spec } = transform;
+  catalog.saveTransform(spec.kind === 'whitening' ? { kind: spec.kind, data: Buffer.from(spec.data) } : undefined);
+}
