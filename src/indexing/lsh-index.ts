@@ -14,7 +14,8 @@ import { validateK, validateLshParams } from './params.js';
 import { SeededRandom } from './prng.js';
 import { TopK } from './top-k.js';
 import type { LshParams, SearchResult, VectorIndex } from './types.js';
-import { dotAt, popcount32 } from './vector-math.js';
+import { KernelMatrix } from './kernel-matrix.js';
+import { popcount32 } from './vector-math.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Recent adds are scanned linearly until they exceed this share of the frozen tables (then rebuilt). */
@@ -57,7 +58,8 @@ export class LshIndex implements VectorIndex {
   readonly params: LshParams;
   /** Tables actually kept: `numTables`, or 1 when hashSize is 0. */
   private readonly tableCount: number;
-  private readonly planes: Float32Array;
+  /** Row j = hyperplane j's normal, in the SIMD kernel's memory: hashing a vector is one scan. */
+  private readonly planes: KernelMatrix;
   /** Mean of the vectors when the centre was last estimated, and planes·centre (the bit thresholds). */
   private centre: Float32Array;
   private thresholds: Float32Array;
@@ -75,6 +77,8 @@ export class LshIndex implements VectorIndex {
   private pendingCount = 0;
   private staleEntries = 0;
   private stamps = new Uint32Array(0);
+  /** The distinct slots a query collects, scored in one kernel call. */
+  private candidates = new Int32Array(0);
   private generation = 0;
   private readonly topK = new TopK(10);
 
@@ -143,7 +147,7 @@ export class LshIndex implements VectorIndex {
         this.bitsFor(this.store.size) !== this.bits) {
       this.rebuildTables();
     }
-    const { data, liveFlags, dim } = this.store;
+    const { liveFlags } = this.store;
     // Frozen entries go stale only through replaces and slot reuse; until then skip the signature check
     // (a random read per visited entry).
     const checkSignatures = this.staleEntries > 0;
@@ -154,8 +158,7 @@ export class LshIndex implements VectorIndex {
     this.computeKeys(query, this.queryKeys, 0, this.bits);
     const stamp = this.nextGeneration();
     const stamps = this.stamps;
-    const topK = this.topK;
-    topK.reset(Math.min(k, this.store.size));
+    const candidates = this.candidates;
     let bucketsProbed = 0;
     let candidatesScored = 0;
 
@@ -175,8 +178,7 @@ export class LshIndex implements VectorIndex {
           if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
           if (checkSignatures && (signatures[slot * tableCount + t]! & bitMask) >>> 0 !== key) continue;
           stamps[slot] = stamp;
-          topK.push(dotAt(data, slot * dim, query), slot);
-          candidatesScored++;
+          candidates[candidatesScored++] = slot;
         }
       }
     }
@@ -187,12 +189,15 @@ export class LshIndex implements VectorIndex {
       for (let t = 0; t < tableCount; t++) {
         if (popcount32((signatures[slot * tableCount + t]! ^ this.queryKeys[t]!) & bitMask) <= radius) {
           stamps[slot] = stamp;
-          topK.push(dotAt(data, slot * dim, query), slot);
-          candidatesScored++;
+          candidates[candidatesScored++] = slot;
           break;
         }
       }
     }
+    const scores = this.store.scoreSlots(query, candidates, candidatesScored);
+    const topK = this.topK;
+    topK.reset(Math.min(k, this.store.size));
+    for (let c = 0; c < candidatesScored; c++) topK.push(scores[c]!, candidates[c]!);
     const neighbors: SearchResult['neighbors'] = [];
     topK.drain((slot, score) => neighbors.push({ id: this.store.idAt(slot), score }));
     return { neighbors, stats: { bucketsProbed, candidatesScored, fellBack: false } };
@@ -200,7 +205,7 @@ export class LshIndex implements VectorIndex {
 
   /** Hyperplanes, signatures, frozen tables, pending list and stamps, plus the vector store it re-ranks on. */
   memoryBytes(): number {
-    let bytes = this.planes.byteLength + this.centre.byteLength + this.thresholds.byteLength + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength;
+    let bytes = this.planes.byteLength + this.centre.byteLength + this.thresholds.byteLength + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength + this.candidates.byteLength;
     for (const table of this.tables) bytes += table.memoryBytes();
     return bytes + this.store.memoryBytes();
   }
@@ -231,7 +236,7 @@ export class LshIndex implements VectorIndex {
         meta,
         count: ids.length,
         centredAtSize: this.centredAtSize,
-        planesCrc32: crc32(bytesOf(this.planes)),
+        planesCrc32: crc32(bytesOf(this.planes.rows)),
       },
       { ids: Buffer.from(JSON.stringify(ids), 'utf8'), signatures: bytesOf(signatures), centre: bytesOf(this.centre) },
     );
@@ -261,7 +266,7 @@ export class LshIndex implements VectorIndex {
     checkSameValues(path, 'LSH parameter', header.params, buildParams(params));
     checkSameValues(path, 'meta', header.meta, meta);
     const index = new LshIndex(store, params);
-    if (header.planesCrc32 !== crc32(bytesOf(index.planes))) {
+    if (header.planesCrc32 !== crc32(bytesOf(index.planes.rows))) {
       throw new FindthisError('INDEX_MISMATCH', `Index file ${path} was hashed with other hyperplanes (generator changed)`);
     }
     const ids = JSON.parse(requireSection(contents, 'ids', path).toString('utf8')) as string[];
@@ -343,8 +348,7 @@ export class LshIndex implements VectorIndex {
   }
 
   private setThresholds(centredAtSize: number): void {
-    const dim = this.store.dim;
-    for (let row = 0; row < this.thresholds.length; row++) this.thresholds[row] = dotAt(this.planes, row * dim, this.centre);
+    this.thresholds.set(this.planes.scan(this.centre, this.thresholds.length));
     this.centredAtSize = centredAtSize;
   }
 
@@ -366,23 +370,24 @@ export class LshIndex implements VectorIndex {
 
   /**
    * The keys of `vector` in every table: its side of each hyperplane, one bit per plane. Stored keys
-   * take all hashSize bits; a query needs only the `bits` low ones the buckets use, and skips the
-   * other planes' dot products (half of them for a 300-vector catalog).
+   * take all hashSize bits; a query needs only the `bits` low ones the buckets use. All planes are
+   * scored in one kernel call either way.
    */
   private computeKeys(vector: Float32Array, out: Uint32Array, outOffset: number, bits = this.params.hashSize): void {
     const hashSize = this.params.hashSize;
-    const dim = this.store.dim;
+    const projections = this.planes.scan(vector, this.thresholds.length);
+    const thresholds = this.thresholds;
     for (let t = 0; t < this.tableCount; t++) {
       let key = 0;
-      for (let b = 0; b < bits; b++) {
-        const row = t * hashSize + b;
-        if (dotAt(this.planes, row * dim, vector) > this.thresholds[row]!) key |= 1 << b;
+      for (let b = 0, row = t * hashSize; b < bits; b++, row++) {
+        if (projections[row]! > thresholds[row]!) key |= 1 << b;
       }
       out[outOffset + t] = key >>> 0;
     }
   }
 
   private nextGeneration(): number {
+    if (this.candidates.length < this.store.capacity) this.candidates = new Int32Array(this.store.capacity);
     if (this.stamps.length < this.store.capacity) this.stamps = new Uint32Array(this.store.capacity);
     this.generation = (this.generation + 1) >>> 0;
     if (this.generation === 0) {
@@ -399,10 +404,11 @@ function buildParams(params: LshParams): Record<string, number> {
 }
 
 /** `rows × dim` Gaussian entries from the seeded generator: row j is hyperplane j's normal. */
-function hyperplanes(rows: number, dim: number, seed: number): Float32Array {
+function hyperplanes(rows: number, dim: number, seed: number): KernelMatrix {
   const random = new SeededRandom(seed);
-  const planes = new Float32Array(rows * dim);
-  for (let i = 0; i < planes.length; i++) planes[i] = random.gaussian();
+  const planes = new KernelMatrix(dim, rows);
+  const entries = planes.rows;
+  for (let i = 0; i < entries.length; i++) entries[i] = random.gaussian();
   return planes;
 }
 

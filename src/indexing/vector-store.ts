@@ -1,5 +1,6 @@
 import { FindthisError, invalidParameter } from '../core/errors.js';
-import { dotAt, norm } from './vector-math.js';
+import { KernelMatrix } from './kernel-matrix.js';
+import { norm } from './vector-math.js';
 
 /** How far from 1 a vector's length may be before it is refused as "not unit-length". */
 const UNIT_TOLERANCE = 1e-3;
@@ -22,14 +23,16 @@ export const ID_OVERHEAD_BYTES = 80;
 
 /**
  * The one in-memory copy of the catalog's vectors, shared by the exact and LSH indexes: a contiguous
- * Float32Array (slot i at [i·dim, (i+1)·dim)), a string id ↔ slot map, and a stack of freed slots that
- * new ids reuse. Vectors are checked once here: right dimension, finite, unit length.
+ * f32 matrix in the SIMD kernel's memory (slot i at [i·dim, (i+1)·dim), see KernelMatrix), a string
+ * id ↔ slot map, and a stack of freed slots that new ids reuse. Vectors are checked once here: right
+ * dimension, finite, unit length. Free slots hold zeros.
  *
- * `data` may be reallocated when the store grows: read it through the getter on each use, never keep it.
+ * `data` and views from `vectorAt` are detached when the store grows: read them through the getters
+ * on each use, never keep them across an add.
  */
 export class VectorStore {
   readonly dim: number;
-  private vectors: Float32Array;
+  private readonly vectors: KernelMatrix;
   private live: Uint8Array;
   private slotIds: (string | undefined)[] = [];
   private readonly slotById = new Map<string, number>();
@@ -41,7 +44,7 @@ export class VectorStore {
     if (!Number.isInteger(dim) || dim < 1) throw invalidParameter('dim', 'a positive integer', dim);
     this.dim = dim;
     const capacity = Math.max(16, initialCapacity);
-    this.vectors = new Float32Array(capacity * dim);
+    this.vectors = new KernelMatrix(dim, capacity);
     this.live = new Uint8Array(capacity);
   }
 
@@ -61,7 +64,7 @@ export class VectorStore {
 
   /** The contiguous vector storage (slot-major). */
   get data(): Float32Array {
-    return this.vectors;
+    return this.vectors.rows;
   }
 
   /** 1 for a live slot, 0 for a free one; indexed by slot. */
@@ -85,12 +88,20 @@ export class VectorStore {
 
   /** A view (not a copy) of the vector in `slot`. */
   vectorAt(slot: number): Float32Array {
-    return this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
+    return this.vectors.rows.subarray(slot * this.dim, (slot + 1) * this.dim);
   }
 
-  /** Cosine similarity of a unit query with the vector in `slot`. */
-  score(slot: number, query: Float32Array): number {
-    return dotAt(this.vectors, slot * this.dim, query);
+  /**
+   * Cosine similarities of a unit query with every slot in [0, slotCount) (free slots score 0): a view
+   * valid until the next scoring call on this store.
+   */
+  scoreAll(query: Float32Array): Float32Array {
+    return this.vectors.scan(query, this.used);
+  }
+
+  /** Cosine similarities of a unit query with `slots[0 … count−1]` (distinct slots), in that order; a view as scoreAll's. */
+  scoreSlots(query: Float32Array, slots: Int32Array, count: number): Float32Array {
+    return this.vectors.gather(query, slots, count);
   }
 
   /** Throws INVALID_FIELD unless `vector` fits this store (see `checkUnitVector`). */
@@ -104,11 +115,11 @@ export class VectorStore {
     this.checkVector(vector, 'vector');
     const existing = this.slotById.get(id);
     if (existing !== undefined) {
-      this.vectors.set(vector, existing * this.dim);
+      this.vectors.rows.set(vector, existing * this.dim);
       return { slot: existing, replaced: true };
     }
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.takeNewSlot();
-    this.vectors.set(vector, slot * this.dim);
+    this.vectors.rows.set(vector, slot * this.dim);
     this.live[slot] = 1;
     this.slotIds[slot] = id;
     this.slotById.set(id, slot);
@@ -123,7 +134,7 @@ export class VectorStore {
     this.slotById.delete(id);
     this.slotIds[slot] = undefined;
     this.live[slot] = 0;
-    this.vectors.fill(0, slot * this.dim, (slot + 1) * this.dim);
+    this.vectors.rows.fill(0, slot * this.dim, (slot + 1) * this.dim);
     this.freeSlots.push(slot);
     this.idChars -= id.length;
     return slot;
@@ -147,11 +158,9 @@ export class VectorStore {
   }
 
   private grow(capacity: number): void {
-    const vectors = new Float32Array(capacity * this.dim);
-    vectors.set(this.vectors);
+    this.vectors.grow(capacity);
     const live = new Uint8Array(capacity);
     live.set(this.live);
-    this.vectors = vectors;
     this.live = live;
   }
 }
