@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Catalog, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import type { ImageObject } from '../core/types.js';
+import { makeThumbnail } from '../imaging/thumbnail.js';
 import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind, SearchStats } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
@@ -129,10 +130,15 @@ export class CatalogSearch {
     return { products: counts.products, images: counts.images, vectors: counts.objects };
   }
 
-  /** Extracts the image's objects and stores them under `productId` (created if new). All-or-nothing. */
+  /**
+   * Extracts the image's objects and stores them, with the image's thumbnail, under `productId`
+   * (created if new). All-or-nothing.
+   */
   async ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult> {
     const started = performance.now();
     const extraction = await this.extractor.extract(image);
+    // Only once the extractor has accepted the image (format, pixel limit) is it decoded again here.
+    const thumbnail = await makeThumbnail(image);
     await this.rebuilds.idle();
     const vectors = extraction.objects.map((object) => this.transform.apply(object.vector));
     const added = this.catalog.transaction(() => {
@@ -143,6 +149,7 @@ export class CatalogSearch {
         height: extraction.height,
         sha256: createHash('sha256').update(image).digest('hex'),
         objects: extraction.objects,
+        thumbnail,
       });
       const ids = stored.objectIds.map(String);
       try {

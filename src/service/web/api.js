@@ -58,7 +58,9 @@ export async function api(path, init = {}) {
 
 /** What each error means for the person at the page, and what to do about it. */
 const EXPLANATIONS = {
-  INVALID_IMAGE: 'findthis could not read this file as an image. Send a photo (JPEG, PNG, WebP, AVIF, GIF or TIFF); a PDF or another document is not one, and a file cut short cannot be read.',
+  INVALID_IMAGE: 'findthis could not read this file as a photo: it is no image format it knows, or the photo is cut short or damaged.',
+  UNSUPPORTED_FORMAT: 'findthis takes photos only (JPEG, PNG, WebP, AVIF, GIF or TIFF): a PDF, an SVG drawing or another document is refused, even when it shows a picture.',
+  DECODE_TIMEOUT: 'Reading this image took too long; it may be huge or deliberately malformed. Try another photo, or a smaller copy.',
   EMPTY_IMAGE: 'The file is empty, or the image in it has no pixels.',
   IMAGE_TOO_LARGE: 'The image has more pixels than this service accepts. Send a smaller photo.',
   FILE_TOO_LARGE: 'The file is larger than this service accepts (its upload limit). Send a smaller or more compressed photo.',
@@ -68,6 +70,8 @@ const EXPLANATIONS = {
   THUMBNAIL_MISSING: 'This catalog image was ingested before findthis kept thumbnails; run `npm run thumbnails -- <folder of the original images>` to fill them.',
   NOT_READY: 'The service is still loading its models and indexes. Try again in a few seconds.',
   OVERLOADED: 'The service is busy with other photos and its queue is full. Try again in a few seconds.',
+  BUDGET_EXCEEDED: 'The service is too busy to answer in time. Try again in a few seconds.',
+  CLIENT_TIMEOUT: 'The upload reached the service too slowly. Check the connection and try again.',
   NETWORK: 'The service could not be reached: is it running, and is this page served by it?',
 };
 
