@@ -30,7 +30,7 @@ import type { IndexKind } from '../src/indexing/types.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { rankProducts, type RankedProduct } from '../src/pipeline/answer.js';
 import { CatalogSearch, matchScopeOf } from '../src/pipeline/catalog-search.js';
-import type { EmbeddedObject } from '../src/core/types.js';
+import { WHOLE_IMAGE_LABEL, type EmbeddedObject } from '../src/core/types.js';
 import { createExtractor, type Extraction } from '../src/pipeline/extractor.js';
 import { groceryPhotos, groceryProducts, type GroceryPhoto, type GroceryProduct } from './lib/grocery.js';
 import { writeNpyFloat32 } from './lib/npy.js';
@@ -162,8 +162,8 @@ async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
 /** The whole-image vectors of the catalog images that came from `paths`, grouped by product. */
 function wholeImageSamples(search: CatalogSearch, paths: Set<string>): LabelledVector[] {
   const samples: LabelledVector[] = [];
-  for (const { productId, imageId, label, vector } of search.catalog.labelledVectors()) {
-    if (label === 'image' && paths.has(imagePaths.get(`B:${imageId}`) ?? '')) samples.push({ group: productId, vector });
+  for (const { productId, imageId, kind, vector } of search.catalog.labelledVectors()) {
+    if (kind === 'whole' && paths.has(imagePaths.get(`B:${imageId}`) ?? '')) samples.push({ group: productId, vector });
   }
   return samples;
 }
@@ -191,11 +191,11 @@ function evaluate(search: CatalogSearch, setting: string, whitening: boolean): R
     const times: number[] = [];
     for (const { photo, extraction } of queries) {
       const perObject = extraction.objects.map((object: EmbeddedObject) => {
-        const found = search.matchVector(object.vector, index, K, 0, matchScopeOf(object.label));
+        const found = search.matchVector(object.vector, index, K, 0, matchScopeOf(object.kind));
         times.push(found.searchMs);
         objects++;
         if (found.fallback) fellBack++;
-        return { label: object.label, matches: found.matches };
+        return { kind: object.kind, label: object.label, matches: found.matches };
       });
       const ranked = rankProducts(perObject);
       const rank = ranked.findIndex((product: RankedProduct) => product.productId === photo.product.name);
@@ -281,7 +281,7 @@ async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Pr
       .toBuffer();
     composites.push({ input: query, top, left: gap });
     composites.push(caption(`query: ${photo.product.name}`, gap, top - 20, tile));
-    const perObject = extraction.objects.map((object) => ({ label: object.label, matches: search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.label)).matches }));
+    const perObject = extraction.objects.map((object) => ({ kind: object.kind, label: object.label, matches: search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.kind)).matches }));
     for (const [rank, match] of rankProducts(perObject).slice(0, 3).entries()) {
       const left = gap + (rank + 1) * (tile + gap) + gap * 2;
       const path = imagePaths.get(`B:${match.match.imageId}`);
@@ -293,7 +293,7 @@ async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Pr
         .png()
         .toBuffer();
       composites.push({ input: framed, top, left });
-      composites.push(caption(`${rank + 1}. ${match.productId} ${match.score.toFixed(2)}${match.via === 'image' ? '' : ` (${match.via})`}`, left, top - 20, tile));
+      composites.push(caption(`${rank + 1}. ${match.productId} ${match.score.toFixed(2)}${match.via === WHOLE_IMAGE_LABEL ? '' : ` (${match.via})`}`, left, top - 20, tile));
     }
   }
   const width = gap + 4 * (tile + gap) + gap * 2;

@@ -20,6 +20,7 @@ function unit(seed: number): Float32Array {
 
 function objects(seed: number, count: number): EmbeddedObject[] {
   return Array.from({ length: count }, (_, i) => ({
+    kind: i === 0 ? 'whole' : 'region',
     label: i === 0 ? 'image' : 'banana',
     score: i === 0 ? 1 : 0.5,
     bbox: [i, i, 100 + i, 80 + i],
@@ -49,17 +50,29 @@ describe('Catalog', () => {
     expect(product?.metadata).toEqual({ price: 2 });
     expect(product?.images.map((image) => image.id)).toEqual([first.imageId, second.imageId]);
     expect(product?.objects.map((o) => o.id)).toEqual([...first.objectIds, ...second.objectIds]);
-    expect(product?.objects[1]).toMatchObject({ label: 'banana', score: 0.5, bbox: [1, 1, 101, 81], imageId: first.imageId });
+    expect(product?.objects[1]).toMatchObject({ kind: 'region', label: 'banana', score: 0.5, bbox: [1, 1, 101, 81], imageId: first.imageId });
     const vectors = new Map(reopened.vectors());
     expect(vectors.size).toBe(4);
     expect(vectors.get(String(first.objectIds[2]))).toEqual(unit(12));
     const refs = [...reopened.objectRefs()];
     expect(refs.map((ref) => ref.id)).toEqual([...first.objectIds, ...second.objectIds]);
-    expect(refs[0]).toMatchObject({ productId: 'Banana', imageId: first.imageId, label: 'image', bbox: [0, 0, 100, 80] });
+    expect(refs[0]).toMatchObject({ productId: 'Banana', imageId: first.imageId, kind: 'whole', label: 'image', bbox: [0, 0, 100, 80] });
+    expect([...reopened.labelledVectors()].map((row) => row.kind)).toEqual(['whole', 'region', 'region', 'whole']);
     expect(reopened.metadata('Banana')).toEqual({ price: 2 });
     expect(reopened.metadata('Nope')).toBeUndefined();
     expect(reopened.counts()).toEqual({ products: 1, images: 2, objects: 4 });
     reopened.close();
+  });
+
+  it('refuses an object whose kind its label would not give back, storing nothing', () => {
+    const catalog = Catalog.open(file, ENCODER);
+    const [whole, region] = objects(1, 2);
+    const mislabelled = { ...region!, label: 'image' };
+    expect(() => catalog.addImage({ productId: 'p', width: 1, height: 1, objects: [whole!, mislabelled] })).toThrow(
+      expect.objectContaining({ code: 'INTERNAL', message: expect.stringContaining('A region object cannot be stored with label "image"') }),
+    );
+    expect(catalog.counts()).toEqual({ products: 0, images: 0, objects: 0 });
+    catalog.close();
   });
 
   it('replaces metadata only when given', () => {
@@ -102,7 +115,7 @@ describe('Catalog', () => {
 
   it('refuses a vector of the wrong dimension without storing anything', () => {
     const catalog = Catalog.open(file, ENCODER);
-    const bad = [...objects(1, 1), { label: 'x', score: 1, bbox: [0, 0, 1, 1], vector: new Float32Array(4) } as EmbeddedObject];
+    const bad = [...objects(1, 1), { kind: 'region', label: 'x', score: 1, bbox: [0, 0, 1, 1], vector: new Float32Array(4) } as EmbeddedObject];
     expect(() => catalog.addImage({ productId: 'p', width: 1, height: 1, objects: bad })).toThrow(
       /Expected vectors of dimension 8 for catalog .*, but got 4/,
     );

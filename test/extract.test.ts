@@ -35,7 +35,8 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
   it('returns the whole image first, then the detections, each with a unit 1280-d vector', async () => {
     const { width, height, objects, timings } = await extractor.extract(livingRoom);
     expect([width, height]).toEqual([640, 426]);
-    expect(objects[0]).toMatchObject({ label: 'image', score: 1, bbox: [0, 0, 640, 426] });
+    expect(objects[0]).toMatchObject({ kind: 'whole', label: 'image', score: 1, bbox: [0, 0, 640, 426] });
+    expect(objects.slice(1).map((object) => object.kind)).toEqual(objects.slice(1).map(() => 'region'));
     const labels = objects.slice(1).map((object) => object.label);
     expect(labels).toContain('tvmonitor');
     expect(labels).toContain('chair');

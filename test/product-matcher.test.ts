@@ -47,7 +47,7 @@ function catalogOf(stored: Stored[]): { index: NeighborSource & { asked: number[
       return exact.search(query, k);
     },
   };
-  const refs: ObjectRef[] = stored.map(({ id, productId, label }) => ({ id, productId, label, imageId: id * 10, score: 1, bbox: [0, 0, id + 1, id + 1] }));
+  const refs: ObjectRef[] = stored.map(({ id, productId, label }) => ({ id, productId, kind: label === 'image' ? 'whole' : 'region', label, imageId: id * 10, score: 1, bbox: [0, 0, id + 1, id + 1] }));
   return { index, objects: new StoredObjects(refs) };
 }
 
@@ -134,8 +134,8 @@ describe('matchDistinctProducts', () => {
 describe('StoredObjects', () => {
   it('counts the whole images among its objects as they come and go', () => {
     const objects = new StoredObjects();
-    objects.add({ id: 1, productId: 'a', label: 'image', imageId: 1, score: 1, bbox: [0, 0, 1, 1] });
-    objects.add({ id: 2, productId: 'a', label: 'apple', imageId: 1, score: 0.5, bbox: [0, 0, 1, 1] });
+    objects.add({ id: 1, productId: 'a', kind: 'whole', label: 'image', imageId: 1, score: 1, bbox: [0, 0, 1, 1] });
+    objects.add({ id: 2, productId: 'a', kind: 'region', label: 'apple', imageId: 1, score: 0.5, bbox: [0, 0, 1, 1] });
     expect(objects.wholeImages).toBe(1);
     objects.remove('2');
     expect(objects.wholeImages).toBe(1);
@@ -148,8 +148,8 @@ describe('StoredObjects', () => {
 
 describe('matchScopeOf and productOverlap', () => {
   it('compares the whole photo with whole photos only', () => {
-    expect(matchScopeOf('image')).toBe('whole-images');
-    expect(matchScopeOf('apple')).toBe('all');
+    expect(matchScopeOf('whole')).toBe('whole-images');
+    expect(matchScopeOf('region')).toBe('all');
   });
 
   it('gives the share of the other index\'s products that LSH found too', () => {

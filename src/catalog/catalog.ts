@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
 import { FindthisError } from '../core/errors.js';
-import type { BBox, EmbeddedObject } from '../core/types.js';
+import { WHOLE_IMAGE_LABEL, type EmbeddedObject, type ImageObject, type ObjectKind } from '../core/types.js';
 import { THUMBNAILS_SCHEMA, ThumbnailStore } from './thumbnails.js';
 
 /** Product ids: 1–128 characters of A–Z a–z 0–9 . _ : - (safe in URLs, file names and CSV). */
@@ -44,12 +44,9 @@ export interface ImageRecord {
   created: string;
 }
 
-export interface ObjectRecord {
+export interface ObjectRecord extends ImageObject {
   id: number;
   imageId: number;
-  label: string;
-  score: number;
-  bbox: BBox;
 }
 
 export interface ProductRecord {
@@ -257,6 +254,10 @@ export class Catalog {
   addImage(input: NewImage): AddedImage {
     checkString('productId', input.productId, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);
     for (const object of input.objects) {
+      if (kindOfStored(object.label) !== object.kind) {
+        // The kind is read back from the label: a region labelled `image` would come back as the whole photo.
+        throw new FindthisError('INTERNAL', `A ${object.kind} object cannot be stored with label ${JSON.stringify(object.label)}: the catalog tells the whole photo by label ${WHOLE_IMAGE_LABEL}`);
+      }
       if (object.vector.length !== this.encoder.dim) {
         throw new FindthisError(
           'INDEX_MISMATCH',
@@ -339,10 +340,10 @@ export class Catalog {
   }
 
   /** Every stored raw vector with the product, image and label of its object: what whitening learns from. */
-  *labelledVectors(): IterableIterator<{ productId: string; imageId: number; label: string; vector: Float32Array }> {
+  *labelledVectors(): IterableIterator<{ productId: string; imageId: number; kind: ObjectKind; label: string; vector: Float32Array }> {
     type Row = { productId: string; imageId: number; label: string; vector: Buffer };
     for (const row of this.statements.labelledVectors.iterate() as IterableIterator<Row>) {
-      yield { productId: row.productId, imageId: row.imageId, label: row.label, vector: toFloat32(row.vector) };
+      yield { productId: row.productId, imageId: row.imageId, kind: kindOfStored(row.label), label: row.label, vector: toFloat32(row.vector) };
     }
   }
 
@@ -384,7 +385,12 @@ export function describeEncoder(encoder: EncoderIdentity): string {
 }
 
 function toObjectRecord(row: ObjectRow): ObjectRecord {
-  return { id: row.id, imageId: row.image_id, label: row.label, score: row.score, bbox: [row.x1, row.y1, row.x2, row.y2] };
+  return { id: row.id, imageId: row.image_id, kind: kindOfStored(row.label), label: row.label, score: row.score, bbox: [row.x1, row.y1, row.x2, row.y2] };
+}
+
+/** The catalog stores labels only (so catalogs written before kinds existed still open): the whole photo is the one labelled `image`. */
+function kindOfStored(label: string): ObjectKind {
+  return label === WHOLE_IMAGE_LABEL ? 'whole' : 'region';
 }
 
 /** SQLite blobs need not be 4-byte aligned: copy into a fresh buffer. */

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { FindthisError } from '../core/errors.js';
-import type { ImageObject } from '../core/types.js';
+import type { LabelledBox } from '../core/types.js';
 import type { RawImage } from '../imaging/decode.js';
 import { letterboxGeometry, letterboxInto, wholeImage, type LetterboxPolicy } from '../imaging/resize.js';
 import { freeImageSize } from '../models/image-input.js';
@@ -20,7 +20,7 @@ import { nms } from './nms.js';
 import type { DetectorOptions } from './options.js';
 
 /** A detection: label, score and box in original-image pixels (clipped), plus its class index. */
-export interface Detection extends ImageObject {
+export interface Detection extends LabelledBox {
   classIndex: number;
 }
 

@@ -3,6 +3,7 @@
  * asking "what is this?" wants one list; the per-object lists stay in the response for the client
  * that wants to point at each object.
  */
+import type { ObjectKind } from '../core/types.js';
 
 /** The part of a per-object match that ranking needs. */
 export interface ObjectMatchSummary {
@@ -37,12 +38,12 @@ export const DETECTION_DISCOUNT = 0.2;
  * the objects (detections discounted by `detectionDiscount`), best first.
  */
 export function rankProducts<M extends ObjectMatchSummary>(
-  objects: ReadonlyArray<{ label: string; matches: readonly M[] }>,
+  objects: ReadonlyArray<{ kind: ObjectKind; label: string; matches: readonly M[] }>,
   detectionDiscount = DETECTION_DISCOUNT,
 ): RankedProduct<M>[] {
   const best = new Map<string, RankedProduct<M>>();
-  for (const { label, matches } of objects) {
-    const discount = label === 'image' ? 0 : detectionDiscount;
+  for (const { kind, label, matches } of objects) {
+    const discount = kind === 'whole' ? 0 : detectionDiscount;
     for (const match of matches) {
       const adjusted = match.score - discount;
       const current = best.get(match.productId);

@@ -161,8 +161,8 @@ export class CatalogSearch {
       return stored;
     });
     added.objectIds.forEach((objectId, i) => {
-      const { label, score, bbox } = extraction.objects[i]!;
-      this.objects.add({ id: objectId, imageId: added.imageId, productId, label, score, bbox });
+      const { kind, label, score, bbox } = extraction.objects[i]!;
+      this.objects.add({ id: objectId, imageId: added.imageId, productId, kind, label, score, bbox });
     });
     if (metadata !== undefined) this.metadataCache.delete(productId);
     const stages = stageTimings(extraction);
@@ -172,7 +172,7 @@ export class CatalogSearch {
       createdProduct: added.createdProduct,
       width: extraction.width,
       height: extraction.height,
-      objects: extraction.objects.map(({ label, score, bbox }) => ({ label, score, bbox })),
+      objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
       timings: { ...stages, totalMs: performance.now() - started },
     };
   }
@@ -182,12 +182,12 @@ export class CatalogSearch {
     const started = performance.now();
     const extraction = await this.extractor.extract(image);
     let searchMs = 0;
-    const objects = extraction.objects.map(({ label, score, bbox, vector }): ObjectMatches => {
-      const scope = matchScopeOf(label);
+    const objects = extraction.objects.map(({ kind, label, score, bbox, vector }): ObjectMatches => {
+      const scope = matchScopeOf(kind);
       const transformed = this.transform.apply(vector);
       const found = this.matchTransformed(transformed, query.index, query.k, query.minScore, scope);
       searchMs += found.searchMs;
-      const result: ObjectMatches = { label, score, bbox, index: query.index, ...found };
+      const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found };
       if (query.compare) {
         const lsh = query.index === 'lsh' ? found : this.matchTransformed(transformed, 'lsh', query.k, query.minScore, scope);
         result.overlap = this.compareIndexes(transformed, lsh.matches, query.k, query.minScore, scope);

@@ -2,7 +2,7 @@
  * The one function from an image to its objects: decode once, detect, crop, encode all crops in one
  * batched run, GeM-pool and L2-normalise. objects[0] is always the whole image.
  */
-import type { BBox, EmbeddedObject } from '../core/types.js';
+import { WHOLE_IMAGE_LABEL, type BBox, type EmbeddedObject, type ImageObject } from '../core/types.js';
 import { createDetector } from '../detection/detector.js';
 import { DEFAULT_DETECTOR_OPTIONS, type DetectorOptions } from '../detection/options.js';
 import { createEncoder, type Encoder, type EncoderMeta, type Encoding } from '../embedding/encoder.js';
@@ -41,7 +41,7 @@ export interface Extraction {
   /** Size of the image after EXIF orientation. */
   width: number;
   height: number;
-  /** objects[0] is the whole image: label 'image', score 1, bbox [0,0,width,height]; then detections, best first. */
+  /** objects[0] is the whole image (kind 'whole', label 'image', score 1, bbox [0,0,width,height]); then detections (kind 'region'), best first. */
   objects: EmbeddedObject[];
   timings: StageTimings;
 }
@@ -123,8 +123,8 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
       const image = await decodeImage(buffer, options.maxPixels, options.maxDecodeSide, options.decodeTimeoutSeconds);
       const decoded = performance.now();
       const { detections, letterboxMs, runMs, boxesMs } = await detector.detect(image);
-      const whole = { label: 'image', score: 1, bbox: [0, 0, image.width, image.height] as BBox };
-      const found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }) => ({ label, score, bbox }))];
+      const whole: ImageObject = { kind: 'whole', label: WHOLE_IMAGE_LABEL, score: 1, bbox: [0, 0, image.width, image.height] };
+      const found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
       const regions = found.map((object) => cropRegion(object.bbox, padding, image.width, image.height));
       const encoding = await encodeObjects(encoder, image, regions);
       const totalMs = performance.now() - start;

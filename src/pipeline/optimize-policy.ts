@@ -68,8 +68,8 @@ export async function chooseTransform(catalog: Catalog, current: VectorTransform
 /** The catalog's whole-image vectors, grouped by product: the default pairs to learn whitening from. */
 function wholeImageSamples(catalog: Catalog): LabelledVector[] {
   const samples: LabelledVector[] = [];
-  for (const { productId, label, vector } of catalog.labelledVectors()) {
-    if (label === 'image') samples.push({ group: productId, vector });
+  for (const { productId, kind, vector } of catalog.labelledVectors()) {
+    if (kind === 'whole') samples.push({ group: productId, vector });
   }
   return samples;
 }

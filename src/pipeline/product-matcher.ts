@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ObjectRef, ProductMetadata } from '../catalog/catalog.js';
-import type { BBox } from '../core/types.js';
+import type { BBox, ObjectKind } from '../core/types.js';
 import type { IndexKind, SearchResult, SearchStats } from '../indexing/types.js';
 
 /** Most neighbours one index query may ask for (the indexes' own k limit). */
@@ -41,8 +41,8 @@ export interface DistinctMatches {
  */
 export type MatchScope = 'whole-images' | 'all';
 
-export function matchScopeOf(objectLabel: string): MatchScope {
-  return objectLabel === 'image' ? 'whole-images' : 'all';
+export function matchScopeOf(kind: ObjectKind): MatchScope {
+  return kind === 'whole' ? 'whole-images' : 'all';
 }
 
 /** The neighbour search the matcher needs: an IndexSet, or any one index behind the same call. */
@@ -63,11 +63,11 @@ export class StoredObjects {
   add(ref: ObjectRef): void {
     this.remove(String(ref.id));
     this.byId.set(String(ref.id), ref);
-    if (ref.label === 'image') this.wholeImageCount++;
+    if (ref.kind === 'whole') this.wholeImageCount++;
   }
 
   remove(id: string): void {
-    if (this.byId.get(id)?.label === 'image') this.wholeImageCount--;
+    if (this.byId.get(id)?.kind === 'whole') this.wholeImageCount--;
     this.byId.delete(id);
   }
 
@@ -75,7 +75,7 @@ export class StoredObjects {
     return this.byId.get(id);
   }
 
-  /** Stored whole-image objects (label 'image'). */
+  /** Stored whole-image objects. */
   get wholeImages(): number {
     return this.wholeImageCount;
   }
@@ -121,7 +121,7 @@ export function matchDistinctProducts(
         break;
       }
       const stored = objects.get(neighbor.id);
-      if (!stored || best.has(stored.productId) || (scope === 'whole-images' && stored.label !== 'image')) continue;
+      if (!stored || best.has(stored.productId) || (scope === 'whole-images' && stored.kind !== 'whole')) continue;
       best.set(stored.productId, {
         productId: stored.productId,
         score: neighbor.score,
