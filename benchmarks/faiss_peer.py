@@ -4,7 +4,7 @@ usage: /usr/bin/python3 benchmarks/faiss_peer.py BASE.npy QUERIES.npy SPEC.json 
 
 BASE and QUERIES are L2-normalised float32 rows (written by benchmarks/lib/npy.ts). SPEC says what to
 run: {"k", "runs", "warmup", "hnsw": {"M", "efConstruction", "efSearch": [...]},
-"ivf": {"nlist", "nprobe": [...]}}. One thread, one query at a time (as findthis is measured), inner
+"ivf": {"nlist", "trainRows", "nprobe": [...]}}. One thread, one query at a time (as findthis is measured), inner
 product (= cosine on unit rows). OUT gets one row per setting: index, params, build seconds, the
 queries/s of each run, every latency of every run in ms, and the neighbours of the first run (row
 numbers into BASE) so the caller scores recall against its own exact answer.
@@ -50,11 +50,11 @@ def main():
         sys.stderr.write(f"  faiss {text}\n")
         sys.stderr.flush()
 
-    def build(make, train=False):
+    def build(make, train_rows=0):
         started = time.perf_counter()
         index = make()
-        if train:
-            index.train(base)
+        if train_rows:
+            index.train(base[:train_rows])
         index.add(base)
         return index, time.perf_counter() - started
 
@@ -84,10 +84,10 @@ def main():
 
     ivf_spec = spec.get("ivf")
     if ivf_spec:
-        nlist = ivf_spec["nlist"]
-        progress(f"ivf-flat train + build nlist={nlist}")
+        nlist, train_rows = ivf_spec["nlist"], min(n, ivf_spec["trainRows"])
+        progress(f"ivf-flat train on {train_rows} rows + build nlist={nlist}")
         quantizer = faiss.IndexFlatIP(dim)
-        ivf, seconds = build(lambda: faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT), train=True)
+        ivf, seconds = build(lambda: faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT), train_rows)
         for nprobe in ivf_spec["nprobe"]:
             progress(f"ivf-flat nprobe={nprobe}")
             ivf.nprobe = nprobe

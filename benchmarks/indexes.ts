@@ -1,5 +1,6 @@
 /**
- * npm run bench:index -- [--n N --dim D] [--vectors FILE.npy] [--queries Q] [--runs R] [--json FILE]
+ * npm run bench:index -- [--n N --dim D] [--data clustered|hard] [--vectors FILE.npy] [--queries Q] [--runs R]
+ *                        [--no-faiss] [--json FILE]
  *
  * Exact scan vs LSH (hashSize × numTables × probeRadius) vs HNSW (efSearch), on the same vectors and
  * queries: recall@1 and recall@10 against the exact scan, single-threaded queries/s (best of R runs
@@ -9,8 +10,13 @@
  * - Without --n: the matrix n = 10k, 100k, 1M at dim 128 and 1280, except 1M × 1280 (5 GB of vectors
  *   plus HNSW's own copy, and hours of single-threaded builds on this machine).
  * - Data: synthetic clusters shaped like CNN embeddings (benchmarks/lib/clustered-vectors.ts, n/100
- *   clusters), or --vectors: a 2-D float32 .npy (numpy.save(path, a.astype('<f4'))); rows are
+ *   clusters), `--data hard` the harder shape (3,000 clusters of uneven size, 15% of points scattered
+ *   between them: hardDataOptions), or --vectors: a 2-D float32 .npy (numpy.save(path, a.astype('<f4'))); rows are
  *   L2-normalised here, the last Q rows are the queries and the first N (default all others) are indexed.
+ * - FAISS as a peer: when /usr/bin/python3 has faiss (Debian python3-faiss), the same vectors and queries
+ *   also go through FAISS flat, HNSW (the same M and efConstruction) and IVF-Flat, one thread, one query
+ *   at a time (benchmarks/faiss_peer.py); their rows join the table and the plot. Without it, or with
+ *   --no-faiss, the benchmark says they were skipped.
  * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
  *   (benchmarks/results/index-recall-qps-<n>-<dim>.svg), and prints a markdown table per case.
  */
@@ -25,31 +31,13 @@ import { LshIndex } from '../src/indexing/lsh-index.js';
 import { DEFAULT_INDEX_PARAMS } from '../src/indexing/params.js';
 import type { HnswParams, LshParams, SearchResult } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
-import { clusteredData, row } from './lib/clustered-vectors.js';
+import { clusteredData, hardDataOptions, row } from './lib/clustered-vectors.js';
+import { faissVersion, ivfBuild, runFaissPeer } from './lib/faiss-peer.js';
+import { markdownTable, recallQpsPlot, type IndexRow as Row } from './lib/index-report.js';
 import { readNpyFloat32 } from './lib/npy.js';
 import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
 import { recallAtK } from './lib/recall.js';
-import { svgChart, type ChartSeries } from './lib/svg-chart.js';
-
-interface Row {
-  index: 'exact' | 'lsh' | 'hnsw';
-  params: Record<string, number>;
-  n: number;
-  dim: number;
-  recallAt1: number;
-  recallAt10: number;
-  qps: number;
-  p50Ms: number;
-  p99Ms: number;
-  buildSeconds: number;
-  bytesPerVector: number;
-  /** Distinct vectors scored per query (exact and LSH). */
-  candidatesPerQuery: number;
-  /** Share of LSH queries that found fewer than 10 vectors (the IndexSet would fall back to HNSW). */
-  shortAnswerShare: number;
-  data: string;
-}
 
 /** Builds swept with every bit of every key in use (vectorsPerBucket 0), then the defaults as the service runs them. */
 const LSH_BUILDS: Omit<LshParams, 'probeRadius' | 'seed'>[] = [
@@ -64,6 +52,7 @@ const LSH_BUILDS: Omit<LshParams, 'probeRadius' | 'seed'>[] = [
 const probeRadii = (hashSize: number): number[] => (hashSize === 0 ? [0] : hashSize >= 20 ? [0, 1, 2] : [0, 1]);
 const HNSW_BUILD: Omit<HnswParams, 'efSearch'> = { M: 16, efConstruction: 200 };
 const EF_SEARCH = [10, 16, 32, 64, 128, 256];
+const IVF_NPROBE = [1, 2, 4, 8, 16, 32, 64];
 const LSH_SEED = 1;
 const K = 10;
 const WARMUP_QUERIES = 50;
@@ -77,6 +66,8 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
     json: { type: 'string' },
+    data: { type: 'string', default: 'clustered' },
+    'no-faiss': { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261127' },
   },
 });
@@ -93,6 +84,11 @@ function positiveInteger(name: string, text: string | undefined): number {
 const queryCount = positiveInteger('queries', args.queries);
 const runs = positiveInteger('runs', args.runs);
 const seed = positiveInteger('seed', args.seed);
+if (args.data !== 'clustered' && args.data !== 'hard') {
+  process.stderr.write(`--data: expected clustered or hard, but got ${JSON.stringify(args.data)}\n`);
+  process.exit(2);
+}
+const faiss = args['no-faiss'] ? undefined : faissVersion();
 
 interface Dataset {
   name: string;
@@ -122,11 +118,12 @@ async function loadDataset(n: number | undefined, dim: number): Promise<Dataset>
       queries: file.data.subarray((file.rows - queryCount) * file.dim),
     };
   }
-  const clusters = Math.max(50, Math.round(n! / 100));
-  const step = progress(`generate ${n} × ${dim} clustered vectors`);
-  const data = clusteredData({ n: n!, queries: queryCount, dim, clusters, seed });
+  const options = args.data === 'hard' ? hardDataOptions(n!, queryCount, dim, seed) : { n: n!, queries: queryCount, dim, clusters: Math.max(50, Math.round(n! / 100)), seed };
+  const step = progress(`generate ${n} × ${dim} ${args.data} vectors`);
+  const data = clusteredData(options);
   step.finish();
-  return { name: `clustered synthetic (${clusters} clusters, seed ${seed})`, n: n!, dim, vectors: data.vectors, queries: data.queries };
+  const shape = args.data === 'hard' ? `hard synthetic (${options.clusters} uneven clusters, 15% scattered` : `clustered synthetic (${options.clusters} clusters`;
+  return { name: `${shape}, seed ${seed})`, n: n!, dim, vectors: data.vectors, queries: data.queries };
 }
 
 /** Times every query `runs` times (after a warm-up); recall is taken from the first run. */
@@ -241,63 +238,27 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
       params: { ...HNSW_BUILD, efSearch },
       ...base,
       ...measure(`hnsw ef=${efSearch}`, dataset, truth, (q) => hnsw.search(q, K)),
+      candidatesPerQuery: Number.NaN, // hnswlib does not report its work
       buildSeconds: hnswSeconds,
       bytesPerVector: hnsw.memoryBytes() / dataset.n,
     });
   }
-  return rows;
-}
-
-function paramText(row: Row): string {
-  return Object.entries(row.params).map(([key, value]) => `${key}=${value}`).join(' ') || '—';
-}
-
-function markdownTable(rows: Row[]): string {
-  const exactQps = rows.find((r) => r.index === 'exact')!.qps;
-  const lines = [
-    '| index | params | recall@1 | recall@10 | QPS | × exact | p50 ms | p99 ms | cand./query | build s | bytes/vector |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.index} | ${paramText(r)} | ${r.recallAt1.toFixed(3)} | ${r.recallAt10.toFixed(3)} | ${r.qps.toFixed(0)} | ${(r.qps / exactQps).toFixed(1)} | ` +
-        `${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.index === 'hnsw' ? '—' : r.candidatesPerQuery.toFixed(0)} | ${r.buildSeconds.toFixed(1)} | ${r.bytesPerVector.toFixed(0)} |`,
-    );
+  if (faiss === undefined) {
+    process.stderr.write(`FAISS rows skipped: ${args['no-faiss'] ? '--no-faiss' : '/usr/bin/python3 cannot import faiss (Debian package python3-faiss)'}\n`);
+    return rows;
   }
-  return lines.join('\n');
-}
-
-/** LSH settings not beaten on both recall@10 and QPS by another setting, by increasing recall. */
-function paretoFront(rows: Row[]): Row[] {
-  return rows
-    .filter((r) => !rows.some((o) => o !== r && o.recallAt10 >= r.recallAt10 && o.qps >= r.qps && (o.recallAt10 > r.recallAt10 || o.qps > r.qps)))
-    .sort((a, b) => a.recallAt10 - b.recallAt10);
-}
-
-function plot(rows: Row[], conditions: string): string {
-  const { n, dim } = rows[0]!;
-  const lsh = rows.filter((r) => r.index === 'lsh' && r.params.hashSize !== 0);
-  const hnsw = rows.filter((r) => r.index === 'hnsw');
-  const exact = rows.filter((r) => r.index === 'exact');
-  const point = (r: Row, label?: string) => ({ x: r.recallAt10, y: r.qps, ...(label ? { label } : {}) });
-  const series: ChartSeries[] = [
-    { name: `HNSW M=${HNSW_BUILD.M}, efC=${HNSW_BUILD.efConstruction} (ef)`, points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
-    {
-      name: 'LSH, best settings',
-      points: paretoFront(lsh).map((r) => point(r, `${r.params.activeBits ?? r.params.hashSize}×${r.params.numTables} r${r.params.probeRadius}${r.params.vectorsPerBucket ? ' (default)' : ''}`)),
-    },
-    { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
-    { name: 'exact scan', points: exact.map((r) => point(r)), line: false },
-  ];
-  const minRecall = Math.min(...rows.map((r) => r.recallAt10));
-  return svgChart(series, {
-    title: `recall@10 vs queries/s, n=${n.toLocaleString('en-US')}, dim=${dim} (${conditions})`,
-    xLabel: 'recall@10 against the exact scan',
-    yLabel: 'queries per second, one thread (log scale)',
-    logY: true,
-    xDomain: [Math.max(0, Math.floor(minRecall * 10) / 10), 1],
-    width: 900,
+  process.stderr.write(`FAISS ${faiss} (/usr/bin/python3), one thread:\n`);
+  const faissRows = await runFaissPeer(dataset.vectors, dataset.n, dataset.queries, dataset.dim, truth, (r) => `v${r}`, {
+    k: K,
+    runs,
+    warmup: WARMUP_QUERIES,
+    hnsw: { ...HNSW_BUILD, efSearch: EF_SEARCH },
+    ivf: { ...ivfBuild(dataset.n), nprobe: IVF_NPROBE },
   });
+  for (const { runQps: _, ...faissRow } of faissRows) {
+    rows.push({ ...base, ...faissRow, bytesPerVector: Number.NaN, candidatesPerQuery: Number.NaN, shortAnswerShare: 0 });
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -326,8 +287,9 @@ async function main(): Promise<void> {
     all.push(...rows);
     const { n: rowsN, dim: rowsDim } = rows[0]!;
     process.stdout.write(`\n### n = ${rowsN.toLocaleString('en-US')}, dim = ${rowsDim} — ${rows[0]!.data}\n\n${markdownTable(rows)}\n`);
-    const svgPath = join(RESULTS_DIR, `index-recall-qps-${rowsN}-${rowsDim}.svg`);
-    await writeFile(svgPath, plot(rows, `${cpus().length} shared cores`));
+    const svgPath = join(RESULTS_DIR, `index-recall-qps-${rowsN}-${rowsDim}${args.vectors === undefined && args.data === 'hard' ? '-hard' : ''}.svg`);
+    const title = `recall@10 vs queries/s, n=${rowsN.toLocaleString('en-US')}, dim=${rowsDim}, ${args.data === 'hard' && args.vectors === undefined ? 'hard data' : 'clustered data'} (${cpus().length} shared cores)`;
+    await writeFile(svgPath, recallQpsPlot(rows, args.vectors !== undefined ? title.replace('clustered data', 'vectors from file') : title));
     process.stderr.write(`plot: ${svgPath}\n`);
     await writeFile(join(RESULTS_DIR, 'indexes.json'), `${JSON.stringify(all, null, 2)}\n`);
     if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(all, null, 2)}\n`);

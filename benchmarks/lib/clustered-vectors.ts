@@ -10,6 +10,18 @@ export interface ClusteredDataOptions {
   seed: number;
   /** Noise norm relative to the (unit) centre: 0.6 gives a typical in-cluster cosine near 0.85. */
   spread?: number;
+  /** σ of the log-normal cluster weights; 0 (default): weights 0.2 + U(0, 1), sizes within about 6×. */
+  sizeSkew?: number;
+  /** Share of points (and queries) scattered between clusters: a random mix of two centres plus the noise. Default 0. */
+  scatterShare?: number;
+}
+
+/**
+ * The harder shape LSH is judged on: 3,000 clusters of uneven size (log-normal weights, σ 1.5: the
+ * largest clusters hold hundreds of times the smallest's points), 15% of points scattered between them.
+ */
+export function hardDataOptions(n: number, queries: number, dim: number, seed: number): ClusteredDataOptions {
+  return { n, queries, dim, clusters: 3000, seed, sizeSkew: 1.5, scatterShare: 0.15 };
 }
 
 export interface ClusteredData {
@@ -29,6 +41,7 @@ export interface ClusteredData {
 export function clusteredData(options: ClusteredDataOptions): ClusteredData {
   const { n, queries, dim, clusters, seed } = options;
   const spread = options.spread ?? 0.6;
+  const { sizeSkew = 0, scatterShare = 0 } = options;
   const random = new SeededRandom(seed);
   const centres = new Float32Array(clusters * dim);
   const scales = new Float32Array(clusters * dim);
@@ -43,24 +56,32 @@ export function clusteredData(options: ClusteredDataOptions): ClusteredData {
     }
     const inverse = 1 / Math.sqrt(sumSquares);
     for (let d = 0; d < dim; d++) centres[c * dim + d]! *= inverse;
-    weights[c] = (c > 0 ? weights[c - 1]! : 0) + 0.2 + random.next();
+    weights[c] = (c > 0 ? weights[c - 1]! : 0) + (sizeSkew > 0 ? Math.exp(sizeSkew * random.gaussian()) : 0.2 + random.next());
   }
   const noise = spread / Math.sqrt(dim);
+  const pick = (): number => {
+    const target = random.next() * weights[clusters - 1]!;
+    let low = 0;
+    let high = clusters - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (weights[mid]! < target) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
   const draw = (count: number): Float32Array => {
     const out = new Float32Array(count * dim);
     for (let i = 0; i < count; i++) {
-      const target = random.next() * weights[clusters - 1]!;
-      let low = 0;
-      let high = clusters - 1;
-      while (low < high) {
-        const mid = (low + high) >> 1;
-        if (weights[mid]! < target) low = mid + 1;
-        else high = mid;
-      }
-      const c = low;
+      const c = pick();
+      // A scattered point: a mix t·c + (1 − t)·other of two centres, with c's noise.
+      const scattered = scatterShare > 0 && random.next() < scatterShare;
+      const other = scattered ? Math.floor(random.next() * clusters) : c;
+      const t = scattered ? random.next() : 1;
       let sumSquares = 0;
       for (let d = 0; d < dim; d++) {
-        const value = Math.max(0, centres[c * dim + d]! + noise * scales[c * dim + d]! * random.gaussian());
+        const centre = t * centres[c * dim + d]! + (1 - t) * centres[other * dim + d]!;
+        const value = Math.max(0, centre + noise * scales[c * dim + d]! * random.gaussian());
         out[i * dim + d] = value;
         sumSquares += value * value;
       }
