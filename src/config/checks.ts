@@ -58,9 +58,12 @@ export function parseInteger(name: string, raw: unknown, min: number, max: numbe
   return value;
 }
 
-/** Text → finite number, then range-checked. */
+/**
+ * Text → finite number, then range-checked. Decimal notation only (`0.5`, `-1`, `.25`): `Number()`
+ * alone would also take `0x1`, `0b1`, `1e0` and `Infinity`, none of which a caller means by a score.
+ */
 export function parseNumber(name: string, raw: unknown, min: number, max: number, fail: Fail = invalidParameter): number {
-  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const value = typeof raw === 'string' && /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value) || value < min || value > max) throw fail(name, `a number in ${min}..${max}`, raw);
   return value;
 }

@@ -11,10 +11,24 @@ export function parseProductId(raw: unknown, name = 'id'): string {
   return checkString(name, raw, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);
 }
 
-/** `metadata`: optional JSON object text (at most what multer lets through as a field). */
+/** Largest `metadata` text in bytes (UTF-8): it is stored with the product and sent with every match. */
+export const METADATA_MAX_BYTES = 16 * 1024;
+/** Deepest nesting of objects and arrays in `metadata`: product facts are flat; 5,000 levels broke JSON.stringify. */
+export const METADATA_MAX_DEPTH = 16;
+
+/** `metadata`: optional JSON object text, at most METADATA_MAX_BYTES and METADATA_MAX_DEPTH deep (400 naming the limit). */
 export function parseMetadata(raw: unknown): Metadata | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (typeof raw !== 'string') throw invalidParameter('metadata', 'a JSON object as text', raw);
+  const bytes = Buffer.byteLength(raw);
+  if (bytes > METADATA_MAX_BYTES) {
+    throw new FindthisError('INVALID_FIELD', `Expected metadata of at most ${METADATA_MAX_BYTES} bytes, but got ${bytes}`);
+  }
+  // Judged on the text, before JSON.parse recurses into it.
+  const depth = nestingDepth(raw);
+  if (depth > METADATA_MAX_DEPTH) {
+    throw new FindthisError('INVALID_FIELD', `Expected metadata nested at most ${METADATA_MAX_DEPTH} levels deep, but got ${depth}`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -25,6 +39,23 @@ export function parseMetadata(raw: unknown): Metadata | undefined {
     throw invalidParameter('metadata', 'a JSON object as text', value);
   }
   return value as Metadata;
+}
+
+/** The deepest nesting of `{`/`[` in JSON text, outside strings. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') deepest = Math.max(deepest, ++depth);
+    else if (char === '}' || char === ']') depth--;
+  }
+  return deepest;
 }
 
 /** `:imageId`: a catalog image id, a positive decimal integer. */
