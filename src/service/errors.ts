@@ -26,7 +26,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const known = isFindthisError(error) ? error : fromFrameworkError(error);
-    if (known.status >= 500 && known.code !== 'NOT_READY' && known.code !== 'OVERLOADED') {
+    if (known.status >= 500 && !['NOT_READY', 'OVERLOADED', 'BUDGET_EXCEEDED'].includes(known.code)) {
       log.error(`${req.method} ${req.originalUrl} failed`, { code: known.code, error: String((error as Error)?.stack ?? error) });
     }
     const body: ErrorResponse = { error: { code: known.code, message: known.message } };
