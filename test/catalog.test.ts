@@ -227,7 +227,9 @@ describe('Catalog', () => {
     const holder = spawn('sleep', ['30']);
     try {
       writeFileSync(`${file}.lock`, String(holder.pid));
-      expect(() => Catalog.open(file, ENCODER)).toThrow(new RegExp(`DATA_DIR is in use: .* held by process ${holder.pid}`));
+      expect(() => Catalog.open(file, ENCODER)).toThrow(
+        expect.objectContaining({ code: 'DATA_DIR_LOCKED', message: expect.stringMatching(new RegExp(`DATA_DIR is in use: .* held by process ${holder.pid}`)) }),
+      );
     } finally {
       holder.kill();
       await new Promise((resolve) => holder.once('exit', resolve));

@@ -61,16 +61,16 @@ describe('ExactIndex', () => {
     expect(index.size).toBe(3000);
   });
 
-  it('refuses wrong dimensions, non-unit vectors and bad k with INVALID_FIELD', () => {
+  it('refuses wrong dimensions and non-unit vectors with INVALID_VECTOR (a bug, 500), and bad k with INVALID_FIELD', () => {
     const index = buildExact();
-    const check = (action: () => unknown, message: string) => {
+    const check = (action: () => unknown, code: string, message: string) => {
       expect(action).toThrow(FindthisError);
-      expect(action).toThrow(message);
+      expect(action).toThrow(expect.objectContaining({ code, message: expect.stringContaining(message) }));
     };
-    check(() => index.add('x', new Float32Array(dim + 1)), `Expected a vector of dimension ${dim} for vector, but got "dimension 33"`);
-    check(() => index.add('x', new Float32Array(dim).fill(1)), 'Expected a unit-length (L2-normalised) vector for vector');
-    check(() => index.search(new Float32Array(dim), 3), 'Expected a unit-length (L2-normalised) vector for query, but got "length 0"');
-    check(() => index.search(row(data.queries, dim, 0), 0), 'Expected an integer in 1..10000 for k, but got 0');
+    check(() => index.add('x', new Float32Array(dim + 1)), 'INVALID_VECTOR', `Expected a vector of dimension ${dim} for vector, but got "dimension 33"`);
+    check(() => index.add('x', new Float32Array(dim).fill(1)), 'INVALID_VECTOR', 'Expected a unit-length (L2-normalised) vector for vector');
+    check(() => index.search(new Float32Array(dim), 3), 'INVALID_VECTOR', 'Expected a unit-length (L2-normalised) vector for query, but got "length 0"');
+    check(() => index.search(row(data.queries, dim, 0), 0), 'INVALID_FIELD', 'Expected an integer in 1..10000 for k, but got 0');
     expect(index.size).toBe(3000);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERRORS } from '../src/core/errors.js';
 import { ENV_OVERRIDES } from '../src/config/load.js';
 import { DEFAULT_CONFIG } from '../src/config/schema.js';
+import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES } from '../src/indexing/params.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { ServiceMetrics } from '../src/service/metrics.js';
 
@@ -52,5 +53,15 @@ describe('docs/reference.md', () => {
   it('documents every config key and env override', () => {
     for (const path of keyPaths(DEFAULT_CONFIG)) expect(section).toContain(`\`${path}\``);
     for (const [env, path] of Object.entries(ENV_OVERRIDES)) expect(section).toContain(`| \`${path}\` | \`${env}\` |`);
+  });
+
+  it.each([
+    ...Object.entries(LSH_PARAM_RANGES).map(([name, range]) => ['LSH', name, range, DEFAULT_INDEX_PARAMS.lsh[name as keyof typeof LSH_PARAM_RANGES]] as const),
+    ...Object.entries(HNSW_PARAM_RANGES).map(([name, range]) => ['HNSW', name, range, DEFAULT_INDEX_PARAMS.hnsw[name as keyof typeof HNSW_PARAM_RANGES]] as const),
+  ])('shows the %s knob %s with its range and default', (index, name, [min, max], value) => {
+    const row = new RegExp(`\\| \`${name}\` \\| ${index} \\|[^|]*\\| ([^|]+) \\| ([^|]+) \\|`).exec(section);
+    expect(row, name).not.toBeNull();
+    expect(row![1]!.trim().split(' ')[0]!.replace(/,/g, '')).toBe(`${min}..${max}`);
+    expect(row![2]!.trim()).toBe(String(value));
   });
 });

@@ -201,7 +201,7 @@ export class Catalog {
   /**
    * Opens (or creates) the catalog at `file` for vectors from `encoder`. Takes `<file>.lock` so that
    * two processes (the service and the ingest CLI) never write one catalog at once. Throws
-   * INDEX_MISMATCH when the catalog was built with another encoder, INVALID_CONFIG when it is locked.
+   * INDEX_MISMATCH when the catalog was built with another encoder, DATA_DIR_LOCKED when it is locked.
    */
   static open(file: string, encoder: EncoderIdentity): Catalog {
     mkdirSync(dirname(file), { recursive: true });
@@ -415,7 +415,7 @@ function acquireLock(lockFile: string): void {
       const owner = Number(readFileSync(lockFile, 'utf8'));
       if (owner !== process.pid && isAlive(owner)) {
         throw new FindthisError(
-          'INVALID_CONFIG',
+          'DATA_DIR_LOCKED',
           `DATA_DIR is in use: ${lockFile} is held by process ${owner} (the service and the ingest/query CLI must not share a DATA_DIR at once; stop it or use another DATA_DIR)`,
         );
       }

@@ -5,7 +5,7 @@
 import { DETECTOR_FORMATS } from '../detection/options.js';
 import { POOLINGS } from '../embedding/options.js';
 import { DEFAULT_WHITENING_OPTIONS } from '../embedding/whitening.js';
-import { DEFAULT_INDEX_PARAMS } from '../indexing/params.js';
+import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES, type IntegerRange } from '../indexing/params.js';
 import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, type ExtractorOptions } from '../pipeline/extractor.js';
 import {
@@ -139,6 +139,9 @@ export interface Schema {
 }
 
 const int = (min: number, max: number): Rule => (name, value) => checkInteger(name, value, min, max, invalidConfig);
+/** One integer rule per key, from ranges kept where the parameters are defined. */
+const integerRules = (ranges: Readonly<Record<string, IntegerRange>>): Schema =>
+  Object.fromEntries(Object.entries(ranges).map(([key, [min, max]]) => [key, int(min, max)]));
 const num = (min: number, max: number): Rule => (name, value) => checkNumber(name, value, min, max, invalidConfig);
 const oneOf = (allowed: readonly string[]): Rule => (name, value) => checkOneOf(name, value, allowed, invalidConfig);
 const text = (pattern: RegExp, expected: string): Rule => (name, value) => checkString(name, value, pattern, expected, invalidConfig);
@@ -228,10 +231,7 @@ export const CONFIG_SCHEMA: Schema = {
     maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),
     decodeTimeoutSeconds: int(0, 3600),
   },
-  index: {
-    lsh: { hashSize: int(0, 32), numTables: int(1, 256), probeRadius: int(0, 3), seed: int(0, 0xffffffff), vectorsPerBucket: int(0, 1_000_000) },
-    hnsw: { M: int(2, 100), efConstruction: int(1, 4096), efSearch: int(1, 4096) },
-  },
+  index: { lsh: integerRules(LSH_PARAM_RANGES), hnsw: integerRules(HNSW_PARAM_RANGES) },
   whitening: {
     enabled: (name, value) => checkBoolean(name, value, invalidConfig),
     dimensions: int(1, 4096),

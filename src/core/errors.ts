@@ -32,6 +32,9 @@ export const ERRORS = {
   INDEX_MISMATCH: { status: 500, summary: 'a stored index or catalog was built with another encoder or dimension' },
   INDEX_CORRUPT: { status: 500, summary: 'an index file is missing, truncated or corrupt (it is rebuilt from the stored vectors)' },
   INVALID_CONFIG: { status: 500, summary: 'the configuration file or an environment override is invalid' },
+  DATA_DIR_LOCKED: { status: 500, summary: 'another live process holds DATA_DIR (its catalog.sqlite.lock); the service and the CLI must not share it' },
+  // Bugs: never the client's fault
+  INVALID_VECTOR: { status: 500, summary: 'a vector handed to an index breaks its invariants (dimension, finite, unit length): a bug, not bad input' },
   INTERNAL: { status: 500, summary: 'an unexpected error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
@@ -63,6 +66,6 @@ export function describeValue(value: unknown): string {
 }
 
 /** The one error factory for malformed parameters: names the parameter, what was expected, what came. */
-export function invalidParameter(name: string, expected: string, actual: unknown): FindthisError {
-  return new FindthisError('INVALID_FIELD', `Expected ${expected} for ${name}, but got ${describeValue(actual)}`);
+export function invalidParameter(name: string, expected: string, actual: unknown, code: ErrorCode = 'INVALID_FIELD'): FindthisError {
+  return new FindthisError(code, `Expected ${expected} for ${name}, but got ${describeValue(actual)}`);
 }

@@ -37,16 +37,16 @@ type WorkerReply<T> = { ok: true; value: T } | { ok: false; error: SerializedErr
 /**
  * Runs the module at `moduleUrl` (pass `import.meta.url`) on a worker thread for one request, which it
  * answers with `replyFromWorker`. Resolves with its value; rejects with the error it caught (a
- * FindthisError again when it was one) or with its crash.
+ * FindthisError again when it was one), with its crash, or when it exits without replying (even
+ * with code 0, e.g. a module that did not recognise its request), so a caller never waits forever.
  */
 export function runModuleWorker<T>(moduleUrl: string, workerData: unknown, transferList: readonly TransferListItem[], label: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const worker = startModuleWorker(moduleUrl, workerData, transferList);
     worker.once('message', (reply: WorkerReply<T>) => (reply.ok ? resolve(reply.value) : reject(reviveError(reply.error))));
     worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`${label} worker exited with code ${code}`));
-    });
+    // A worker's messages are delivered before its 'exit' event, so after a reply this reject is a no-op.
+    worker.once('exit', (code) => reject(new Error(`${label} worker exited with code ${code} without replying`)));
   });
 }
 

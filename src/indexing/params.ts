@@ -14,33 +14,55 @@ export const DEFAULT_INDEX_PARAMS: Omit<IndexParams, 'dim'> = {
   hnsw: { M: 16, efConstruction: 200, efSearch: 64 },
 };
 
-function checkInteger(name: string, value: unknown, min: number, max: number): void {
+/** An inclusive integer range. */
+export type IntegerRange = readonly [min: number, max: number];
+
+/**
+ * The allowed range of every index parameter, written only here: the validators below, the config
+ * schema's rules and the knobs table in docs/reference.md (checked by a test) all follow it.
+ */
+export const LSH_PARAM_RANGES: Readonly<Record<keyof LshParams, IntegerRange>> = {
+  hashSize: [0, 32],
+  numTables: [1, 256],
+  probeRadius: [0, 3],
+  seed: [0, 0xffffffff],
+  vectorsPerBucket: [0, 1_000_000],
+};
+
+export const HNSW_PARAM_RANGES: Readonly<Record<keyof HnswParams, IntegerRange>> = {
+  M: [2, 100],
+  efConstruction: [1, 4096],
+  efSearch: [1, 4096],
+};
+
+function checkInteger(name: string, value: unknown, [min, max]: IntegerRange): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidParameter(name, `an integer in ${min}..${max}`, value);
   }
 }
 
+/** Checks every present parameter of `params` against its range in `ranges`. */
+function checkRanges<P extends object>(params: P, ranges: Readonly<Record<keyof P, IntegerRange>>, required: ReadonlyArray<keyof P>): void {
+  for (const [name, range] of Object.entries(ranges) as Array<[keyof P & string, IntegerRange]>) {
+    if (params[name] !== undefined || required.includes(name)) checkInteger(name, params[name], range);
+  }
+}
+
 export function validateLshParams(params: LshParams): void {
-  checkInteger('hashSize', params.hashSize, 0, 32);
-  checkInteger('numTables', params.numTables, 1, 256);
-  checkInteger('probeRadius', params.probeRadius, 0, 3);
-  checkInteger('seed', params.seed, 0, 0xffffffff);
-  if (params.vectorsPerBucket !== undefined) checkInteger('vectorsPerBucket', params.vectorsPerBucket, 0, 1_000_000);
+  checkRanges(params, LSH_PARAM_RANGES, ['hashSize', 'numTables', 'probeRadius', 'seed']);
 }
 
 export function validateHnswParams(params: HnswParams): void {
-  checkInteger('M', params.M, 2, 100);
-  checkInteger('efConstruction', params.efConstruction, 1, 4096);
-  checkInteger('efSearch', params.efSearch, 1, 4096);
+  checkRanges(params, HNSW_PARAM_RANGES, ['M', 'efConstruction', 'efSearch']);
 }
 
 export function validateIndexParams(params: IndexParams): void {
-  checkInteger('dim', params.dim, 1, 65536);
+  checkInteger('dim', params.dim, [1, 65536]);
   validateLshParams(params.lsh);
   validateHnswParams(params.hnsw);
 }
 
 /** k of a search: 1..10000. */
 export function validateK(k: number): void {
-  checkInteger('k', k, 1, 10_000);
+  checkInteger('k', k, [1, 10_000]);
 }

@@ -46,15 +46,15 @@ export interface VectorIndex {
   save(dir: string): Promise<void>;
 }
 
-/** LSH knobs, named as in the Python seed (LSHash's hash_size, num_hashtables). */
+/** LSH knobs, named as in the Python seed (LSHash's hash_size, num_hashtables); ranges in LSH_PARAM_RANGES (params.ts). */
 export interface LshParams {
-  /** Bits per signature = random hyperplanes per table, 0..32. 0 = one bucket holding everything = exact search. */
+  /** Bits per signature = random hyperplanes per table. 0 = one bucket holding everything = exact search. */
   hashSize: number;
-  /** Independent hash tables; a query takes the union of its buckets over all tables. 1..256. */
+  /** Independent hash tables; a query takes the union of its buckets over all tables. */
   numTables: number;
-  /** Multi-probe: also look in buckets whose key differs from the query's in at most this many bits. 0..3. */
+  /** Multi-probe: also look in buckets whose key differs from the query's in at most this many bits. */
   probeRadius: number;
-  /** Seed of the hyperplane generator: the same seed gives the same index. Unsigned 32-bit integer. */
+  /** Seed of the hyperplane generator: the same seed gives the same index. */
   seed: number;
   /**
    * Grows the bits a bucket key uses with the catalog: ⌈log2(vectors / vectorsPerBucket)⌉, at least 1,
@@ -65,13 +65,13 @@ export interface LshParams {
   vectorsPerBucket?: number;
 }
 
-/** HNSW knobs, named as in hnswlib. */
+/** HNSW knobs, named as in hnswlib; ranges in HNSW_PARAM_RANGES (params.ts). */
 export interface HnswParams {
-  /** Graph out-degree per node (level 0 gets 2·M). 2..100. */
+  /** Graph out-degree per node (level 0 gets 2·M). */
   M: number;
-  /** Candidate list size while building. Larger = better graph, slower build. 1..4096. */
+  /** Candidate list size while building. Larger = better graph, slower build. */
   efConstruction: number;
-  /** Candidate list size while searching (raised to k when smaller). Query-time only. 1..4096. */
+  /** Candidate list size while searching (raised to k when smaller). Query-time only. */
   efSearch: number;
 }
 

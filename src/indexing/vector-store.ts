@@ -6,15 +6,16 @@ import { norm } from './vector-math.js';
 const UNIT_TOLERANCE = 1e-3;
 
 /**
- * Throws INVALID_FIELD unless `vector` is a Float32Array of dimension `dim`, finite and unit-length
- * (within 1e-3). `name` is the parameter named in the message.
+ * Throws INVALID_VECTOR unless `vector` is a Float32Array of dimension `dim`, finite and unit-length
+ * (within 1e-3). `name` is the parameter named in the message. Vectors come from the encoder and the
+ * transforms, never straight from a client, so a bad one is a bug (500), not a bad request.
  */
 export function checkUnitVector(vector: Float32Array, dim: number, name: string): void {
-  if (!(vector instanceof Float32Array)) throw invalidParameter(name, 'a Float32Array', vector);
-  if (vector.length !== dim) throw invalidParameter(name, `a vector of dimension ${dim}`, `dimension ${vector.length}`);
+  if (!(vector instanceof Float32Array)) throw invalidParameter(name, 'a Float32Array', vector, 'INVALID_VECTOR');
+  if (vector.length !== dim) throw invalidParameter(name, `a vector of dimension ${dim}`, `dimension ${vector.length}`, 'INVALID_VECTOR');
   const length = norm(vector);
   if (!Number.isFinite(length) || Math.abs(length - 1) > UNIT_TOLERANCE) {
-    throw invalidParameter(name, 'a unit-length (L2-normalised) vector', `length ${length}`);
+    throw invalidParameter(name, 'a unit-length (L2-normalised) vector', `length ${length}`, 'INVALID_VECTOR');
   }
 }
 
@@ -104,7 +105,7 @@ export class VectorStore {
     return this.vectors.gather(query, slots, count);
   }
 
-  /** Throws INVALID_FIELD unless `vector` fits this store (see `checkUnitVector`). */
+  /** Throws INVALID_VECTOR unless `vector` fits this store (see `checkUnitVector`). */
   checkVector(vector: Float32Array, name: string): void {
     checkUnitVector(vector, this.dim, name);
   }

@@ -96,7 +96,8 @@ export function createExtractorThread(options: ExtractorOptions, context: Extrac
     };
     worker.on('error', (error) => stopped(error.message));
     worker.on('exit', (code) => {
-      if (code !== 0 && !closing) stopped(`exit code ${code}`);
+      // Any exit not asked for stops it, code 0 included: waiting callers would otherwise wait forever.
+      if (!closing) stopped(`exit code ${code}`);
       closed?.();
     });
   });
