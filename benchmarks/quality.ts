@@ -29,10 +29,11 @@ import { whitenApply, whiteningFromBuffer, type LabelledVector } from '../src/em
 import type { IndexKind } from '../src/indexing/types.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { rankProducts, type RankedProduct } from '../src/pipeline/answer.js';
-import { CatalogSearch, matchScopeOf } from '../src/pipeline/catalog-search.js';
+import { matchScopeOf, type CatalogSearch } from '../src/pipeline/catalog-search.js';
 import { WHOLE_IMAGE_LABEL, type EmbeddedObject } from '../src/core/types.js';
 import { createExtractor, type Extraction } from '../src/pipeline/extractor.js';
-import { groceryPhotos, groceryProducts, type GroceryPhoto, type GroceryProduct } from './lib/grocery.js';
+import { groceryPhotos, groceryProducts, type GroceryPhoto } from './lib/grocery.js';
+import { catalogBPhotos, ingestPhotos, openCatalog } from './lib/grocery-catalog.js';
 import { writeNpyFloat32 } from './lib/npy.js';
 import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
@@ -94,15 +95,15 @@ const queries = await extractAll(queryPhotos);
 const dirB = mkdtempSync(join(tmpdir(), 'findthis-quality-b-'));
 const dirA = mkdtempSync(join(tmpdir(), 'findthis-quality-a-'));
 try {
-  const b = await CatalogSearch.open(extractor, { dataDir: dirB, index: config.index, candidateFactor: config.search.candidateFactor });
-  await ingest(b, 'B', [...products.map((product) => ({ path: product.iconic, product })), ...trainPhotos]);
+  const b = await openCatalog(extractor, config, dirB);
+  await ingest(b, 'B', catalogBPhotos());
   rows.push(...evaluate(b, 'B: iconic + train', false));
   const learned = await timed('B: learn whitening from the catalog and rebuild', () => b.optimize({ whitening: config.whitening }));
   rows.push(...evaluate(b, 'B: iconic + train', true));
   if (args['dump-vectors']) await dumpWhitenedVectors(b, args['dump-vectors']);
   const trainSamples = wholeImageSamples(b, new Set(trainPhotos.map((photo) => photo.path)));
 
-  const a = await CatalogSearch.open(extractor, { dataDir: dirA, index: config.index, candidateFactor: config.search.candidateFactor });
+  const a = await openCatalog(extractor, config, dirA);
   await ingest(a, 'A', products.map((product) => ({ path: product.iconic, product })));
   rows.push(...evaluate(a, 'A: iconic', false));
   await timed('A+W: learn whitening from the catalog plus the train photos (kept outside it) and rebuild', () =>
@@ -141,15 +142,8 @@ async function extractAll(photos: readonly GroceryPhoto[]): Promise<Query[]> {
   return out;
 }
 
-async function ingest(search: CatalogSearch, label: string, photos: readonly { path: string; product: GroceryProduct }[]): Promise<void> {
-  const bar = progress(`${label}: ingest ${photos.length} images`);
-  let done = 0;
-  for (const { path, product } of photos) {
-    const { imageId } = await search.ingest(product.name, readFileSync(path));
-    imagePaths.set(`${label}:${imageId}`, path);
-    bar.update(++done, photos.length);
-  }
-  bar.finish();
+async function ingest(search: CatalogSearch, label: string, photos: readonly GroceryPhoto[]): Promise<void> {
+  for (const [imageId, path] of await ingestPhotos(search, label, photos)) imagePaths.set(`${label}:${imageId}`, path);
 }
 
 async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {

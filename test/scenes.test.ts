@@ -12,6 +12,7 @@ import {
   intersectionArea,
   planScene,
 } from '../benchmarks/lib/scenes-compose.js';
+import { auroc, openSetMetrics, sceneMetrics, sceneOutcome, singleOutcome } from '../benchmarks/lib/scenes-metrics.js';
 
 describe('scene composer (bench:scenes)', () => {
   const plans = Array.from({ length: 200 }, (_, index) => planScene(7, index));
@@ -74,5 +75,47 @@ describe('scene composer (bench:scenes)', () => {
     // A corner strip outside every rectangle is background.
     const free = [...Array(info.width).keys()].find((x) => scene.products.every(({ bbox }) => x < bbox[0] || x >= bbox[2]));
     if (free !== undefined) expect(differsFromBackground(free, Math.floor(info.height / 2))).toBe(false);
+  });
+});
+
+describe('scene measures (bench:scenes)', () => {
+  const plan = planScene(7, 0);
+  const [first, second] = plan.products;
+  const centredOn = ([x1, y1, x2, y2]: readonly number[], size = 20): [number, number, number, number] => {
+    const [cx, cy] = [(x1! + x2!) / 2, (y1! + y2!) / 2];
+    return [cx - size, cy - size, cx + size, cy + size];
+  };
+
+  it('credits a product with a region only when the region is centred on it, at the rank it got there', () => {
+    const whole = { kind: 'whole' as const, label: 'image', bbox: [0, 0, plan.width, plan.height] as [number, number, number, number], matches: [{ productId: first!.productId, score: 0.9 }] };
+    const outcome = sceneOutcome(plan, {
+      objects: [
+        whole,
+        { kind: 'region' as const, label: 'apple', bbox: centredOn(first!.bbox), matches: [{ productId: 'Other', score: 0.8 }, { productId: first!.productId, score: 0.7 }] },
+        // A large region spilling over the second product but centred on the first.
+        { kind: 'region' as const, label: 'orange', bbox: centredOn(first!.bbox, 2000), matches: [{ productId: second!.productId, score: 0.6 }] },
+      ],
+      answer: [{ productId: first!.productId, score: 0.9 }, { productId: 'Other', score: 0.8 }],
+    });
+    expect(outcome.products[0]).toEqual({ productId: first!.productId, covered: true, regionRank: 1, inAnswer: true });
+    expect(outcome.products[1]).toMatchObject({ covered: false, regionRank: null, inAnswer: false });
+    const metrics = sceneMetrics([outcome]);
+    expect(metrics.coverage).toBeCloseTo(1 / plan.products.length);
+    expect([metrics.regionRecallAt1, metrics.regionRecallAt5 * plan.products.length, metrics.answerPrecision]).toEqual([0, 1, 0.5]);
+  });
+
+  it('scores the open set from the raw top score and reads an empty answer as "no match"', () => {
+    expect(auroc([0.9, 0.8], [0.7, 0.8])).toBeCloseTo(0.875);
+    const photo = (score: number, answer: string[]) => ({
+      objects: [{ kind: 'whole' as const, label: 'image', bbox: [0, 0, 348, 348] as [number, number, number, number], matches: [{ productId: 'A', score }] }],
+      answer: answer.map((productId) => ({ productId, score })),
+    });
+    const metrics = openSetMetrics([
+      singleOutcome('A', false, photo(0.9, ['A'])),
+      singleOutcome('B', false, photo(0.6, [])),
+      singleOutcome('C', true, photo(0.5, [])),
+      singleOutcome('D', true, photo(0.7, ['A'])),
+    ]);
+    expect(metrics).toMatchObject({ auroc: 0.75, missingAnsweredEmpty: 0.5, inCatalogAnsweredEmpty: 0.5, inCatalogRecallAt1: 0.5 });
   });
 });

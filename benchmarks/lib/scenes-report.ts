@@ -1,0 +1,63 @@
+/** bench:scenes' table on stdout, with the issue 9 targets beside each figure. */
+import type { OpenSetMetrics, SceneMetrics } from './scenes-metrics.js';
+
+export interface LatencyRow {
+  shape: string;
+  searches: number;
+  p50Ms: number;
+  p95Ms: number;
+}
+
+export interface ScenesReport {
+  measuredAt: string;
+  config: string;
+  index: string;
+  seed: number;
+  catalogs: { b: { products: number; images: number }; open: { products: number; images: number } };
+  scenes: SceneMetrics;
+  openSet: OpenSetMetrics & { inCatalogRecallAt1InB: number; allValRecallAt1InB: number };
+  coco: { photos: number; answeredEmpty: number };
+  latency: LatencyRow[];
+  coverageByClass: Record<string, { products: number; coverage: number; answerRecall: number }>;
+}
+
+export function printReport(report: ScenesReport): void {
+  const pct = (value: number) => (Number.isNaN(value) ? '—' : `${(value * 100).toFixed(1)}%`);
+  const { scenes, openSet, coco, catalogs } = report;
+  const drop = (openSet.inCatalogRecallAt1InB - openSet.inCatalogRecallAt1) * 100;
+  const rows: Array<[string, string, string]> = [
+    ['coverage (products with a region centred on them)', pct(scenes.coverage), '≥ 90%'],
+    ['region recall@1', pct(scenes.regionRecallAt1), '≥ 70%'],
+    ['region recall@5', pct(scenes.regionRecallAt5), ''],
+    ['answer recall', pct(scenes.answerRecall), '≥ 85%'],
+    ['answer precision (entries that are in the scene)', pct(scenes.answerPrecision), ''],
+    ['scenes answered empty', pct(scenes.emptyAnswers), ''],
+    ['regions per scene (mean)', scenes.regionsPerScene.toFixed(1), ''],
+    [`open set: AUROC of the top raw score (${openSet.inCatalogPhotos} in / ${openSet.missingPhotos} missing)`, openSet.auroc.toFixed(3), ''],
+    ['open set: missing products answered empty', pct(openSet.missingAnsweredEmpty), '≥ 40%'],
+    ['open set: in-catalog photos answered empty', pct(openSet.inCatalogAnsweredEmpty), ''],
+    ['open set: in-catalog recall@1', pct(openSet.inCatalogRecallAt1), ''],
+    ['  same photos in catalog B: recall@1', pct(openSet.inCatalogRecallAt1InB), `drop ${drop.toFixed(1)} pts (≤ 2)`],
+    ['all single val photos in catalog B: recall@1', pct(openSet.allValRecallAt1InB), ''],
+    [`coco-sample photos answered empty (of ${coco.photos})`, String(coco.answeredEmpty), `${coco.photos}`],
+  ];
+  const lines = [
+    `\nbench:scenes ${report.measuredAt}, ${report.config}, index ${report.index}, k 5, seed ${report.seed}: ` +
+      `${scenes.scenes} scenes (${scenes.products} products); catalog B ${catalogs.b.products} products / ${catalogs.b.images} images, ` +
+      `open set ${catalogs.open.products} / ${catalogs.open.images}`,
+    '',
+    '| measure | value | target |',
+    '|---|---:|---:|',
+    ...rows.map(([name, value, target]) => `| ${name} | ${value} | ${target} |`),
+    '',
+    '| photo size | searches | p50 ms | p95 ms |',
+    '|---|---:|---:|---:|',
+    ...report.latency.map((row) => `| ${row.shape} | ${row.searches} | ${row.p50Ms.toFixed(1)} | ${row.p95Ms.toFixed(1)} |`),
+    '',
+    'coverage / answer recall by coarse class: ' +
+      Object.entries(report.coverageByClass)
+        .map(([name, { products, coverage, answerRecall }]) => `${name} ${pct(coverage)}/${pct(answerRecall)} (${products})`)
+        .join(', '),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,177 @@
+/**
+ * npm run bench:scenes -- [--scenes N | --quick] [--seed N] [--index lsh|hnsw|exact] [--config FILE]
+ *                         [--rebuild] [--cache DIR] [--json FILE] [--png FILE]
+ *
+ * Photos of several products, and photos of products the catalog lacks (issue 9), searched through
+ * the same CatalogSearch the service uses, k = 5:
+ *   scenes    seeded compositions of 2–5 distinct grocery val photos on plain canvases
+ *             (benchmarks/lib/scenes-compose.ts), searched in catalog B (iconic + train, optimized):
+ *             coverage (products with a region centred on them), region recall@1/@5 (the region
+ *             centred on the product that ranks it best), answer recall and precision;
+ *   open set  the single val photos, searched in catalog B without a seeded 20 of its 81 products:
+ *             AUROC of the top raw match score (in-catalog photos positive), share of photos of
+ *             missing products answered empty, in-catalog recall@1 (empty = miss), and the same
+ *             recall@1 in catalog B for reference;
+ *   coco      the 12 photos of ../shared/datasets/coco-sample (no groceries): how many get an empty answer;
+ *   latency   p50/p95 of the whole search() by photo size (348×348 singles, each canvas shape).
+ * Catalogs are built once and cached (benchmarks/lib/scenes-catalogs.ts) under
+ * benchmarks/results/scenes-catalogs or --cache DIR (e.g. another worktree's, to skip its ingest);
+ * --rebuild ignores the cache.
+ * Writes benchmarks/results/scenes.json and a picture of six scenes (default docs/scenes-examples.png).
+ * --config FILE measures another config file (default: config/findthis.json; env overrides are ignored).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkOneOf, invalidConfig, parseInteger } from '../src/config/checks.js';
+import { loadConfig } from '../src/config/load.js';
+import type { IndexKind } from '../src/indexing/types.js';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
+import type { CatalogSearch } from '../src/pipeline/catalog-search.js';
+import { createExtractor } from '../src/pipeline/extractor.js';
+import { groceryPhotos, groceryProducts } from './lib/grocery.js';
+import { openCatalog } from './lib/grocery-catalog.js';
+import { percentileOfSorted } from './lib/percentiles.js';
+import { progress } from './lib/progress.js';
+import { composeScene } from './lib/scenes-compose.js';
+import { scenesCatalogs } from './lib/scenes-catalogs.js';
+import { openSetMetrics, sceneMetrics, sceneOutcome, singleOutcome, type SceneOutcome, type SearchedPhoto, type SingleOutcome } from './lib/scenes-metrics.js';
+import { scenesPicture, type PictureExample } from './lib/scenes-picture.js';
+import { printReport, type LatencyRow } from './lib/scenes-report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    scenes: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+    index: { type: 'string' },
+    config: { type: 'string' },
+    rebuild: { type: 'boolean', default: false },
+    cache: { type: 'string' },
+    json: { type: 'string' },
+    png: { type: 'string' },
+  },
+});
+
+const K = 5;
+const RESULTS_DIR = join(PROJECT_ROOT, 'benchmarks', 'results');
+const COCO_DIR = join(PROJECT_ROOT, '..', 'shared', 'datasets', 'coco-sample');
+/** Scenes drawn in the picture: the first few of the series. */
+const PICTURED = 6;
+
+const config = loadConfig({ env: {}, ...(args.config ? { file: args.config } : {}) });
+const sceneCount = args.scenes ? parseInteger('--scenes', args.scenes, 1, 100_000, invalidConfig) : args.quick ? 30 : 100;
+const seed = parseInteger('--seed', args.seed, 0, 2 ** 32 - 1, invalidConfig);
+const index = checkOneOf('--index', args.index ?? config.search.defaultIndex, ['lsh', 'hnsw', 'exact'] as IndexKind[], invalidConfig);
+const query = { k: K, index, minScore: config.search.minScore, compare: false };
+const products = new Map(groceryProducts().map((product) => [product.name, product]));
+const singles = args.quick ? groceryPhotos('val').filter((_, i) => i % 3 === 0) : groceryPhotos('val');
+const startedAt = new Date();
+
+const extractor = await createExtractor(config.extractor);
+try {
+  const catalogs = await scenesCatalogs(extractor, config, { seed, rebuild: args.rebuild, ...(args.cache ? { cacheDir: args.cache } : {}) });
+  const [b, open] = await Promise.all([openCatalog(extractor, config, catalogs.b), openCatalog(extractor, config, catalogs.open)]);
+  const latencies = new Map<string, number[]>();
+  /** One search, its wall time filed under the photo's size. */
+  const search = async (catalog: CatalogSearch, jpeg: Buffer, timed = true): Promise<SearchedPhoto> => {
+    const started = performance.now();
+    const answer = await catalog.search(jpeg, query);
+    if (timed) {
+      const shape = `${answer.width}×${answer.height}`;
+      latencies.set(shape, [...(latencies.get(shape) ?? []), performance.now() - started]);
+    }
+    return answer;
+  };
+  const leftOut = new Set(catalogs.leftOut);
+  for (const { path } of singles.slice(0, 3)) await search(b, readFileSync(path), false); // warm-up
+
+  const sceneOutcomes: SceneOutcome[] = [];
+  const examples: PictureExample[] = [];
+  const scenesBar = progress(`search ${sceneCount} scenes (seed ${seed}) in catalog B`);
+  for (let i = 0; i < sceneCount; i++) {
+    const { jpeg, ...plan } = await composeScene(seed, i);
+    const searched = await search(b, jpeg);
+    sceneOutcomes.push(sceneOutcome(plan, searched));
+    if (i < PICTURED) examples.push({ plan, jpeg, searched });
+    scenesBar.update(i + 1, sceneCount);
+  }
+  scenesBar.finish();
+
+  const inOpen: SingleOutcome[] = [];
+  const inB: SingleOutcome[] = [];
+  const singlesBar = progress(`search ${singles.length} single val photos in the open-set catalog and in B`);
+  for (const { path, product } of singles) {
+    const jpeg = readFileSync(path);
+    inOpen.push(singleOutcome(product.name, leftOut.has(product.name), await search(open, jpeg, false)));
+    inB.push(singleOutcome(product.name, false, await search(b, jpeg)));
+    singlesBar.update(inB.length, singles.length);
+  }
+  singlesBar.finish();
+
+  const coco = [];
+  for (const file of readdirSync(COCO_DIR).filter((name) => name.endsWith('.jpg')).sort()) {
+    const searched = await search(b, readFileSync(join(COCO_DIR, file)), false);
+    coco.push({ file, answer: searched.answer.map(({ productId, score }) => ({ productId, score })) });
+  }
+
+  const scenes = sceneMetrics(sceneOutcomes);
+  const openSet = openSetMetrics(inOpen);
+  // In catalog B every product is present: only the in-catalog photos of the open set compare.
+  const reference = openSetMetrics(inB.filter((outcome) => !leftOut.has(outcome.productId)));
+  const allInB = openSetMetrics(inB);
+  const latency: LatencyRow[] = [...latencies]
+    .map(([shape, times]) => {
+      const sorted = [...times].sort((x, y) => x - y);
+      return { shape, searches: sorted.length, p50Ms: percentileOfSorted(sorted, 50), p95Ms: percentileOfSorted(sorted, 95) };
+    })
+    .sort((x, y) => x.shape.localeCompare(y.shape));
+  const coverageByClass = byCoarseClass(sceneOutcomes);
+  const result = {
+    measuredAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    config: args.config ?? 'config/findthis.json',
+    index,
+    k: K,
+    seed,
+    encoder: extractor.encoder,
+    catalogs: { b: b.size(), open: open.size(), leftOut: catalogs.leftOut, cached: catalogs.cached },
+    scenes,
+    openSet: { ...openSet, inCatalogRecallAt1InB: reference.inCatalogRecallAt1, allValRecallAt1InB: allInB.inCatalogRecallAt1 },
+    coco: { photos: coco.length, answeredEmpty: coco.filter((photo) => photo.answer.length === 0).length, answers: coco },
+    latency,
+    coverageByClass,
+    sceneOutcomes,
+    singles: { open: inOpen, b: inB },
+  };
+  printReport(result);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const json = JSON.stringify(result, null, 2);
+  await writeFile(join(RESULTS_DIR, 'scenes.json'), json);
+  if (args.json) await writeFile(args.json, json);
+  const png = args.png ?? join(PROJECT_ROOT, 'docs', 'scenes-examples.png');
+  await writeFile(png, await scenesPicture(examples));
+  process.stderr.write(`wrote ${join(RESULTS_DIR, 'scenes.json')} and ${png}\n`);
+  await Promise.all([b.close(), open.close()]);
+} finally {
+  await extractor.close();
+}
+
+/** Coverage and answer recall per coarse class (Apple, Milk, …): where localisation fails. */
+function byCoarseClass(outcomes: readonly SceneOutcome[]): Record<string, { products: number; coverage: number; answerRecall: number }> {
+  const classes = new Map<string, { products: number; covered: number; answered: number }>();
+  for (const outcome of outcomes.flatMap((scene) => scene.products)) {
+    const name = products.get(outcome.productId)?.coarseName ?? 'unknown';
+    const entry = classes.get(name) ?? { products: 0, covered: 0, answered: 0 };
+    entry.products++;
+    if (outcome.covered) entry.covered++;
+    if (outcome.inAnswer) entry.answered++;
+    classes.set(name, entry);
+  }
+  return Object.fromEntries(
+    [...classes]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([name, { products: n, covered, answered }]) => [name, { products: n, coverage: covered / n, answerRecall: answered / n }]),
+  );
+}
