@@ -79,16 +79,19 @@ async function startService(dataDir: string): Promise<{ url: string; stop: () =>
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/service/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'inherit', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
+    // The service logs JSON lines (one per request) on stdout: read the address, keep the rest out of the report.
+    const collect = (chunk: Buffer): void => {
       log += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(log);
+      const found = /listening on (http:\/\/[^\s"]+)/.exec(log);
       if (found) resolve(found[1] as string);
-    });
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     void exited.then((code) => reject(new Error(`service exited (${code}):\n${log}`)));
   });
   for (;;) {

@@ -37,14 +37,16 @@ async function start(): Promise<Running> {
   });
   children.push(child);
   let log = '';
-  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
+    // JSON log lines on stdout; a config error before the logger exists goes to stderr.
+    const collect = (chunk: Buffer): void => {
       log += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(log);
+      const found = /listening on (http:\/\/[^\s"]+)/.exec(log);
       if (found) resolve(found[1] as string);
-    });
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     void exited.then((code) => reject(new Error(`service exited with ${code} before listening:\n${log}`)));
   });
   return { child, url, log: () => log, exited };

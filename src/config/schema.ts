@@ -58,6 +58,10 @@ export interface ServerConfig {
   maxConnections: number;
   /** Largest request line plus headers in bytes, 1024..1048576; larger → 431 HEADERS_TOO_LARGE. Default 16384. */
   maxHeaderBytes: number;
+  /** With API keys set (FINDTHIS_API_KEYS), also require a key for reads and searches, not only writes. Default false. */
+  protectReads: boolean;
+  /** Browser origins allowed to call the API cross-origin (`https://shop.example`); empty = no CORS. Default `[]`. */
+  corsOrigins: string[];
 }
 
 /** Where data and models live. Relative paths are resolved against the working directory. */
@@ -124,6 +128,8 @@ export const DEFAULT_CONFIG: FindthisConfig = {
     maxRequestsPerSocket: 1000,
     maxConnections: 256,
     maxHeaderBytes: 16_384,
+    protectReads: false,
+    corsOrigins: [],
   },
   paths: { dataDir: './data', modelsDir: '' },
   search: { defaultK: 5, maxK: 100, defaultIndex: 'lsh', minScore: -1, candidateFactor: 4 },
@@ -193,6 +199,12 @@ export const CONFIG_SCHEMA: Schema = {
     maxRequestsPerSocket: int(0, 1_000_000),
     maxConnections: int(1, 100_000),
     maxHeaderBytes: int(1024, 1024 * 1024),
+    protectReads: (name, value) => checkBoolean(name, value, invalidConfig),
+    corsOrigins: (name, value) => {
+      const origins = checkStringArray(name, value, invalidConfig);
+      for (const origin of origins) checkString(name, origin, /^https?:\/\/[^/\s]+$/, 'origins like https://shop.example (scheme, host, optional port; no path)', invalidConfig);
+      return origins;
+    },
   },
   paths: { dataDir: nonEmpty, modelsDir: anyText },
   search: {

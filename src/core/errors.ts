@@ -17,6 +17,7 @@ export const ERRORS = {
   MISSING_FILE: { status: 400, summary: 'the multipart request has no image file' },
   NOT_FOUND: { status: 404, summary: 'no such product, image or route' },
   THUMBNAIL_MISSING: { status: 404, summary: 'the image was ingested before thumbnails were kept; `npm run thumbnails -- <dir>` fills them' },
+  UNAUTHORIZED: { status: 401, summary: 'API keys are configured and the request has no valid Authorization: Bearer key' },
   // Service state
   NOT_READY: { status: 503, summary: 'models or indexes are still loading' },
   OVERLOADED: { status: 503, summary: 'the work queue is full; retry later' },

@@ -11,13 +11,17 @@ import type { CatalogSearch } from '../pipeline/catalog-search.js';
 import { errorHandler, notFound } from './errors.js';
 import type { Logger } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
+import { requestLogging, routeOf } from './request-log.js';
 import { registerRoutes } from './routes.js';
+import { corsFor, requireApiKey, securityHeaders } from './security.js';
 import { registerWebRoutes } from './web-routes.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface AppDependencies {
   server: Pick<ServerConfig, 'uploadLimitBytes' | 'queueConcurrency' | 'maxQueueLength'> &
-    Partial<Pick<ServerConfig, 'requestBudgetMs' | 'stuckExtractionMs'>>;
+    Partial<Pick<ServerConfig, 'requestBudgetMs' | 'stuckExtractionMs' | 'protectReads' | 'corsOrigins'>>;
+  /** Keys for `Authorization: Bearer` on writes (and reads with `protectReads`); none = open. */
+  apiKeys?: readonly string[];
   search: SearchConfig;
   /** How POST /v1/index/optimize learns whitening. Default: the embedded defaults. */
   whitening?: WhiteningConfig;
@@ -45,7 +49,11 @@ export function createApp(deps: AppDependencies): FindthisApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestLogging(deps.log));
   app.use(requestMetrics(deps.metrics));
+  app.use(securityHeaders());
+  const cors = corsFor(deps.server.corsOrigins ?? []);
+  if (cors) app.use(cors);
 
   const service: FindthisApp = {
     app,
@@ -67,10 +75,13 @@ export function createApp(deps: AppDependencies): FindthisApp {
   };
 
   const server = { ...deps.server, requestBudgetMs: deps.server.requestBudgetMs ?? DEFAULT_CONFIG.server.requestBudgetMs };
-  registerRoutes(app, { ...deps, server, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue });
-  registerWebRoutes(app, service);
+  const keyCheck = requireApiKey(deps.apiKeys ?? []);
+  const open = (_req: Request, _res: Response, next: NextFunction) => next();
+  const access = { write: keyCheck, read: deps.server.protectReads ? keyCheck : open };
+  registerRoutes(app, { ...deps, server, whitening: deps.whitening ?? DEFAULT_CONFIG.whitening, service, queue, access });
+  registerWebRoutes(app, service, access);
   app.use(notFound());
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler());
   if (deps.catalogSearch) service.ready(deps.catalogSearch);
   return service;
 }
@@ -80,8 +91,7 @@ function requestMetrics(metrics: ServiceMetrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = performance.now();
     res.on('finish', () => {
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      metrics.observeRequest(req.method, route, res.statusCode, (performance.now() - started) / 1000);
+      metrics.observeRequest(req.method, routeOf(req), res.statusCode, (performance.now() - started) / 1000);
     });
     next();
   };

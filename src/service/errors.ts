@@ -3,7 +3,6 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import multer from 'multer';
 import { FindthisError, isFindthisError } from '../core/errors.js';
 import type { ErrorResponse } from './schemas.js';
-import type { Logger } from './log.js';
 
 /** Multer's limit errors, in the error table's words. */
 export function fromUploadError(error: unknown, uploadLimitBytes: number): FindthisError {
@@ -22,14 +21,15 @@ export function notFound(): RequestHandler {
   return (req, _res, next) => next(new FindthisError('NOT_FOUND', `No route ${req.method} ${req.path}`));
 }
 
-export function errorHandler(log: Logger): ErrorRequestHandler {
+/** Failures become their code's status and body; unexpected ones are logged with their stack on the request's logger. */
+export function errorHandler(): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const known = isFindthisError(error) ? error : fromFrameworkError(error);
     if (known.status >= 500 && !['NOT_READY', 'OVERLOADED', 'BUDGET_EXCEEDED'].includes(known.code)) {
-      log.error(`${req.method} ${req.originalUrl} failed`, { code: known.code, error: String((error as Error)?.stack ?? error) });
+      req.log.error({ code: known.code, err: error }, `${req.method} ${req.path} failed`);
     }
-    const body: ErrorResponse = { error: { code: known.code, message: known.message } };
+    const body: ErrorResponse = { error: { code: known.code, message: known.message, requestId: String(req.id) } };
     res.status(known.status).json(body);
   };
 }

@@ -11,6 +11,7 @@ import type { RequestListener } from 'node:http';
 import { ERRORS, type ErrorCode } from '../core/errors.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { ErrorResponse } from './schemas.js';
+import { requestIdFrom } from './request-log.js';
 
 export type ConnectionLimits = Pick<
   ServerConfig,
@@ -69,11 +70,14 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, limits:
   }
   const code = clientErrorCode(error);
   const status = ERRORS[code].status;
-  const body = JSON.stringify({ error: { code, message: clientErrorMessage(code, error, limits) } } satisfies ErrorResponse);
+  // No request was parsed, so no caller id can be taken: a fresh one still lets the answer be quoted.
+  const requestId = requestIdFrom(undefined);
+  const body = JSON.stringify({ error: { code, message: clientErrorMessage(code, error, limits), requestId } } satisfies ErrorResponse);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
   );

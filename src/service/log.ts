@@ -1,15 +1,28 @@
-/** A tiny levelled logger: one line per event, `<time> <level> <message> key=value...`, to stderr. */
+/**
+ * The service's logger: pino, one JSON object per line on stdout (what log shippers read), or
+ * readable coloured lines (pino-pretty, in-process) when stdout is a terminal. Call sites write
+ * `log.info({ fields }, 'message')`; request handlers use `req.log`, which carries the request id.
+ */
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from '../config/schema.js';
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export type Logger = PinoLogger;
 
-export type Logger = Record<LogLevel, (message: string, fields?: Record<string, unknown>) => void>;
+export interface LoggerOptions {
+  /** Where lines go; default stdout (pretty when it is a TTY). Tests pass a stream they read. */
+  destination?: DestinationStream;
+}
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const emit = (at: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (RANK[at] < RANK[level]) return;
-    const extra = Object.entries(fields).map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-    write(`${new Date().toISOString()} ${at} ${message}${extra.join('')}\n`);
-  };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+export function createLogger(level: LogLevel, options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? (process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination(1));
+  return pino(
+    {
+      level,
+      base: undefined, // no pid/hostname: the orchestrator knows them, every line would repeat them
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
 }

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { isFindthisError } from '../core/errors.js';
+import { loadApiKeys } from '../config/api-keys.js';
 import { loadConfig } from '../config/load.js';
 import { CatalogSearch } from '../pipeline/catalog-search.js';
 import type { Extractor } from '../pipeline/extractor.js';
@@ -15,23 +16,28 @@ import { createApp } from './app.js';
 import { createHttpServer, listen } from './http-server.js';
 import { createLogger, type Logger } from './log.js';
 import { ServiceMetrics } from './metrics.js';
+import { openWritesWarning } from './security.js';
 
 async function main(): Promise<void> {
   let config;
+  let apiKeys;
   try {
     config = loadConfig();
+    apiKeys = loadApiKeys();
   } catch (error) {
     process.stderr.write(`findthis: ${(error as Error).message}\n`);
     process.exit(2);
   }
   const log = createLogger(config.server.logLevel);
   const metrics = new ServiceMetrics(new Registry());
-  const service = createApp({ server: config.server, search: config.search, whitening: config.whitening, metrics, log });
+  const service = createApp({ server: config.server, apiKeys, search: config.search, whitening: config.whitening, metrics, log });
   const server = await listen(createHttpServer(service.app, config.server), config.server.port, config.server.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? 'localhost' : config.server.host;
   log.info(`findthis listening on http://${host}:${port} (loading models and indexes; /healthz is 503 until ready)`);
+  const warning = openWritesWarning(config.server.host, apiKeys);
+  if (warning) log.warn(warning);
 
   let extractor: Extractor | undefined;
   let catalogSearch: CatalogSearch | undefined;
@@ -53,7 +59,7 @@ async function main(): Promise<void> {
       log.info('stopped cleanly');
       process.exit(0);
     } catch (error) {
-      log.error('shutdown failed', { error: String(error) });
+      log.error({ err: error }, 'shutdown failed');
       process.exit(1);
     }
   };
@@ -76,7 +82,7 @@ async function main(): Promise<void> {
   if (stopping) return;
   service.ready(catalogSearch);
   const size = catalogSearch.size();
-  log.info('ready', { dataDir: resolve(config.paths.dataDir), products: size.products, vectors: size.vectors, encoder: extractor.encoder.model });
+  log.info({ dataDir: resolve(config.paths.dataDir), products: size.products, vectors: size.vectors, encoder: extractor.encoder.model }, 'ready');
 }
 
 /** Stops accepting; resolves once every in-flight request is answered (idle keep-alive sockets are closed). */
@@ -94,7 +100,7 @@ function closeServer(server: Server): Promise<void> {
 
 function fail(log: Logger, error: unknown): void {
   if (isFindthisError(error)) log.error(`cannot start: ${error.code}: ${error.message}`);
-  else log.error('cannot start', { error: String((error as Error)?.stack ?? error) });
+  else log.error({ err: error }, 'cannot start');
 }
 
 await main();

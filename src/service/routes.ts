@@ -30,6 +30,8 @@ interface RouteDependencies {
   metrics: ServiceMetrics;
   service: FindthisApp;
   queue: WorkQueue;
+  /** API-key checks: `write` guards changes, `read` guards reads and searches (open unless protectReads). */
+  access: { write: RequestHandler; read: RequestHandler };
 }
 
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
@@ -44,7 +46,7 @@ function handle(fn: AsyncHandler): RequestHandler {
 }
 
 export function registerRoutes(app: Express, deps: RouteDependencies): void {
-  const { service, metrics } = deps;
+  const { service, metrics, access } = deps;
   const upload = imageUpload(deps.server.uploadLimitBytes, deps.queue, () => metrics.queueRejections.inc());
 
   /**
@@ -77,6 +79,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   app.post(
     '/v1/products',
+    access.write,
     upload,
     handle(async (req, res) => {
       const catalogSearch = service.catalogSearch();
@@ -96,6 +99,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   app.get(
     '/v1/products/:id',
+    access.read,
     handle((req, res) => {
       const id = parseProductId(req.params.id);
       const product = service.catalogSearch().product(id);
@@ -112,6 +116,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   app.delete(
     '/v1/products/:id',
+    access.write,
     handle(async (req, res) => {
       const id = parseProductId(req.params.id);
       if (!(await service.catalogSearch().removeProduct(id))) {
@@ -123,6 +128,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   app.post(
     '/v1/search',
+    access.read,
     upload,
     handle(async (req, res) => {
       const catalogSearch = service.catalogSearch();
@@ -142,6 +148,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   app.post(
     '/v1/index/optimize',
+    access.write,
     handle(async (req, res) => {
       const whitening = parseOptimizeQuery(req.query, deps.whitening);
       const result = await service.catalogSearch().optimize({ whitening });

@@ -8,7 +8,7 @@ export type Metadata = Record<string, unknown>;
 
 /** Every error answer. */
 export interface ErrorResponse {
-  error: { code: ErrorCode; message: string };
+  error: { code: ErrorCode; message: string; requestId: string };
 }
 
 /** GET /healthz */

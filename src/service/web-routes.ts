@@ -3,7 +3,7 @@
  * and CSS from src/service/web/, no build step), catalog thumbnails, and a paged product list.
  */
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { FindthisError } from '../core/errors.js';
 import type { FindthisApp } from './app.js';
 import { parseImageId, parseProductPage } from './params.js';
@@ -18,15 +18,16 @@ export const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
  */
 const THUMBNAIL_CACHE_CONTROL = 'public, max-age=86400';
 
-export function registerWebRoutes(app: Express, service: FindthisApp): void {
-  app.get('/v1/products', (req, res) => {
+/** `access.read`: the API-key check for reads (open unless server.protectReads); the page itself is always open. */
+export function registerWebRoutes(app: Express, service: FindthisApp, access: { read: RequestHandler }): void {
+  app.get('/v1/products', access.read, (req, res) => {
     const { offset, limit } = parseProductPage(req.query as Record<string, unknown>);
     const { catalog } = service.catalogSearch();
     const body: ProductListResponse = { total: catalog.counts().products, offset, limit, products: catalog.listProducts(offset, limit) };
     res.json(body);
   });
 
-  app.get('/v1/images/:imageId', (req, res) => {
+  app.get('/v1/images/:imageId', access.read, (req, res) => {
     const imageId = parseImageId(req.params.imageId);
     const thumbnail = service.catalogSearch().catalog.thumbnails.get(imageId);
     if (thumbnail === null) throw new FindthisError('NOT_FOUND', `No catalog image with id ${imageId}`);
