@@ -19,6 +19,8 @@ import {
 } from './checks.js';
 
 export const INDEX_KINDS: readonly IndexKind[] = ['lsh', 'hnsw', 'exact'];
+/** Cosine similarities, and so score floors (`search.minScore`, the `minScore` query parameter). */
+export const COSINE_RANGE = { minimum: -1, maximum: 1 } as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -211,7 +213,7 @@ export const CONFIG_SCHEMA: Schema = {
     defaultK: int(1, 1000),
     maxK: int(1, 1000),
     defaultIndex: oneOf(INDEX_KINDS),
-    minScore: num(-1, 1),
+    minScore: num(COSINE_RANGE.minimum, COSINE_RANGE.maximum),
     candidateFactor: int(1, 100),
   },
   extractor: {

@@ -11,7 +11,8 @@ import type { ObjectMatches, ProductMatch } from '../pipeline/catalog-search.js'
 import type { FindthisApp } from './app.js';
 import { fromUploadError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
-import { parseMetadata, parseOptimizeQuery, parseProductId, parseSearchQuery } from './params.js';
+import { openApiDocument } from './openapi.js';
+import { requestParsers } from './params.js';
 import type {
   AddProductResponse,
   HealthResponse,
@@ -24,7 +25,8 @@ import type {
 import type { WorkQueue } from './work-queue.js';
 
 interface RouteDependencies {
-  server: Pick<ServerConfig, 'uploadLimitBytes' | 'requestBudgetMs'>;
+  server: Pick<ServerConfig, 'uploadLimitBytes' | 'requestBudgetMs'> & Partial<Pick<ServerConfig, 'protectReads'>>;
+  apiKeys?: readonly string[];
   search: SearchConfig;
   whitening: WhiteningConfig;
   metrics: ServiceMetrics;
@@ -48,6 +50,7 @@ function handle(fn: AsyncHandler): RequestHandler {
 export function registerRoutes(app: Express, deps: RouteDependencies): void {
   const { service, metrics, access } = deps;
   const upload = imageUpload(deps.server.uploadLimitBytes, deps.queue, () => metrics.queueRejections.inc());
+  const parse = requestParsers(deps.search, deps.whitening);
 
   /**
    * Extraction-heavy work goes through the queue within the request's time budget (counted from
@@ -77,14 +80,24 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     }),
   );
 
+  const openApi = openApiDocument({
+    search: deps.search,
+    whitening: deps.whitening,
+    uploadLimitBytes: deps.server.uploadLimitBytes,
+    apiKeys: (deps.apiKeys ?? []).length > 0,
+    protectReads: deps.server.protectReads ?? false,
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
   app.post(
     '/v1/products',
     access.write,
     upload,
     handle(async (req, res) => {
+      const { id, metadata } = parse.productFields(req.body);
       const catalogSearch = service.catalogSearch();
-      const id = parseProductId(req.body?.id);
-      const metadata = parseMetadata(req.body?.metadata);
       const image = requireFile(req);
       const result = await queued(req, () => catalogSearch.ingest(id, image, metadata), false);
       metrics.observeExtraction(result.timings, result.objects.length);
@@ -101,7 +114,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     '/v1/products/:id',
     access.read,
     handle((req, res) => {
-      const id = parseProductId(req.params.id);
+      const id = parse.productId(req.params);
       const product = service.catalogSearch().product(id);
       if (!product) throw new FindthisError('NOT_FOUND', `No product with id ${JSON.stringify(id)}`);
       const body: ProductResponse = {
@@ -118,7 +131,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     '/v1/products/:id',
     access.write,
     handle(async (req, res) => {
-      const id = parseProductId(req.params.id);
+      const id = parse.productId(req.params);
       if (!(await service.catalogSearch().removeProduct(id))) {
         throw new FindthisError('NOT_FOUND', `No product with id ${JSON.stringify(id)}`);
       }
@@ -131,8 +144,8 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     access.read,
     upload,
     handle(async (req, res) => {
+      const query = parse.searchQuery(req.query);
       const catalogSearch = service.catalogSearch();
-      const query = parseSearchQuery(req.query as Record<string, unknown>, deps.search);
       const image = requireFile(req);
       const answer = await queued(req, () => catalogSearch.search(image, query), true);
       metrics.observeExtraction(answer.timings, answer.objects.length);
@@ -150,7 +163,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     '/v1/index/optimize',
     access.write,
     handle(async (req, res) => {
-      const whitening = parseOptimizeQuery(req.query, deps.whitening);
+      const whitening = parse.optimizeQuery(req.query);
       const result = await service.catalogSearch().optimize({ whitening });
       const body: OptimizeResponse = result;
       res.json(body);

@@ -1,105 +1,207 @@
-/** Request and response shapes of the HTTP API. Types only: routes build these from pipeline results. */
-import type { ErrorCode } from '../core/errors.js';
-import type { BBox } from '../core/types.js';
+/**
+ * The HTTP API's shapes, defined once as JSON Schemas (TypeBox): the TypeScript types below are
+ * derived from them, the service validates its query parameters and fields against them (ajv,
+ * validate.ts), and GET /openapi.json is generated from them (openapi.ts). Answers are closed
+ * (`additionalProperties: false`): a field added in code but not here fails the suite, which checks
+ * every JSON answer against the document.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../catalog/catalog.js';
+import { COSINE_RANGE, INDEX_KINDS, type SearchConfig, type WhiteningConfig } from '../config/schema.js';
+import { ERRORS, type ErrorCode } from '../core/errors.js';
 import type { IndexKind } from '../indexing/types.js';
-import type { OptimizeResult } from '../pipeline/catalog-search.js';
 
-export type Metadata = Record<string, unknown>;
+/** A closed object: what is not listed is not allowed. */
+const Closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description?: string) =>
+  Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
 
-/** Every error answer. */
-export interface ErrorResponse {
-  error: { code: ErrorCode; message: string; requestId: string };
+/** A string enum as JSON Schema `enum` (what generators turn into unions), typed as its members. */
+const StringEnum = <T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+
+export const ProductIdSchema = Type.String({ pattern: PRODUCT_ID_PATTERN.source, description: PRODUCT_ID_EXPECTED });
+
+export const MetadataSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object, as stored with the product' });
+export type Metadata = Static<typeof MetadataSchema>;
+
+const BBoxSchema = Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2] in the photo\'s own pixels' });
+const IndexKindSchema = StringEnum<IndexKind>(INDEX_KINDS);
+
+// ---- errors ------------------------------------------------------------------------------------
+
+export const ErrorCodeSchema = StringEnum(Object.keys(ERRORS) as ErrorCode[], { description: 'One meaning per code: see the error table in docs/reference.md' });
+
+export const ErrorResponseSchema = Closed({
+  error: Closed({
+    code: ErrorCodeSchema,
+    message: Type.String({ description: 'What was expected and what came' }),
+    requestId: Type.String({ description: 'The X-Request-Id of the request (the caller\'s, or generated)' }),
+  }),
+});
+export type ErrorResponse = Static<typeof ErrorResponseSchema>;
+
+// ---- requests ----------------------------------------------------------------------------------
+
+/** `POST /v1/search` query; ranges and defaults come from the running config. */
+export function searchQuerySchema(search: SearchConfig) {
+  return Type.Object(
+    {
+      k: Type.Integer({ minimum: 1, maximum: search.maxK, default: search.defaultK, description: 'Matches per object: distinct products, best first' }),
+      index: StringEnum(INDEX_KINDS, { default: search.defaultIndex, description: 'lsh (HNSW answers when LSH comes up short), hnsw or exact' }),
+      minScore: Type.Number({ ...COSINE_RANGE, default: search.minScore, description: 'Drop matches below this cosine' }),
+      compare: Type.Boolean({ default: false, description: 'Also search HNSW and exact, and report the overlap of their top-k with LSH\'s' }),
+    },
+    { additionalProperties: false },
+  );
+}
+export type SearchRequest = Static<ReturnType<typeof searchQuerySchema>>;
+
+/** `POST /v1/index/optimize` query. */
+export function optimizeQuerySchema(whitening: WhiteningConfig) {
+  return Type.Object(
+    { whitening: Type.Boolean({ default: whitening.enabled, description: 'Learn whitening from the catalog (false: rebuild from raw vectors)' }) },
+    { additionalProperties: false },
+  );
 }
 
-/** GET /healthz */
-export interface HealthResponse {
-  status: 'ok' | 'loading' | 'stuck';
-}
+/** `POST /v1/products` text fields (the file comes in field `image`). */
+export const ProductFieldsSchema = Type.Object({
+  id: ProductIdSchema,
+  metadata: Type.Optional(Type.String({ description: 'a JSON object as text; replaces the product\'s metadata when given' })),
+});
 
-/** POST /v1/products, multipart fields after validation. */
-export interface AddProductRequest {
-  /** 1–128 characters of A–Z a–z 0–9 . _ : - */
-  id: string;
-  image: Buffer;
-  metadata?: Metadata;
-}
+/** `GET|DELETE /v1/products/:id` path parameters. */
+export const ProductPathSchema = Type.Object({ id: ProductIdSchema }, { additionalProperties: false });
 
-export interface ObjectSummary {
-  bbox: BBox;
-  label: string;
-  score: number;
-}
+/** `GET /v1/images/:imageId` path parameters. */
+export const ImagePathSchema = Type.Object(
+  { imageId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'A catalog image id' }) },
+  { additionalProperties: false },
+);
 
-/** POST /v1/products → 201 */
-export interface AddProductResponse {
-  id: string;
-  imageId: number;
-  objects: ObjectSummary[];
-}
+/** Most products one page of `GET /v1/products` may ask for. */
+export const MAX_PRODUCT_PAGE = 100;
 
-/** GET /v1/products/:id */
-export interface ProductResponse {
-  id: string;
-  metadata: Metadata;
-  images: Array<{ id: number; width: number; height: number; sha256: string | null; created: string }>;
-  objects: Array<ObjectSummary & { id: number; imageId: number }>;
-}
+/** `GET /v1/products?offset=&limit=` query. */
+export const ProductPageQuerySchema = Type.Object(
+  {
+    offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Products to skip, in product id order' }),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_PRODUCT_PAGE, default: 20, description: 'Products on this page' }),
+  },
+  { additionalProperties: false },
+);
 
-/** GET /v1/products?offset=&limit= → 200: one page of the catalog, in product id order. */
-export interface ProductListResponse {
-  /** Products in the catalog. */
-  total: number;
-  offset: number;
-  limit: number;
-  products: Array<{
-    id: string;
-    metadata: Metadata;
-    created: string;
-    /** How many images the product has. */
-    images: number;
-    /** Its first image: its thumbnail is at GET /v1/images/{imageId}. */
-    imageId: number | null;
-  }>;
-}
+// ---- answers -----------------------------------------------------------------------------------
 
-/** POST /v1/search query string after validation. */
-export interface SearchRequest {
-  k: number;
-  index: IndexKind;
-  minScore: number;
-  compare: boolean;
-}
+export const HealthResponseSchema = Closed({
+  status: StringEnum(['ok', 'loading', 'stuck'] as const, { description: 'ok (200); loading, or stuck when an extraction runs past server.stuckExtractionMs (503)' }),
+});
+export type HealthResponse = Static<typeof HealthResponseSchema>;
 
-export interface MatchResponse {
-  productId: string;
-  /** Cosine similarity, -1..1. */
-  score: number;
-  bbox: BBox;
-  imageId: number;
-  metadata: Metadata;
-}
+const objectSummary = {
+  bbox: BBoxSchema,
+  label: Type.String({ description: '`image` for the whole photo, else the detector\'s class' }),
+  score: Type.Number({ description: 'Detector confidence, 0..1 (1 for the whole photo)' }),
+};
 
-export interface SearchObjectResponse extends ObjectSummary {
-  index: IndexKind;
-  fallback: boolean;
-  matches: MatchResponse[];
-  /** Only with compare=true: share of LSH's top-k products also in HNSW's / the exact top-k. */
-  overlap?: { hnsw: number; exact: number };
-}
+export const AddProductResponseSchema = Closed({
+  id: ProductIdSchema,
+  imageId: Type.Integer(),
+  objects: Type.Array(Closed(objectSummary), { description: 'The whole photo first, then the detections' }),
+});
+export type AddProductResponse = Static<typeof AddProductResponseSchema>;
 
-/** One product of the photo's merged answer: its best match over all objects. */
-export interface AnswerResponse extends MatchResponse {
-  /** Label of the object whose match this is (`image` for the whole photo). */
-  via: string;
-}
+export const ProductResponseSchema = Closed({
+  id: ProductIdSchema,
+  metadata: MetadataSchema,
+  images: Type.Array(
+    Closed({
+      id: Type.Integer(),
+      width: Type.Integer(),
+      height: Type.Integer(),
+      sha256: Type.Union([Type.String(), Type.Null()]),
+      created: Type.String({ description: 'ISO 8601 time the image was added' }),
+    }),
+  ),
+  objects: Type.Array(Closed({ id: Type.Integer(), imageId: Type.Integer(), ...objectSummary })),
+});
+export type ProductResponse = Static<typeof ProductResponseSchema>;
 
-/** POST /v1/search → 200 */
-export interface SearchResponse {
-  objects: SearchObjectResponse[];
-  /** The photo's products, whole image and detections merged (detections discounted by 0.2), best first, at most k. */
-  answer: AnswerResponse[];
-  timings: { decodeMs: number; detectMs: number; embedMs: number; searchMs: number; totalMs: number };
-}
+export const ProductListResponseSchema = Closed({
+  total: Type.Integer({ minimum: 0, description: 'Products in the catalog' }),
+  offset: Type.Integer({ minimum: 0 }),
+  limit: Type.Integer({ minimum: 1 }),
+  products: Type.Array(
+    Closed({
+      id: ProductIdSchema,
+      metadata: MetadataSchema,
+      created: Type.String({ description: 'ISO 8601 time the product was created' }),
+      images: Type.Integer({ minimum: 0, description: 'How many images the product has' }),
+      imageId: Type.Union([Type.Integer(), Type.Null()], { description: 'Its first image: the thumbnail is at GET /v1/images/{imageId}' }),
+    }),
+  ),
+});
+export type ProductListResponse = Static<typeof ProductListResponseSchema>;
 
-/** POST /v1/index/optimize → 200: counts, the transform now in force, and what whitening learned from. */
-export type OptimizeResponse = OptimizeResult;
+const match = {
+  productId: ProductIdSchema,
+  score: Type.Number({ ...COSINE_RANGE, description: 'Cosine similarity' }),
+  bbox: BBoxSchema,
+  imageId: Type.Integer(),
+  metadata: MetadataSchema,
+};
+export const MatchSchema = Closed(match);
+export type MatchResponse = Static<typeof MatchSchema>;
+
+export const SearchObjectSchema = Closed({
+  ...objectSummary,
+  index: IndexKindSchema,
+  fallback: Type.Boolean({ description: 'LSH came up short and HNSW answered' }),
+  matches: Type.Array(MatchSchema),
+  overlap: Type.Optional(
+    Closed(
+      { hnsw: Type.Number({ minimum: 0, maximum: 1 }), exact: Type.Number({ minimum: 0, maximum: 1 }) },
+      'Only with compare=true: share of LSH\'s top-k products also in HNSW\'s / the exact top-k',
+    ),
+  ),
+});
+export type SearchObjectResponse = Static<typeof SearchObjectSchema>;
+
+export const AnswerSchema = Closed({ ...match, via: Type.String({ description: 'Label of the object whose match this is (`image` for the whole photo)' }) });
+export type AnswerResponse = Static<typeof AnswerSchema>;
+
+const ms = Type.Number({ minimum: 0 });
+export const SearchResponseSchema = Closed({
+  objects: Type.Array(SearchObjectSchema),
+  answer: Type.Array(AnswerSchema, { description: 'The photo\'s products, whole image and detections merged, best first, at most k' }),
+  timings: Closed({ decodeMs: ms, detectMs: ms, embedMs: ms, searchMs: ms, totalMs: ms }),
+});
+export type SearchResponse = Static<typeof SearchResponseSchema>;
+
+const count = Type.Integer({ minimum: 0 });
+export const OptimizeResponseSchema = Closed({
+  products: count,
+  images: count,
+  vectors: count,
+  indexed: Closed(Object.fromEntries(INDEX_KINDS.map((kind) => [kind, count])) as Record<IndexKind, typeof count>),
+  transform: Type.String({ description: '`identity` or `whiten-<dims>-<digest>`' }),
+  whitening: Type.Union([
+    Closed({ dimensions: count, vectors: count, products: count, shrinkage: Type.Number({ minimum: 0, maximum: 1 }) }),
+    Type.Null(),
+  ]),
+  skipped: Type.Optional(Type.String({ description: 'Why whitening was asked for but not learned' })),
+  ms,
+});
+export type OptimizeResponse = Static<typeof OptimizeResponseSchema>;
+
+/** Every named answer schema, as the document's `components.schemas`. */
+export const COMPONENT_SCHEMAS = {
+  ErrorResponse: ErrorResponseSchema,
+  HealthResponse: HealthResponseSchema,
+  AddProductResponse: AddProductResponseSchema,
+  ProductResponse: ProductResponseSchema,
+  ProductListResponse: ProductListResponseSchema,
+  SearchResponse: SearchResponseSchema,
+  OptimizeResponse: OptimizeResponseSchema,
+} satisfies Record<string, TSchema>;
+export type ComponentName = keyof typeof COMPONENT_SCHEMAS;

@@ -21,14 +21,14 @@ const THUMBNAIL_CACHE_CONTROL = 'public, max-age=86400';
 /** `access.read`: the API-key check for reads (open unless server.protectReads); the page itself is always open. */
 export function registerWebRoutes(app: Express, service: FindthisApp, access: { read: RequestHandler }): void {
   app.get('/v1/products', access.read, (req, res) => {
-    const { offset, limit } = parseProductPage(req.query as Record<string, unknown>);
+    const { offset, limit } = parseProductPage(req.query);
     const { catalog } = service.catalogSearch();
     const body: ProductListResponse = { total: catalog.counts().products, offset, limit, products: catalog.listProducts(offset, limit) };
     res.json(body);
   });
 
   app.get('/v1/images/:imageId', access.read, (req, res) => {
-    const imageId = parseImageId(req.params.imageId);
+    const { imageId } = parseImageId(req.params);
     const thumbnail = service.catalogSearch().catalog.thumbnails.get(imageId);
     if (thumbnail === null) throw new FindthisError('NOT_FOUND', `No catalog image with id ${imageId}`);
     if (thumbnail === undefined) {
