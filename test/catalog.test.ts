@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Catalog, type EncoderIdentity } from '../src/catalog/catalog.js';
+import { PROJECT_ROOT } from '../src/models/manifest.js';
 import type { EmbeddedObject } from '../src/core/types.js';
 
 const ENCODER = { model: 'mobilenetv2_int8', sha256: 'cc028fe6cae7bc11', dim: 8, inputSize: 224, pooling: 'gem', gemP: 3 };
@@ -30,6 +31,7 @@ function objects(seed: number, count: number): EmbeddedObject[] {
 
 let dir: string;
 let file: string;
+const LOCK_MODULE = join(PROJECT_ROOT, 'src', 'catalog', 'lock.ts');
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'findthis-catalog-'));
   file = join(dir, 'catalog.sqlite');
@@ -145,8 +147,7 @@ describe('Catalog', () => {
     expect(() => Catalog.open(file, encoderWith({ gemP: 4 }))).toThrow(/another encoder/);
     // a field the encoder meta gains later is compared too
     expect(() => Catalog.open(file, encoderWith({ imageInputSize: 416 }))).toThrow(/expected .*imageInputSize 416/);
-    // a refused open leaves no lock behind
-    expect(existsSync(`${file}.lock`)).toBe(false);
+    // a refused open leaves the lock free
     Catalog.open(file, ENCODER).close();
   });
 
@@ -223,20 +224,35 @@ describe('Catalog', () => {
     catalog.close();
   });
 
-  it('refuses a catalog locked by another live process, and takes over a lock left by a dead one', async () => {
-    const holder = spawn('sleep', ['30']);
+  it('refuses a catalog locked by another live process; a holder killed -9 leaves no lock to remove', async () => {
+    // The holder takes the lock the way the catalog does, in its own process, and stays alive.
+    const script = `import { acquireLock } from ${JSON.stringify(LOCK_MODULE)}; acquireLock(process.argv[1]); console.log('locked'); setInterval(() => {}, 1000);`;
+    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, `${file}.lock`], { cwd: PROJECT_ROOT });
     try {
-      writeFileSync(`${file}.lock`, String(holder.pid));
+      await new Promise((resolve, reject) => {
+        holder.stdout.once('data', resolve);
+        holder.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+      });
       expect(() => Catalog.open(file, ENCODER)).toThrow(
-        expect.objectContaining({ code: 'DATA_DIR_LOCKED', message: expect.stringMatching(new RegExp(`DATA_DIR is in use: .* held by process ${holder.pid}`)) }),
+        expect.objectContaining({ code: 'DATA_DIR_LOCKED', message: expect.stringMatching(/DATA_DIR is in use: .* locked by another running process/) }),
       );
+      // Two live processes are refused, however often asked.
+      expect(() => Catalog.open(file, ENCODER)).toThrow(/DATA_DIR is in use/);
     } finally {
-      holder.kill();
+      holder.kill('SIGKILL');
       await new Promise((resolve) => holder.once('exit', resolve));
     }
-    const catalog = Catalog.open(file, ENCODER); // the holder is dead now
+    expect(existsSync(`${file}.lock`)).toBe(true); // the file stays; the kernel dropped the lock with the process
+    const catalog = Catalog.open(file, ENCODER);
     expect(catalog.counts().products).toBe(0);
+    // ...and within this process a second open is refused too, until the first closes.
+    expect(() => Catalog.open(file, ENCODER)).toThrow(/DATA_DIR is in use/);
     catalog.close();
-    expect(existsSync(`${file}.lock`)).toBe(false);
+    Catalog.open(file, ENCODER).close();
+  });
+
+  it('replaces a pid lock file left by an older version', () => {
+    writeFileSync(`${file}.lock`, String(process.pid));
+    Catalog.open(file, ENCODER).close();
   });
 });

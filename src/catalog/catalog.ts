@@ -3,12 +3,13 @@
  * SQLite file (better-sqlite3, WAL). It is the source of truth: index files are caches rebuilt from
  * `vectors()`. Raw (untransformed) vectors are kept so that a learned transform can be learned again.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
 import { FindthisError } from '../core/errors.js';
 import { WHOLE_IMAGE_LABEL, type EmbeddedObject, type ImageObject, type ObjectKind } from '../core/types.js';
+import { acquireLock, type DataDirLock } from './lock.js';
 import { THUMBNAILS_SCHEMA, ThumbnailStore } from './thumbnails.js';
 
 /** Product ids: 1–128 characters of A–Z a–z 0–9 . _ : - (safe in URLs, file names and CSV). */
@@ -149,14 +150,14 @@ export class Catalog {
   readonly encoder: EncoderIdentity;
   readonly thumbnails: ThumbnailStore;
   private readonly db: Database.Database;
-  private readonly lockFile: string;
+  private readonly lock: DataDirLock;
   private readonly statements;
 
-  private constructor(file: string, db: Database.Database, encoder: EncoderIdentity, lockFile: string) {
+  private constructor(file: string, db: Database.Database, encoder: EncoderIdentity, lock: DataDirLock) {
     this.file = file;
     this.db = db;
     this.encoder = encoder;
-    this.lockFile = lockFile;
+    this.lock = lock;
     this.thumbnails = new ThumbnailStore(db);
     this.statements = {
       insertProduct: db.prepare('INSERT INTO products (id, metadata, created) VALUES (?, ?, ?)'),
@@ -199,14 +200,13 @@ export class Catalog {
   }
 
   /**
-   * Opens (or creates) the catalog at `file` for vectors from `encoder`. Takes `<file>.lock` so that
+   * Opens (or creates) the catalog at `file` for vectors from `encoder`. Takes the kernel-held lock on `<file>.lock` (lock.ts) so that
    * two processes (the service and the ingest CLI) never write one catalog at once. Throws
    * INDEX_MISMATCH when the catalog was built with another encoder, DATA_DIR_LOCKED when it is locked.
    */
   static open(file: string, encoder: EncoderIdentity): Catalog {
     mkdirSync(dirname(file), { recursive: true });
-    const lockFile = `${file}.lock`;
-    acquireLock(lockFile);
+    const lock = acquireLock(`${file}.lock`);
     let db: Database.Database | undefined;
     try {
       db = new Database(file);
@@ -237,10 +237,10 @@ export class Catalog {
         }
         if (version !== CATALOG_SCHEMA_VERSION) db.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
       }
-      return new Catalog(file, db, identityOf(encoder), lockFile);
+      return new Catalog(file, db, identityOf(encoder), lock);
     } catch (error) {
       db?.close();
-      releaseLock(lockFile);
+      lock.release();
       throw error;
     }
   }
@@ -365,7 +365,7 @@ export class Catalog {
   close(): void {
     if (!this.db.open) return;
     this.db.close();
-    releaseLock(this.lockFile);
+    this.lock.release();
   }
 }
 
@@ -398,44 +398,4 @@ function toFloat32(blob: Buffer): Float32Array {
   const copy = new Float32Array(blob.byteLength / 4);
   new Uint8Array(copy.buffer).set(blob);
   return copy;
-}
-
-/** Exclusive lock file holding the owner's pid; a lock left by a dead process is taken over. */
-function acquireLock(lockFile: string): void {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    // The pid is written first and the lock linked into place, so nobody ever reads a lock file
-    // without its owner in it (a create-then-write left a window where a second opener read "").
-    const pending = `${lockFile}.${process.pid}.tmp`;
-    writeFileSync(pending, String(process.pid));
-    try {
-      linkSync(pending, lockFile);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lockFile, 'utf8'));
-      if (owner !== process.pid && isAlive(owner)) {
-        throw new FindthisError(
-          'DATA_DIR_LOCKED',
-          `DATA_DIR is in use: ${lockFile} is held by process ${owner} (the service and the ingest/query CLI must not share a DATA_DIR at once; stop it or use another DATA_DIR)`,
-        );
-      }
-      rmSync(lockFile, { force: true });
-    } finally {
-      rmSync(pending, { force: true });
-    }
-  }
-}
-
-function releaseLock(lockFile: string): void {
-  if (existsSync(lockFile) && Number(readFileSync(lockFile, 'utf8')) === process.pid) rmSync(lockFile, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
