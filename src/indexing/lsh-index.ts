@@ -404,7 +404,7 @@ function buildParams(params: LshParams): Record<string, number> {
 }
 
 /** `rows × dim` Gaussian entries from the seeded generator: row j is hyperplane j's normal. */
-function hyperplanes(rows: number, dim: number, seed: number): KernelMatrix {
+export function hyperplanes(rows: number, dim: number, seed: number): KernelMatrix {
   const random = new SeededRandom(seed);
   const planes = new KernelMatrix(dim, rows);
   const entries = planes.rows;
@@ -418,7 +418,7 @@ function lowBits(bits: number): number {
 }
 
 /** XOR masks of every key within Hamming distance `radius` of a `bits`-bit key, nearest first. */
-function probeMasks(bits: number, radius: number): Uint32Array {
+export function probeMasks(bits: number, radius: number): Uint32Array {
   const masks: number[] = [0];
   let frontier = [{ mask: 0, next: 0 }];
   for (let distance = 1; distance <= Math.min(radius, bits); distance++) {

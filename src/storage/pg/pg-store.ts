@@ -1,0 +1,287 @@
+/**
+ * The catalog and its search tables in PostgreSQL (pgvector), through a `pg` Pool: what the service
+ * keeps in SQLite and in-process indexes on the embedded backend. Nothing a search needs is cached
+ * per process except the transform and LSH planes of the current search_state version, and that
+ * version is read on every `refresh()` (one short query), so replicas sharing one database see each
+ * other's adds, deletes and rebuilds at once.
+ *
+ * Writes lock the search_state row first (an add bumps its counters), so a rebuild's swap, which
+ * updates that row, never interleaves with a write, and a write prepared under an older version is
+ * retried with the new transform.
+ */
+import pg from 'pg';
+import { checkString } from '../../config/checks.js';
+import { FindthisError } from '../../core/errors.js';
+import type { AddedImage, CatalogCounts, EncoderIdentity, NewImage, ProductMetadata, ProductRecord } from '../../catalog/catalog.js';
+import { describeEncoder, PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../../catalog/catalog.js';
+import type { ObjectKind } from '../../core/types.js';
+import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
+import { identityTransform, transformFromSpec, type VectorTransform } from '../../pipeline/vector-transform.js';
+import { SqlLshKeys } from './lsh-keys.js';
+import { inTransaction, LOCKS, migrate } from './schema.js';
+import { rebuildSearchTables, type RebuildResult } from './rebuild.js';
+import { createHnswIndex, createSearchTables, insertSearchRows, nearest, searchTables, vectorText, type NeighbourAnswer, type SearchTables } from './search-tables.js';
+
+export interface PgStoreOptions {
+  /** postgres://… (FINDTHIS_DATABASE_URL). */
+  url: string;
+  encoder: EncoderIdentity;
+  index: { lsh: LshParams; hnsw: HnswParams };
+  /** Connections this process keeps open. Default 4. */
+  poolSize?: number;
+  /** Told about background work (LSH re-centring) and dropped idle connections. */
+  log?: (message: string) => void;
+}
+
+/** What one request searches with: the live tables, transform and LSH planes, and the counters. */
+export interface SearchSnapshot {
+  version: number;
+  tables: SearchTables;
+  transform: VectorTransform;
+  lshKeys: SqlLshKeys;
+  /** Stored vectors, and whole-image vectors among them. */
+  vectors: number;
+  wholeImages: number;
+  /** Vectors when the LSH centre was last estimated. */
+  centredAt: number;
+}
+
+/** The LSH centre is re-estimated once the catalog reaches max(this, 2 × its size at the last estimate), as LshIndex does. */
+const MIN_RECENTRE_SIZE = 1000;
+
+class StaleSnapshot extends Error {}
+
+export class PgStore {
+  private snapshot: SearchSnapshot | undefined;
+  /** Pooled connections already given this process's HNSW settings. */
+  private readonly configured = new WeakSet<pg.PoolClient>();
+  private recentring: Promise<unknown> | undefined;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly encoder: EncoderIdentity,
+    private readonly options: PgStoreOptions,
+  ) {}
+
+  /** Connects, applies missing migrations, checks the encoder (INDEX_MISMATCH) and creates the first search tables. */
+  static async open(options: PgStoreOptions): Promise<PgStore> {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4 });
+    const log = options.log ?? (() => undefined);
+    pool.on('error', (error) => log(`database connection dropped: ${error.message}`));
+    try {
+      await migrate(pool);
+      await checkEncoder(pool, options.encoder);
+      await initSearchState(pool, options);
+      const store = new PgStore(pool, options.encoder, options);
+      await store.refresh();
+      return store;
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+  }
+
+  /** The current search state: one query for the version and counters, and the transform reloaded when the version moved. */
+  async refresh(): Promise<SearchSnapshot> {
+    const { rows } = await this.pool.query('SELECT version, tables, vectors, whole_images, lsh_centred_at FROM search_state WHERE id = 1');
+    const row = rows[0];
+    const version = Number(row.version);
+    const counters = { vectors: Number(row.vectors), wholeImages: Number(row.whole_images), centredAt: Number(row.lsh_centred_at) };
+    if (this.snapshot?.version !== version) {
+      const loaded = await this.pool.query('SELECT version, tables, transform_kind, transform_data, dim, lsh_centre FROM search_state WHERE id = 1');
+      const state = loaded.rows[0];
+      const transform = state.transform_kind === 'whitening'
+        ? transformFromSpec({ kind: 'whitening', data: state.transform_data as Buffer })
+        : identityTransform(this.encoder.dim);
+      const centre = new Float32Array(new Uint8Array(state.lsh_centre as Buffer).slice().buffer);
+      this.snapshot = { version: Number(state.version), tables: searchTables(Number(state.tables)), transform, lshKeys: new SqlLshKeys(this.options.index.lsh, Number(state.dim), centre), ...counters };
+    } else {
+      this.snapshot = { ...this.snapshot, ...counters };
+    }
+    return this.snapshot;
+  }
+
+  /** The `limit` stored vectors nearest to a transformed query, resolved to their objects and products. */
+  async nearest(snapshot: SearchSnapshot, kind: IndexKind, query: Float32Array, limit: number): Promise<NeighbourAnswer> {
+    const client = await this.pool.connect();
+    try {
+      if (!this.configured.has(client)) {
+        // Iterative scans let a query ask HNSW for more neighbours than ef_search (the matcher doubles its ask).
+        await client.query(`SET hnsw.ef_search = ${this.options.index.hnsw.efSearch}; SET hnsw.iterative_scan = strict_order`);
+        this.configured.add(client);
+      }
+      const bits = snapshot.lshKeys.bitsFor(snapshot.vectors);
+      return await nearest(client, snapshot.tables, kind, query, limit, { size: snapshot.vectors, probes: () => snapshot.lshKeys.probes(query, bits) });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Stores one image, its objects (raw vectors) and their search rows, creating the product if new. All-or-nothing. */
+  async addImage(input: NewImage): Promise<AddedImage> {
+    checkString('productId', input.productId, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);
+    for (const object of input.objects) {
+      if (object.vector.length !== this.encoder.dim) {
+        throw new FindthisError('INDEX_MISMATCH', `Expected vectors of dimension ${this.encoder.dim} for the database catalog, but got ${object.vector.length}`);
+      }
+    }
+    const wholeImages = input.objects.filter((object) => object.kind === 'whole').length;
+    const client = await this.pool.connect();
+    try {
+      for (;;) {
+        const snapshot = await this.refresh();
+        const vectors = input.objects.map((object) => snapshot.transform.apply(object.vector));
+        const keys = vectors.map((vector) => snapshot.lshKeys.keys(vector));
+        try {
+          const added = await inTransaction(client, async () => {
+            const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2 WHERE id = 1 RETURNING version', [input.objects.length, wholeImages]);
+            if (Number(state.rows[0].version) !== snapshot.version) throw new StaleSnapshot();
+            const inserted = await client.query('INSERT INTO products (id, metadata) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [input.productId, JSON.stringify(input.metadata ?? {})]);
+            const createdProduct = inserted.rowCount === 1;
+            if (!createdProduct && input.metadata !== undefined) {
+              await client.query('UPDATE products SET metadata = $1 WHERE id = $2', [JSON.stringify(input.metadata), input.productId]);
+            }
+            const image = await client.query('INSERT INTO images (product_id, width, height, sha256) VALUES ($1, $2, $3, $4) RETURNING id', [input.productId, input.width, input.height, input.sha256 ?? null]);
+            const imageId = Number(image.rows[0].id);
+            const objectIds: number[] = [];
+            for (const object of input.objects) {
+              const [x1, y1, x2, y2] = object.bbox;
+              const row = await client.query(
+                'INSERT INTO objects (image_id, product_id, kind, label, score, x1, y1, x2, y2, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id',
+                [imageId, input.productId, object.kind, object.label, object.score, x1, y1, x2, y2, vectorText(object.vector)],
+              );
+              objectIds.push(Number(row.rows[0].id));
+            }
+            await insertSearchRows(client, snapshot.tables, objectIds, vectors, keys);
+            return { imageId, objectIds, createdProduct };
+          });
+          this.recentreWhenGrown(snapshot.vectors + input.objects.length, snapshot.centredAt);
+          return added;
+        } catch (error) {
+          if (!(error instanceof StaleSnapshot)) throw error;
+        }
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Deletes the product, its images, objects and search rows (cascade). False when there was no such product. */
+  async removeProduct(id: string): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      return await inTransaction(client, async () => {
+        await client.query('SELECT version FROM search_state WHERE id = 1 FOR UPDATE');
+        const { rows } = await client.query("SELECT count(*) AS vectors, count(*) FILTER (WHERE kind = 'whole') AS whole FROM objects WHERE product_id = $1", [id]);
+        const deleted = await client.query('DELETE FROM products WHERE id = $1', [id]);
+        if (deleted.rowCount === 0) return false;
+        await client.query('UPDATE search_state SET vectors = vectors - $1, whole_images = whole_images - $2 WHERE id = 1', [Number(rows[0].vectors), Number(rows[0].whole)]);
+        return true;
+      });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The product with its images and objects (no vectors), or undefined. */
+  async product(id: string): Promise<ProductRecord | undefined> {
+    const product = await this.pool.query('SELECT id, metadata, created FROM products WHERE id = $1', [id]);
+    if (product.rowCount === 0) return undefined;
+    const images = await this.pool.query('SELECT id, width, height, sha256, created FROM images WHERE product_id = $1 ORDER BY id', [id]);
+    const objects = await this.pool.query('SELECT id, image_id, kind, label, score, x1, y1, x2, y2 FROM objects WHERE product_id = $1 ORDER BY id', [id]);
+    const row = product.rows[0];
+    return {
+      id: row.id,
+      metadata: row.metadata as ProductMetadata,
+      created: (row.created as Date).toISOString(),
+      images: images.rows.map((image) => ({ id: Number(image.id), width: image.width, height: image.height, sha256: image.sha256, created: (image.created as Date).toISOString() })),
+      objects: objects.rows.map((object) => ({ id: Number(object.id), imageId: Number(object.image_id), kind: object.kind, label: object.label, score: object.score, bbox: [object.x1, object.y1, object.x2, object.y2] })),
+    };
+  }
+
+  async counts(): Promise<CatalogCounts> {
+    const { rows } = await this.pool.query('SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM images) AS images, (SELECT vectors FROM search_state) AS objects');
+    return { products: Number(rows[0].products), images: Number(rows[0].images), objects: Number(rows[0].objects) };
+  }
+
+  /** Every stored raw vector with its object's product, image and label, in id order (read in pages). */
+  async *labelledVectors(filter: { kind?: ObjectKind } = {}): AsyncIterableIterator<{ id: number; productId: string; imageId: number; kind: ObjectKind; label: string; vector: Float32Array }> {
+    let after = 0;
+    for (;;) {
+      const { rows } = await this.pool.query(
+        'SELECT id, product_id, image_id, kind, label, raw::text AS raw FROM objects WHERE id > $1 AND ($2::text IS NULL OR kind = $2) ORDER BY id LIMIT 1000',
+        [after, filter.kind ?? null],
+      );
+      for (const row of rows) yield { id: Number(row.id), productId: row.product_id, imageId: Number(row.image_id), kind: row.kind, label: row.label, vector: Float32Array.from(JSON.parse(row.raw) as number[]) };
+      if (rows.length < 1000) return;
+      after = Number(rows[rows.length - 1].id);
+    }
+  }
+
+  /**
+   * Re-indexes every stored vector under `transform` into new search tables (LSH centre re-estimated,
+   * HNSW built), then swaps them in and bumps the version: every replica picks the new transform up
+   * at its next request. One rebuild at a time per database (advisory lock).
+   */
+  async rebuild(transform: VectorTransform): Promise<RebuildResult> {
+    const result = await rebuildSearchTables(this.pool, transform, this.options.index, () => this.labelledVectors());
+    await this.refresh();
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.recentring;
+    await this.pool.end();
+  }
+
+  /** After an add: once the catalog has doubled since the LSH centre was estimated, rebuild under the same transform (one at a time, in the background). */
+  private recentreWhenGrown(vectors: number, centredAt: number): void {
+    if (this.options.index.lsh.hashSize === 0 || this.recentring || vectors < Math.max(MIN_RECENTRE_SIZE, 2 * centredAt)) return;
+    const log = this.options.log ?? (() => undefined);
+    this.recentring = (async () => {
+      const snapshot = await this.refresh();
+      const result = await rebuildSearchTables(this.pool, snapshot.transform, this.options.index, () => this.labelledVectors(), { onlyIfVersion: snapshot.version, tryLock: true });
+      if (result.rebuilt) log(`LSH centre re-estimated over ${result.vectors} vectors`);
+    })()
+      .catch((error: unknown) => log(`LSH re-centring failed: ${String(error)}`))
+      .finally(() => {
+        this.recentring = undefined;
+      });
+  }
+}
+
+async function checkEncoder(pool: pg.Pool, encoder: EncoderIdentity): Promise<void> {
+  await pool.query("INSERT INTO meta (key, value) VALUES ('encoder', $1) ON CONFLICT (key) DO NOTHING", [JSON.stringify(encoder)]);
+  const { rows } = await pool.query("SELECT value FROM meta WHERE key = 'encoder'");
+  const expected = describeEncoder(encoder);
+  const got = describeEncoder(JSON.parse(rows[0].value) as EncoderIdentity);
+  if (expected !== got) {
+    throw new FindthisError('INDEX_MISMATCH', `The database catalog was built with another encoder: expected ${expected}, but got ${got} (use another database, or re-ingest with this encoder)`);
+  }
+}
+
+/** A new database gets its first (empty, untransformed) search tables and state row. */
+async function initSearchState(pool: pg.Pool, options: PgStoreOptions): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCKS.rebuild]);
+    try {
+      const existing = await client.query('SELECT 1 FROM search_state');
+      if (existing.rowCount !== 0) return;
+      await inTransaction(client, async () => {
+        const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
+        const tables = searchTables(suffix);
+        await createSearchTables(client, tables, options.encoder.dim);
+        await createHnswIndex(client, tables, options.index.hnsw);
+        await client.query(
+          "INSERT INTO search_state (id, version, tables, transform_kind, transform_data, dim, lsh_centre, lsh_centred_at, vectors, whole_images) VALUES (1, 1, $1, 'identity', NULL, $2, $3, 0, 0, 0)",
+          [suffix, options.encoder.dim, Buffer.alloc(options.encoder.dim * 4)],
+        );
+      });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.rebuild]);
+    }
+  } finally {
+    client.release();
+  }
+}

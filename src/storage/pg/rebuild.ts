@@ -1,0 +1,116 @@
+/**
+ * Rebuilds the search tables under a transform, the database's counterpart of optimize's index
+ * rebuild: new tables are filled beside the live ones while searches and writes go on, then one short
+ * transaction catches up with objects added meanwhile (deletes cascade into the new tables by
+ * themselves), swaps the new pair in, bumps the search_state version and drops the old pair.
+ *
+ * One rebuild at a time per database: a session advisory lock. (On PGlite every wire connection is
+ * the same session, so the lock does not exclude there; the swap transaction still runs alone.)
+ */
+import type pg from 'pg';
+import type { HnswParams, LshParams } from '../../indexing/types.js';
+import type { VectorTransform } from '../../pipeline/vector-transform.js';
+import { SqlLshKeys } from './lsh-keys.js';
+import { inTransaction, LOCKS } from './schema.js';
+import { createHnswIndex, createSearchTables, dropSearchTables, insertSearchRows, parseVector, searchTables } from './search-tables.js';
+
+/** Rows written per INSERT while filling new tables. */
+const BATCH = 500;
+
+export interface RebuildResult {
+  /** False when skipped (tryLock found another rebuild running, or the version moved). */
+  rebuilt: boolean;
+  /** Vectors in the new tables. */
+  vectors: number;
+}
+
+type RawRows = () => AsyncIterable<{ id: number; vector: Float32Array }>;
+
+export async function rebuildSearchTables(
+  pool: pg.Pool,
+  transform: VectorTransform,
+  index: { lsh: LshParams; hnsw: HnswParams },
+  rawRows: RawRows,
+  options: { tryLock?: boolean; onlyIfVersion?: number } = {},
+): Promise<RebuildResult> {
+  const client = await pool.connect();
+  try {
+    if (options.tryLock) {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCKS.rebuild]);
+      if (!rows[0].locked) return { rebuilt: false, vectors: 0 };
+    } else {
+      await client.query('SELECT pg_advisory_lock($1)', [LOCKS.rebuild]);
+    }
+    try {
+      const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
+      const tables = searchTables(suffix);
+      try {
+        return await fillAndSwap(client, suffix, transform, index, rawRows, options.onlyIfVersion);
+      } catch (error) {
+        await dropSearchTables(client, tables).catch(() => undefined);
+        if (error instanceof VersionMoved) return { rebuilt: false, vectors: 0 };
+        throw error;
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.rebuild]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function fillAndSwap(
+  client: pg.PoolClient,
+  suffix: number,
+  transform: VectorTransform,
+  index: { lsh: LshParams; hnsw: HnswParams },
+  rawRows: RawRows,
+  onlyIfVersion: number | undefined,
+): Promise<RebuildResult> {
+  const tables = searchTables(suffix);
+  await createSearchTables(client, tables, transform.outputDim);
+  // Two passes over the raw vectors keep memory flat: the LSH centre (the mean of the transformed
+  // vectors) must be known before the first key is computed.
+  const sum = new Float64Array(transform.outputDim);
+  let count = 0;
+  for await (const { vector } of rawRows()) {
+    const transformed = transform.apply(vector);
+    for (let d = 0; d < sum.length; d++) sum[d]! += transformed[d]!;
+    count++;
+  }
+  const centre = Float32Array.from(sum, (value) => (count > 0 ? value / count : 0));
+  const lshKeys = new SqlLshKeys(index.lsh, transform.outputDim, centre);
+  const write = async (batch: { id: number; vector: Float32Array }[]): Promise<void> => {
+    const vectors = batch.map(({ vector }) => transform.apply(vector));
+    await insertSearchRows(client, tables, batch.map(({ id }) => id), vectors, vectors.map((vector) => lshKeys.keys(vector)));
+  };
+  let batch: { id: number; vector: Float32Array }[] = [];
+  for await (const row of rawRows()) {
+    batch.push(row);
+    if (batch.length === BATCH) {
+      await write(batch);
+      batch = [];
+    }
+  }
+  await write(batch);
+  // pgvector builds HNSW faster over a filled table than row by row.
+  await createHnswIndex(client, tables, index.hnsw);
+  return inTransaction(client, async () => {
+    const state = await client.query('SELECT version, tables FROM search_state WHERE id = 1 FOR UPDATE');
+    const version = Number(state.rows[0].version);
+    if (onlyIfVersion !== undefined && version !== onlyIfVersion) throw new VersionMoved();
+    // Objects added since the fill (their search rows went to the old tables).
+    const missing = await client.query(`SELECT o.id, o.raw::text AS raw FROM objects o WHERE NOT EXISTS (SELECT 1 FROM ${tables.vectors} s WHERE s.object_id = o.id) ORDER BY o.id`);
+    await write(missing.rows.map((row) => ({ id: Number(row.id), vector: parseVector(row.raw) })));
+    const vectors = Number((await client.query(`SELECT count(*) AS n FROM ${tables.vectors}`)).rows[0].n);
+    const { spec } = transform;
+    await client.query(
+      'UPDATE search_state SET version = version + 1, tables = $1, transform_kind = $2, transform_data = $3, dim = $4, lsh_centre = $5, lsh_centred_at = $6, vectors = $6 WHERE id = 1',
+      [suffix, spec.kind, spec.kind === 'whitening' ? Buffer.from(spec.data) : null, transform.outputDim, Buffer.from(centre.buffer), vectors],
+    );
+    await dropSearchTables(client, searchTables(Number(state.rows[0].tables)));
+    return { rebuilt: true, vectors };
+  });
+}
+
+class VersionMoved extends Error {}

@@ -1,0 +1,118 @@
+/**
+ * The PostgreSQL schema of the pg storage backend, as numbered migrations. `migrate` applies the
+ * ones a database lacks, in order, each in its own transaction, under an advisory lock so that
+ * replicas starting together never run one twice; `schema_migrations` records what was applied.
+ * A database with a migration this version does not know is refused (an older findthis must not
+ * write a newer schema).
+ *
+ * Layout (the search tables are built per transform, see pg-search-tables.ts):
+ * - products, images, objects: the catalog; objects keep the raw encoder vector (pgvector `vector`)
+ *   so that whitening can be learned again, and their product id (the Citus distribution key).
+ * - search_state: one row, the version every replica compares per request (bumped when the
+ *   transform or the LSH centre changes), the transform's bytes, the LSH centre, and the vector
+ *   counters the matcher needs (kept in step by every write, so a search never counts rows).
+ * - search_vectors_<n> / lsh_keys_<n>: the transformed vectors (HNSW index, inner product) and each
+ *   vector's LSH key per table (b-tree on (table_no, key)); <n> comes from search_tables_seq when a
+ *   pair is built, and search_state.tables names the live pair.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { FindthisError } from '../../core/errors.js';
+
+/** Session advisory lock keys (any two fixed int8 values unlikely to clash with an application's). */
+export const LOCKS = { migrate: 0x66696e_0001, rebuild: 0x66696e_0002 } as const;
+
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'catalog and search state',
+    sql: `
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE products (
+  id text PRIMARY KEY,
+  metadata jsonb NOT NULL DEFAULT '{}',
+  created timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE images (
+  id bigserial PRIMARY KEY,
+  product_id text NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+  width integer NOT NULL,
+  height integer NOT NULL,
+  sha256 text,
+  created timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX images_by_product ON images(product_id);
+CREATE TABLE objects (
+  id bigserial PRIMARY KEY,
+  image_id bigint NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  product_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('whole', 'region')),
+  label text NOT NULL,
+  score double precision NOT NULL,
+  x1 double precision NOT NULL, y1 double precision NOT NULL, x2 double precision NOT NULL, y2 double precision NOT NULL,
+  raw vector NOT NULL
+);
+CREATE INDEX objects_by_image ON objects(image_id);
+CREATE INDEX objects_by_product ON objects(product_id);
+CREATE SEQUENCE search_tables_seq;
+CREATE TABLE search_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  version bigint NOT NULL,
+  tables bigint NOT NULL,
+  transform_kind text NOT NULL,
+  transform_data bytea,
+  dim integer NOT NULL,
+  lsh_centre bytea NOT NULL,
+  lsh_centred_at bigint NOT NULL,
+  vectors bigint NOT NULL,
+  whole_images bigint NOT NULL
+);
+`,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Applies the missing migrations; returns the versions it applied. */
+export async function migrate(pool: Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCKS.migrate]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      const applied = new Set(rows.map((row) => row.version));
+      const unknown = rows.find((row) => !MIGRATIONS.some((m) => m.version === row.version));
+      if (unknown) {
+        throw new FindthisError('INDEX_MISMATCH', `The database has schema migration ${unknown.version}, newer than this findthis knows (${SCHEMA_VERSION}); upgrade findthis`);
+      }
+      const done: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await inTransaction(client, async () => {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        });
+        done.push(migration.version);
+      }
+      return done;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs `fn` between BEGIN and COMMIT on `client`, rolling back when it throws. */
+export async function inTransaction<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The pg storage backend against a real PostgreSQL wire server: PGlite with pgvector, served by
+ * pglite-socket in this process, queried with `pg` like any PostgreSQL. Two PgStore objects on one
+ * URL stand for two replicas. The in-process LshIndex is the reference for the SQL LSH.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { clusteredData, row } from '../benchmarks/lib/clustered-vectors.js';
+import { ExactIndex } from '../src/indexing/exact-index.js';
+import { LshIndex } from '../src/indexing/lsh-index.js';
+import type { LshParams } from '../src/indexing/types.js';
+import { VectorStore } from '../src/indexing/vector-store.js';
+import { identityTransform } from '../src/pipeline/vector-transform.js';
+import { startLocalEngine, type LocalEngine } from '../src/storage/pg/local-engine.js';
+import { PgStore, type PgStoreOptions } from '../src/storage/pg/pg-store.js';
+import { SCHEMA_VERSION } from '../src/storage/pg/schema.js';
+
+const dim = 32;
+const products = 60;
+const perImage = 3;
+const data = clusteredData({ n: products * perImage, queries: 20, dim, clusters: 30, seed: 5 });
+const lsh: LshParams = { hashSize: 8, numTables: 6, probeRadius: 1, seed: 7, vectorsPerBucket: 2 };
+const encoder = { model: 'synthetic', dim };
+
+let engine: LocalEngine;
+let a: PgStore;
+let b: PgStore;
+let options: PgStoreOptions;
+
+function objectsOf(p: number) {
+  return Array.from({ length: perImage }, (_, i) => ({
+    kind: i === 0 ? ('whole' as const) : ('region' as const),
+    label: i === 0 ? 'image' : 'thing',
+    score: 0.5 + i / 10,
+    bbox: [i, i, 10 + i, 10 + i] as [number, number, number, number],
+    vector: row(data.vectors, dim, p * perImage + i),
+  }));
+}
+
+beforeAll(async () => {
+  engine = await startLocalEngine({ port: 0 });
+  options = { url: engine.url, encoder, index: { lsh, hnsw: { M: 16, efConstruction: 64, efSearch: 64 } } };
+  a = await PgStore.open(options);
+  b = await PgStore.open(options);
+  // Through replica A; half of the catalog before the rebuild below, half after.
+  for (let p = 0; p < products; p++) await a.addImage({ productId: `p${p}`, metadata: { n: p }, width: 100, height: 80, objects: objectsOf(p) });
+});
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await engine?.stop();
+});
+
+describe('PgStore', () => {
+  it('applies its migrations once, records them, and refuses another encoder', async () => {
+    const client = new pg.Client({ connectionString: engine.url });
+    await client.connect();
+    const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
+    await client.end();
+    expect(rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    await expect(PgStore.open({ ...options, encoder: { model: 'synthetic', dim: 64 } })).rejects.toMatchObject({ code: 'INDEX_MISMATCH' });
+  });
+
+  it('serves what one replica stored to the other: products, counts and exact neighbours', async () => {
+    expect(await b.counts()).toEqual({ products, images: products, objects: products * perImage });
+    const product = await b.product('p7');
+    expect(product?.metadata).toEqual({ n: 7 });
+    expect(product?.objects.map((o) => [o.label, o.score, o.bbox])).toEqual(objectsOf(7).map((o) => [o.label, o.score, o.bbox]));
+
+    const store = new VectorStore(dim);
+    for (let i = 0; i < products * perImage; i++) store.set(String(i), row(data.vectors, dim, i));
+    const exact = new ExactIndex(store);
+    const snapshot = await b.refresh();
+    for (let q = 0; q < 5; q++) {
+      const query = row(data.queries, dim, q);
+      const expected = exact.search(query, 10).neighbors;
+      const got = await b.nearest(snapshot, 'exact', query, 10);
+      // Object ids count from 1 in insertion order: vector i is object i + 1.
+      expect(got.rows.map((r) => r.id - 1)).toEqual(expected.map((n) => Number(n.id)));
+      got.rows.forEach((r, i) => expect(r.similarity).toBeCloseTo(expected[i]!.score, 5));
+      const fromHnsw = await b.nearest(snapshot, 'hnsw', query, 10);
+      expect(fromHnsw.rows[0]?.id).toBe(got.rows[0]?.id);
+    }
+    // A limit above ef_search still fills (iterative scan).
+    expect((await b.nearest(snapshot, 'hnsw', row(data.queries, dim, 0), 150)).rows).toHaveLength(150);
+  });
+
+  it('after a rebuild, probes exactly the buckets the in-process LshIndex holds, and every replica follows', async () => {
+    const before = await b.refresh();
+    await a.rebuild(identityTransform(dim));
+    const after = await b.refresh();
+    expect(after.version).toBe(before.version + 1);
+    expect(after.centredAt).toBe(products * perImage);
+
+    const store = new VectorStore(dim);
+    for (let i = 0; i < products * perImage; i++) store.set(String(i + 1), row(data.vectors, dim, i));
+    const reference = LshIndex.build(store, lsh);
+    for (let q = 0; q < 10; q++) {
+      const query = row(data.queries, dim, q);
+      const expected = reference.search(query, 5);
+      const got = await b.nearest(after, 'lsh', query, 5);
+      expect(got.stats).toEqual(expected.stats);
+      expect(got.rows.map((r) => String(r.id))).toEqual(expected.neighbors.map((n) => n.id));
+    }
+  });
+
+  it('deletes through one replica are gone for the other at once, search rows included', async () => {
+    const query = row(data.vectors, dim, 42 * perImage);
+    const first = await b.nearest(await b.refresh(), 'exact', query, 1);
+    expect(first.rows[0]?.productId).toBe('p42');
+    expect(await a.removeProduct('p42')).toBe(true);
+    expect(await a.removeProduct('p42')).toBe(false);
+    const snapshot = await b.refresh();
+    expect(snapshot.vectors).toBe((products - 1) * perImage);
+    for (const kind of ['exact', 'hnsw', 'lsh'] as const) {
+      expect((await b.nearest(snapshot, kind, query, 5)).rows.map((r) => r.productId)).not.toContain('p42');
+    }
+    expect(await b.product('p42')).toBeUndefined();
+  });
+
+  it('a replica holding an older version stores its next add under the new transform', async () => {
+    const stale = await b.refresh();
+    await a.rebuild(identityTransform(dim));
+    expect((await a.refresh()).version).toBe(stale.version + 1);
+    await b.addImage({ productId: 'late', width: 10, height: 10, objects: objectsOf(42) });
+    const found = await a.nearest(await a.refresh(), 'lsh', row(data.vectors, dim, 42 * perImage), 1);
+    expect(found.rows[0]?.productId).toBe('late');
+    expect(found.stats.fellBack).toBe(false);
+  });
+});
