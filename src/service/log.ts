@@ -15,7 +15,9 @@ export interface LoggerOptions {
 }
 
 export function createLogger(level: LogLevel, options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? (process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : pino.destination(1));
+  const destination =
+    options.destination ??
+    (process.stdout.isTTY ? pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' }) : pino.destination(1));
   return pino(
     {
       level,
