@@ -101,6 +101,7 @@ describe('the service process', () => {
     });
     expect(cli.status).toBe(2);
     expect(cli.stderr).toMatch(/DATA_DIR_LOCKED: DATA_DIR is in use: .* locked by another running process/);
+    expect(cli.stderr).toContain('While the service runs, ingest through it: npm run ingest -- <dir> --url http://localhost:8080');
 
     // Requests in flight when SIGTERM comes are still answered; then the process saves and exits 0.
     // Six searches keep the queue (2 at a time) busy; SIGTERM goes once the service has received all

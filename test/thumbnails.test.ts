@@ -4,7 +4,7 @@
  * Cache-Control (304 when unchanged); a catalog written before thumbnails answers 404
  * THUMBNAIL_MISSING until `npm run thumbnails -- <dir>` fills them from the original files.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -187,6 +187,42 @@ describe('catalog thumbnails', () => {
       }
     } finally {
       await filled.stop();
+    }
+  });
+
+  // (Without --url, ingest refuses the DATA_DIR the service holds and names --url: service-process.test.ts.)
+  it('npm run ingest -- <dir> --url <service> adds the photos through the running service', async () => {
+    const service = await serve();
+    const ingest = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        // spawned asynchronously: the service in this process must keep answering meanwhile
+        const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['src/cli/ingest.ts', ...args], {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, DATA_DIR: dataDir },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once('exit', (status) => resolve({ status, stdout, stderr }));
+      });
+    try {
+      const folder = join(work, 'more');
+      mkdirSync(join(folder, 'Cabbage'), { recursive: true });
+      copyFileSync(iconicImages().get('Cabbage') as string, join(folder, 'Cabbage', 'cabbage.jpg'));
+      const through = await ingest([folder, '--url', service.url]);
+      expect(through.status, through.stderr).toBe(0);
+      expect(through.stdout).toMatch(/^ingested 1\/1 images \(\d+ objects\) into 1 products \(1 new\) .*; catalog now 4 products\n/);
+      const cabbage = await request(`${service.url}/v1/products/Cabbage`);
+      expect(cabbage.status).toBe(200);
+      const thumbnail = await fetch(`${service.url}/v1/images/${cabbage.body.images[0].id}`);
+      expect(thumbnail.status).toBe(200);
+
+      const nobody = await ingest([folder, '--url', 'http://127.0.0.1:9']);
+      expect(nobody.status).toBe(2);
+      expect(nobody.stderr).toContain('Expected a running findthis service for --url, but http://127.0.0.1:9/healthz did not answer');
+    } finally {
+      await service.stop();
     }
   });
 

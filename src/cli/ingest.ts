@@ -2,22 +2,44 @@
  * `npm run ingest -- <dir>`: adds every image under <dir> to the catalog in DATA_DIR. The product id is
  * the image's folder name (or its file name, for images directly in <dir>). Errors are listed, not
  * fatal; the exit code is 1 only when nothing could be ingested, 2 for bad usage.
- * Do not run it while the service uses the same DATA_DIR: the catalog's lock file refuses that.
+ * While the service runs on the same DATA_DIR (whose lock refuses a second writer), `--url <service>`
+ * adds the images through the service's API instead.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { invalidParameter } from '../core/errors.js';
+import { FindthisError, invalidParameter, isFindthisError } from '../core/errors.js';
 import { EXIT_NOTHING_DONE, IMAGE_EXTENSIONS, describeError, exitWithError, listImages, openCatalog, productIdFor, startProgress, writeStdout } from './common.js';
+import { serviceIngester, type Ingester } from './service-client.js';
 
-const USAGE = 'usage: npm run ingest -- <dir>   (env DATA_DIR, MODELS_DIR, FINDTHIS_CONFIG)';
+const USAGE =
+  'usage: npm run ingest -- <dir> [--url http://localhost:8080]   (env DATA_DIR, MODELS_DIR, FINDTHIS_CONFIG; with --url: FINDTHIS_API_KEY)';
+
+/** The catalog in DATA_DIR, opened here (models loaded in this process). */
+async function localIngester(): Promise<Ingester> {
+  const opened = await openCatalog();
+  const { catalogSearch } = opened;
+  return {
+    async ingest(productId, image) {
+      const result = await catalogSearch.ingest(productId, image);
+      return { createdProduct: result.createdProduct, objects: result.objects.length };
+    },
+    async size() {
+      const size = catalogSearch.size();
+      return `${size.products} products, ${size.vectors} vectors`;
+    },
+    close: () => opened.close(),
+  };
+}
 
 async function main(): Promise<void> {
   let root: string;
+  let url: string | undefined;
   try {
-    const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
+    const { positionals, values } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { url: { type: 'string' } } });
+    url = values.url;
     if (positionals.length !== 1) throw invalidParameter('arguments', `one folder (${USAGE})`, positionals.join(' '));
     root = resolve(positionals[0] as string);
     if (!existsSync(root)) throw invalidParameter('<dir>', 'an existing folder', positionals[0]);
@@ -30,13 +52,15 @@ async function main(): Promise<void> {
     process.exit(EXIT_NOTHING_DONE);
   }
 
-  let opened;
+  let ingester: Ingester;
   try {
-    opened = await openCatalog();
+    ingester = url ? await serviceIngester(url) : await localIngester();
   } catch (error) {
+    if (isFindthisError(error) && error.code === 'DATA_DIR_LOCKED') {
+      exitWithError(new FindthisError(error.code, `${error.message}. While the service runs, ingest through it: npm run ingest -- <dir> --url http://localhost:8080`));
+    }
     exitWithError(error);
   }
-  const { catalogSearch } = opened;
   const progress = startProgress(files.length, 'ingest');
   const errors: string[] = [];
   const products = new Set<string>();
@@ -47,10 +71,10 @@ async function main(): Promise<void> {
     const name = relative(root, file);
     const productId = productIdFor(root, file);
     try {
-      const result = await catalogSearch.ingest(productId, await readFile(file));
+      const result = await ingester.ingest(productId, await readFile(file), file);
       products.add(productId);
       if (result.createdProduct) newProducts += 1;
-      objects += result.objects.length;
+      objects += result.objects;
     } catch (error) {
       errors.push(`${name} (product ${productId}): ${describeError(error)}`);
     }
@@ -59,12 +83,12 @@ async function main(): Promise<void> {
   progress.stop();
   const seconds = (performance.now() - started) / 1000;
   const ingested = files.length - errors.length;
-  const size = catalogSearch.size();
-  await opened.close();
+  const size = await ingester.size();
+  await ingester.close();
 
   await writeStdout(
     `ingested ${ingested}/${files.length} images (${objects} objects) into ${products.size} products (${newProducts} new) ` +
-      `in ${seconds.toFixed(1)} s, ${(ingested / seconds).toFixed(1)} images/s; catalog now ${size.products} products, ${size.vectors} vectors\n`,
+      `in ${seconds.toFixed(1)} s, ${(ingested / seconds).toFixed(1)} images/s; catalog now ${size}\n`,
   );
   if (errors.length > 0) {
     await writeStdout(`${errors.length} error(s):\n${errors.map((line) => `  ${line}`).join('\n')}\n`);
