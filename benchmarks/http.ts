@@ -84,11 +84,16 @@ async function startService(dataDir: string): Promise<{ url: string; stop: () =>
   let log = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
-    // The service logs JSON lines (one per request) on stdout: read the address, keep the rest out of the report.
+    // The service logs JSON lines (one per request) on stdout: read the address, keep only the last
+    // lines (for an early exit's message) and out of the report.
+    let listening = false;
     const collect = (chunk: Buffer): void => {
-      log += chunk.toString();
-      const found = /listening on (http:\/\/[^\s"]+)/.exec(log);
-      if (found) resolve(found[1] as string);
+      log = (log + chunk.toString()).slice(-8192);
+      const found = listening ? null : /listening on (http:\/\/[^\s"]+)/.exec(log);
+      if (found) {
+        listening = true;
+        resolve(found[1] as string);
+      }
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);

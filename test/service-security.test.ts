@@ -104,6 +104,18 @@ describe('security headers and CORS', () => {
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline');
   });
 
+  it('leaves caching to the page\'s files and to thumbnails, which set their own, and sends the page its CSP', async () => {
+    const { url } = await serve();
+    const page = await request(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(page.headers.get('cache-control')).not.toContain('no-store');
+    const thumbnail = await request(`${url}/v1/images/1`);
+    expect(thumbnail.status).toBe(503); // still loading: the route answers, without no-store
+    expect(thumbnail.headers.get('cache-control')).toBeNull();
+  });
+
   it('sends no CORS headers unless origins are configured', async () => {
     const { url } = await serve();
     const answer = await request(`${url}/healthz`, { headers: { Origin: 'https://shop.example' } });
