@@ -32,13 +32,14 @@ export interface WebService {
   close(): Promise<void>;
 }
 
-export async function startWebService(photos: CatalogPhoto[]): Promise<WebService> {
+/** `apiKeys`: when given, writes need one of them as `Authorization: Bearer`. */
+export async function startWebService(photos: CatalogPhoto[], apiKeys: readonly string[] = []): Promise<WebService> {
   const config = loadConfig({ env: {} });
   const dataDir = mkdtempSync(join(tmpdir(), 'findthis-web-'));
   const extractor = await createExtractor(config.extractor);
   const catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
   for (const photo of photos) await catalogSearch.ingest(photo.id, readFileSync(photo.path), photo.metadata);
-  const service = createApp({ server: config.server, search: config.search, metrics: new ServiceMetrics(new Registry()), log: createLogger('error'), catalogSearch });
+  const service = createApp({ server: config.server, apiKeys, search: config.search, metrics: new ServiceMetrics(new Registry()), log: createLogger('error'), catalogSearch });
   const server: Server = service.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return {
