@@ -14,9 +14,9 @@ import { createApp } from '../src/service/app.js';
 import { createLogger } from '../src/service/log.js';
 import { ServiceMetrics } from '../src/service/metrics.js';
 import { openApiDocument, openApiPath } from '../src/service/openapi.js';
-import { checkAgainstDocument, request } from './support/http.js';
+import { checkAgainstDocument, postImage, request } from './support/http.js';
 
-const config = loadConfig({ env: {}, overrides: { search: { maxK: 40, defaultK: 7 } } });
+const config = loadConfig({ env: {}, overrides: { search: { maxK: 40, defaultK: 7 }, server: { uploadLimitBytes: 1000 } } });
 const service = createApp({ server: config.server, search: config.search, whitening: config.whitening, metrics: new ServiceMetrics(new Registry(), { defaultMetrics: false }), log: createLogger('error'), apiKeys: ['0123456789abcdef-key'] });
 let server: Server;
 let url: string;
@@ -86,6 +86,10 @@ describe('GET /openapi.json', () => {
     const answer = await request(`${url}/v1/search?k=41`, { method: 'POST' });
     expect(answer.status).toBe(400);
     expect(answer.body.error.message).toBe('Expected an integer in 1..40 for k, but got "41"');
+    // Checked before the upload is looked at: an upload over the limit still gets the query's 400.
+    const big = await postImage(`${url}/v1/search?k=41`, new Uint8Array(200_000));
+    expect(big.status).toBe(400);
+    expect(big.body.error.code).toBe('INVALID_FIELD');
   });
 
   it('catches answers that drift from it: an extra field, a missing one, an undocumented status', () => {

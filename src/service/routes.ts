@@ -20,6 +20,7 @@ import type {
   OptimizeResponse,
   ProductResponse,
   SearchObjectResponse,
+  SearchRequest,
   SearchResponse,
 } from './schemas.js';
 import type { WorkQueue } from './work-queue.js';
@@ -139,12 +140,23 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
     }),
   );
 
+  // The query is checked before the upload is admitted or read: a bad `k` costs no upload.
+  const searchQuery: RequestHandler = (req, res, next) => {
+    try {
+      res.locals.searchQuery = parse.searchQuery(req.query);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+
   app.post(
     '/v1/search',
     access.read,
+    searchQuery,
     upload,
     handle(async (req, res) => {
-      const query = parse.searchQuery(req.query);
+      const query = res.locals.searchQuery as SearchRequest;
       const catalogSearch = service.catalogSearch();
       const image = requireFile(req);
       const answer = await queued(req, () => catalogSearch.search(image, query), true);
