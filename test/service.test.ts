@@ -1,6 +1,8 @@
 /**
  * The real service (createApp + listen on a random port, real models, real SQLite, real indexes),
- * driven over HTTP with fetch on grocery catalog photos and store photos.
+ * driven over HTTP with fetch on grocery catalog photos and store photos. Cases do not depend on
+ * each other's order: the shared catalog is filled once and no case changes its products; a case
+ * that adds or deletes products gets a service of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,11 +45,33 @@ const config = loadConfig({ env: {} });
 const log = createLogger('error');
 const promtool = debianTool('promtool', 'prometheus');
 let extractor: Extractor;
-let catalogSearch: CatalogSearch;
-let dataDir: string;
-const servers: Server[] = [];
+const cleanups: Array<() => Promise<void> | void> = [];
 
-async function serve(options: { queueConcurrency?: number; maxQueueLength?: number; ready?: boolean } = {}): Promise<{ url: string; metrics: ServiceMetrics }> {
+interface TestService {
+  url: string;
+  catalogSearch: CatalogSearch;
+}
+
+/** Opens a catalog in a fresh DATA_DIR and stores `products` (their iconic photos) in it directly, not over HTTP. */
+async function openCatalog(products: readonly string[] = []): Promise<CatalogSearch> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'findthis-service-'));
+  const catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
+  cleanups.push(async () => {
+    await catalogSearch.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const iconic = iconicImages();
+  for (const [rank, name] of products.entries()) {
+    await catalogSearch.ingest(name, readFileSync(iconic.get(name) as string), { name, rank });
+  }
+  return catalogSearch;
+}
+
+/** A server over `catalogSearch` (none: still loading) on a random port, with its own metrics. */
+async function serve(
+  catalogSearch: CatalogSearch | undefined,
+  options: { queueConcurrency?: number; maxQueueLength?: number } = {},
+): Promise<{ url: string; metrics: ServiceMetrics }> {
   const metrics = new ServiceMetrics(new Registry());
   const service = createApp({
     server: {
@@ -58,28 +82,37 @@ async function serve(options: { queueConcurrency?: number; maxQueueLength?: numb
     search: config.search,
     metrics,
     log,
-    ...(options.ready === false ? {} : { catalogSearch }),
+    ...(catalogSearch ? { catalogSearch } : {}),
   });
-  const server = service.app.listen(0, '127.0.0.1');
+  const server: Server = service.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  servers.push(server);
+  cleanups.push(() => void server.close());
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, metrics };
 }
 
+/** A service of its own over a fresh catalog holding `products`, for a case that changes the catalog. */
+async function serviceWith(products: readonly string[] = []): Promise<TestService> {
+  const catalogSearch = await openCatalog(products);
+  return { ...(await serve(catalogSearch)), catalogSearch };
+}
+
+/**
+ * The shared service: PRODUCTS, one iconic photo each, and a store photo of the banana as its second
+ * image (so that optimize has a product photographed twice). No case adds or deletes products here.
+ */
+const SECOND_BANANA = join(GROCERY_DIR, 'train/Fruit/Banana/Banana_001.jpg');
 let url: string;
+let catalogSearch: CatalogSearch;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'findthis-service-'));
   extractor = await createExtractor(config.extractor);
-  catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
-  ({ url } = await serve());
+  ({ url, catalogSearch } = await serviceWith(PRODUCTS));
+  await catalogSearch.ingest('Banana', readFileSync(SECOND_BANANA));
 });
 
 afterAll(async () => {
-  for (const server of servers) server.close();
-  await catalogSearch?.close();
+  for (const cleanup of cleanups.reverse()) await cleanup();
   await extractor?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function healthy(): Promise<void> {
@@ -98,11 +131,13 @@ describe('the search service over HTTP', () => {
   });
 
   it('adds catalog photos as products: 201 with the whole image as the first object', async () => {
+    const own = await serviceWith();
     const iconic = iconicImages();
-    for (const [n, name] of PRODUCTS.entries()) {
+    const added = PRODUCTS.slice(0, 4);
+    for (const [n, name] of added.entries()) {
       const path = iconic.get(name) as string;
       const metadata = JSON.stringify({ name, rank: n });
-      const answer = await postImage(`${url}/v1/products`, path, { id: name, metadata });
+      const answer = await postImage(`${own.url}/v1/products`, path, { id: name, metadata });
       expect(answer.status, JSON.stringify(answer.body)).toBe(201);
       expect(answer.body.id).toBe(name);
       expect(Number.isInteger(answer.body.imageId)).toBe(true);
@@ -115,7 +150,9 @@ describe('the search service over HTTP', () => {
         expect(object.score).toBeGreaterThan(0);
       }
     }
-    expect(catalogSearch.size().products).toBe(PRODUCTS.length);
+    expect(own.catalogSearch.size().products).toBe(added.length);
+    const stored = await request(`${own.url}/v1/products/${added[1]}`);
+    expect(stored.body.metadata).toEqual({ name: added[1], rank: 1 });
   });
 
   it('returns a product with its metadata, images and objects', async () => {
@@ -123,19 +160,19 @@ describe('the search service over HTTP', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.id).toBe('Banana');
     expect(answer.body.metadata).toEqual({ name: 'Banana', rank: 1 });
-    expect(answer.body.images).toHaveLength(1);
+    expect(answer.body.images).toHaveLength(2);
     expect(answer.body.objects[0].label).toBe('image');
     expect(answer.body.objects[0].imageId).toBe(answer.body.images[0].id);
   });
 
   it('adds a second image to an existing product without creating another', async () => {
-    const path = join(GROCERY_DIR, 'train/Fruit/Banana/Banana_001.jpg');
-    const answer = await postImage(`${url}/v1/products`, path, { id: 'Banana' });
+    const own = await serviceWith(['Kiwi', 'Banana']);
+    const answer = await postImage(`${own.url}/v1/products`, SECOND_BANANA, { id: 'Banana' });
     expect(answer.status).toBe(201);
-    const product = await request(`${url}/v1/products/Banana`);
+    const product = await request(`${own.url}/v1/products/Banana`);
     expect(product.body.images).toHaveLength(2);
     expect(product.body.metadata).toEqual({ name: 'Banana', rank: 1 });
-    expect(catalogSearch.size().products).toBe(PRODUCTS.length);
+    expect(own.catalogSearch.size().products).toBe(2);
   });
 
   it.each(['lsh', 'hnsw', 'exact'])('finds the product of a store photo in the top 5 with index=%s', async (index) => {
@@ -274,11 +311,12 @@ describe('the search service over HTTP', () => {
   });
 
   it('deletes a product: 204, then gone from the catalog and from every index', async () => {
-    const answer = await request(`${url}/v1/products/${QUERY_PRODUCT}`, { method: 'DELETE' });
+    const own = await serviceWith(PRODUCTS);
+    const answer = await request(`${own.url}/v1/products/${QUERY_PRODUCT}`, { method: 'DELETE' });
     expect(answer.status).toBe(204);
-    expect((await request(`${url}/v1/products/${QUERY_PRODUCT}`)).status).toBe(404);
+    expect((await request(`${own.url}/v1/products/${QUERY_PRODUCT}`)).status).toBe(404);
     for (const index of ['lsh', 'hnsw', 'exact']) {
-      const search = await postImage(`${url}/v1/search?k=20&index=${index}`, QUERY);
+      const search = await postImage(`${own.url}/v1/search?k=20&index=${index}`, QUERY);
       expect(search.status).toBe(200);
       for (const object of search.body.objects) expect(matchIds(object)).not.toContain(QUERY_PRODUCT);
       // every remaining product is still found, once each
@@ -287,20 +325,20 @@ describe('the search service over HTTP', () => {
   });
 
   it('answers 503 OVERLOADED when the work queue is full, and keeps serving', async () => {
-    const { url: small, metrics } = await serve({ queueConcurrency: 1, maxQueueLength: 0 });
+    const { url: small, metrics: smallMetrics } = await serve(catalogSearch, { queueConcurrency: 1, maxQueueLength: 0 });
     const jpeg = readFileSync(QUERY);
     const answers = await Promise.all(Array.from({ length: 6 }, () => postImage(`${small}/v1/search?k=3`, jpeg)));
     const statuses = answers.map((a) => a.status);
     expect(statuses).toContain(200);
     expect(statuses).toContain(503);
     for (const a of answers.filter((x) => x.status === 503)) expect(a.body.error.code).toBe('OVERLOADED');
-    expect((await metrics.queueRejections.get()).values[0]?.value).toBe(statuses.filter((s) => s === 503).length);
+    expect((await smallMetrics.queueRejections.get()).values[0]?.value).toBe(statuses.filter((s) => s === 503).length);
     expect((await postImage(`${small}/v1/search?k=3`, jpeg)).status).toBe(200);
     expect((await request(`${small}/healthz`)).status).toBe(200);
   });
 
   it('answers 503 NOT_READY on /healthz and the API until loaded, while /metrics works', async () => {
-    const { url: loading } = await serve({ ready: false });
+    const { url: loading } = await serve(undefined);
     const health = await request(`${loading}/healthz`);
     expect(health.status).toBe(503);
     expect(health.body).toEqual({ status: 'loading' });
@@ -311,6 +349,9 @@ describe('the search service over HTTP', () => {
   });
 
   it('exports the Prometheus metrics the dashboard and rules use', async () => {
+    // The requests whose series are checked below, so that the case does not rely on earlier ones.
+    for (const index of ['lsh', 'hnsw', 'exact']) expect((await postImage(`${url}/v1/search?k=3&index=${index}`, QUERY)).status).toBe(200);
+    expect((await postImage(`${url}/v1/search`, Buffer.from('not an image at all'))).status).toBe(415);
     const answer = await request(`${url}/metrics`);
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toContain('text/plain');
