@@ -24,6 +24,9 @@ let document: any;
 
 beforeAll(async () => {
   server = service.app.listen(0, '127.0.0.1');
+  // The document's validation below takes seconds on a loaded machine: long enough for Node's 5 s
+  // keep-alive to close the idle connection just as fetch reuses it (ECONNRESET). Not under test here.
+  server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.once('listening', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const answer = await request(`${url}/openapi.json`);

@@ -131,10 +131,21 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
     },
     paths,
     components: {
-      schemas: COMPONENT_SCHEMAS,
+      schemas: Object.fromEntries(Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [name, withRefs(schema, schema)])),
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'A key from FINDTHIS_API_KEYS / FINDTHIS_API_KEYS_FILE' } },
     },
   };
+}
+
+const COMPONENT_NAMES = new Map<unknown, string>(Object.entries(COMPONENT_SCHEMAS).map(([name, schema]) => [schema, name]));
+
+/** A copy of `node` in which every named schema inside it (the very object, not a look-alike) is a `$ref`. */
+function withRefs(node: unknown, root: unknown): unknown {
+  const name = COMPONENT_NAMES.get(node);
+  if (name !== undefined && node !== root) return { $ref: `#/components/schemas/${name}` };
+  if (Array.isArray(node)) return node.map((item) => withRefs(item, root));
+  if (typeof node === 'object' && node !== null) return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withRefs(value, root)]));
+  return node;
 }
 
 function describeOperation(operation: Operation, options: OpenApiOptions): Record<string, unknown> {

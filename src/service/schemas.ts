@@ -24,7 +24,7 @@ export const ProductIdSchema = Type.String({ pattern: PRODUCT_ID_PATTERN.source,
 export const MetadataSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object, as stored with the product' });
 export type Metadata = Static<typeof MetadataSchema>;
 
-const BBoxSchema = Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2] in the photo\'s own pixels' });
+export const BBoxSchema = Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2] in the photo\'s own pixels' });
 const IndexKindSchema = StringEnum<IndexKind>(INDEX_KINDS);
 
 // ---- errors ------------------------------------------------------------------------------------
@@ -104,10 +104,12 @@ const objectSummary = {
   score: Type.Number({ description: 'Detector confidence, 0..1 (1 for the whole photo)' }),
 };
 
+export const DetectedObjectSchema = Closed(objectSummary);
+
 export const AddProductResponseSchema = Closed({
   id: ProductIdSchema,
   imageId: Type.Integer(),
-  objects: Type.Array(Closed(objectSummary), { description: 'The whole photo first, then the detections' }),
+  objects: Type.Array(DetectedObjectSchema, { description: 'The whole photo first, then the detections' }),
 });
 export type AddProductResponse = Static<typeof AddProductResponseSchema>;
 
@@ -194,7 +196,10 @@ export const OptimizeResponseSchema = Closed({
 });
 export type OptimizeResponse = Static<typeof OptimizeResponseSchema>;
 
-/** Every named answer schema, as the document's `components.schemas`. */
+/**
+ * Every named schema, as the document's `components.schemas`: the answers, then the parts they share
+ * (referred to by `$ref` wherever they appear, so generated clients name them too).
+ */
 export const COMPONENT_SCHEMAS = {
   ErrorResponse: ErrorResponseSchema,
   HealthResponse: HealthResponseSchema,
@@ -203,5 +208,11 @@ export const COMPONENT_SCHEMAS = {
   ProductListResponse: ProductListResponseSchema,
   SearchResponse: SearchResponseSchema,
   OptimizeResponse: OptimizeResponseSchema,
+  SearchObject: SearchObjectSchema,
+  Match: MatchSchema,
+  Answer: AnswerSchema,
+  DetectedObject: DetectedObjectSchema,
+  BBox: BBoxSchema,
+  Metadata: MetadataSchema,
 } satisfies Record<string, TSchema>;
 export type ComponentName = keyof typeof COMPONENT_SCHEMAS;

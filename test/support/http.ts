@@ -98,14 +98,26 @@ function templateRegExp(template: string): RegExp {
   return new RegExp(`^${pattern}$`);
 }
 
+/** The schema with every `#/components/schemas/...` reference replaced by the schema it names. */
+function inlined(document: OpenApiDocument, node: unknown): unknown {
+  if (Array.isArray(node)) return node.map((item) => inlined(document, item));
+  if (typeof node !== 'object' || node === null) return node;
+  const { $ref } = node as Schema;
+  if (typeof $ref === 'string') {
+    const name = /^#\/components\/schemas\/(\w+)$/.exec($ref)?.[1];
+    const target = name === undefined ? undefined : document.components.schemas[name];
+    if (!target) throw new Error(`the OpenAPI document has no schema ${$ref}`);
+    return inlined(document, target);
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, inlined(document, value)]));
+}
+
 function validate(document: OpenApiDocument, schema: Schema, body: unknown, where: string): void {
-  const ref = typeof schema.$ref === 'string' ? /^#\/components\/schemas\/(\w+)$/.exec(schema.$ref)?.[1] : undefined;
-  const resolved = ref === undefined ? schema : document.components.schemas[ref];
-  if (!resolved) throw new Error(`${where}: the document has no schema ${String(schema.$ref)}`);
-  let check = validators.get(resolved);
+  const ref = typeof schema.$ref === 'string' ? schema.$ref.split('/').pop() : undefined;
+  let check = validators.get(schema);
   if (!check) {
-    check = ajv.compile(resolved);
-    validators.set(resolved, check);
+    check = ajv.compile(inlined(document, schema) as Schema);
+    validators.set(schema, check);
   }
   if (!check(body)) {
     throw new Error(`${where}: the answer does not match ${ref ?? 'its schema'}: ${ajv.errorsText(check.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
