@@ -14,7 +14,8 @@
  *                       of two optimizes, not an ingest.
  * A level is written into a temporary directory and renamed into place when complete; older entries
  * of that level are deleted then (a cache shared by worktrees keeps one entry per level). `rebuild`
- * ignores the cache.
+ * ignores the cache; `staleCatalog` searches the newest ingested catalog even when the extractor now
+ * gives other objects (quick looks at a query-side change; the figures then say so).
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ export interface ScenesCatalogs {
   open: string;
   /** Product ids missing from the open-set catalog. */
   leftOut: string[];
+  /** The catalogs were ingested by an extractor that now gives other objects (staleCatalog). */
+  stale: boolean;
   /** Whether each level came from the cache. */
   cached: { ingested: boolean; optimized: boolean };
 }
@@ -61,15 +64,23 @@ export function leftOutProducts(seed: number, count = OPEN_SET_LEFT_OUT): string
 export async function scenesCatalogs(
   extractor: Extractor,
   config: Readonly<FindthisConfig>,
-  options: { seed: number; rebuild: boolean; cacheDir?: string },
+  options: { seed: number; rebuild: boolean; cacheDir?: string; staleCatalog?: boolean },
 ): Promise<ScenesCatalogs> {
   const cacheDir = options.cacheDir ?? DEFAULT_CATALOG_CACHE;
   const leftOut = leftOutProducts(options.seed);
   const photos = catalogBPhotos();
   const ingestKey = digest([extractor.encoder, config.extractor, photos.map((photo) => photo.path)]);
-  const ingested = join(cacheDir, `ingested-${ingestKey}`);
+  let ingested = join(cacheDir, `ingested-${ingestKey}`);
   const probes = await probe(extractor, photos);
-  const ingestedCached = !options.rebuild && sameExtractions(readReady(ingested)?.probes, probes);
+  let ingestedCached = !options.rebuild && sameExtractions(readReady(ingested)?.probes, probes);
+  let stale = false;
+  if (!ingestedCached && options.staleCatalog) {
+    const newest = newestLevel(cacheDir, 'ingested-');
+    if (newest) {
+      [ingested, ingestedCached, stale] = [newest, true, true];
+      process.stderr.write(`STALE CATALOG: ${newest} was ingested by an extractor that gives other objects than this one\n`);
+    }
+  }
   if (!ingestedCached) {
     await buildLevel(ingested, { probes }, async (dir) => {
       const search = await openCatalog(extractor, config, join(dir, 'b'));
@@ -78,7 +89,7 @@ export async function scenesCatalogs(
     });
   }
 
-  const optimizeKey = digest([ingestKey, readReady(ingested)!.builtAt, config.index, config.whitening, config.search.candidateFactor, leftOut, sourceDigest()]);
+  const optimizeKey = digest([basename(ingested), readReady(ingested)!.builtAt, config.index, config.whitening, config.search.candidateFactor, leftOut, sourceDigest()]);
   const optimized = join(cacheDir, `optimized-${optimizeKey}`);
   const optimizedCached = !options.rebuild && readReady(optimized) !== undefined;
   if (!optimizedCached) {
@@ -97,7 +108,7 @@ export async function scenesCatalogs(
       await open.close();
     });
   }
-  return { b: join(optimized, 'b'), open: join(optimized, 'open'), leftOut, cached: { ingested: ingestedCached, optimized: optimizedCached } };
+  return { b: join(optimized, 'b'), open: join(optimized, 'open'), leftOut, stale, cached: { ingested: ingestedCached, optimized: optimizedCached } };
 }
 
 /** Builds a cache level in a scratch directory, renames it into `dir`, and drops older entries of that level. */
@@ -139,6 +150,16 @@ interface ProbeObject {
   label: string;
   bbox: number[];
   vector: number[];
+}
+
+/** The most recently built complete entry of a level, if any. */
+function newestLevel(cacheDir: string, level: string): string | undefined {
+  if (!existsSync(cacheDir)) return undefined;
+  return readdirSync(cacheDir)
+    .filter((entry) => entry.startsWith(level) && readReady(join(cacheDir, entry)))
+    .map((entry) => join(cacheDir, entry))
+    .sort((x, y) => readReady(x)!.builtAt.localeCompare(readReady(y)!.builtAt))
+    .at(-1);
 }
 
 function readReady(dir: string): Ready | undefined {

@@ -102,20 +102,34 @@ export interface SingleOutcome {
   missing: boolean;
   /** Best raw match score over all objects (−Infinity when nothing matched). */
   topScore: number;
+  /** The whole photo's best raw match score (−Infinity when it matched nothing). */
+  wholeScore: number;
+  /** The answer's first score (−Infinity when the answer is empty). */
+  answerScore: number;
   /** The answer's first product, null when the answer is empty. */
   answerFirst: string | null;
 }
 
 export function singleOutcome(productId: string, missing: boolean, searched: SearchedPhoto): SingleOutcome {
-  const scores = searched.objects.flatMap((object) => object.matches.map((match) => match.score));
-  return { productId, missing, topScore: Math.max(-Infinity, ...scores), answerFirst: searched.answer[0]?.productId ?? null };
+  const best = (objects: SearchedPhoto['objects']) => Math.max(-Infinity, ...objects.flatMap((object) => object.matches.map((match) => match.score)));
+  return {
+    productId,
+    missing,
+    topScore: best(searched.objects),
+    wholeScore: best(searched.objects.filter((object) => object.kind === 'whole')),
+    answerScore: searched.answer[0]?.score ?? -Infinity,
+    answerFirst: searched.answer[0]?.productId ?? null,
+  };
 }
 
 export interface OpenSetMetrics {
   missingPhotos: number;
   inCatalogPhotos: number;
-  /** AUROC of the top raw score, in-catalog photos positive. */
+  /** AUROC of the top raw score over all objects, in-catalog photos positive. */
   auroc: number;
+  /** The same for the whole photo's top raw score, and for the answer's first score (empty = lowest). */
+  aurocWhole: number;
+  aurocAnswer: number;
   /** Share of photos of missing products answered empty. */
   missingAnsweredEmpty: number;
   /** Share of in-catalog photos answered empty. */
@@ -131,10 +145,9 @@ export function openSetMetrics(outcomes: readonly SingleOutcome[]): OpenSetMetri
   return {
     missingPhotos: missing.length,
     inCatalogPhotos: present.length,
-    auroc: auroc(
-      present.map((outcome) => outcome.topScore),
-      missing.map((outcome) => outcome.topScore),
-    ),
+    auroc: auroc(present.map((o) => o.topScore), missing.map((o) => o.topScore)),
+    aurocWhole: auroc(present.map((o) => o.wholeScore), missing.map((o) => o.wholeScore)),
+    aurocAnswer: auroc(present.map((o) => o.answerScore), missing.map((o) => o.answerScore)),
     missingAnsweredEmpty: share(missing.filter((outcome) => outcome.answerFirst === null).length, missing.length),
     inCatalogAnsweredEmpty: share(present.filter((outcome) => outcome.answerFirst === null).length, present.length),
     inCatalogRecallAt1: share(present.filter((outcome) => outcome.answerFirst === outcome.productId).length, present.length),

@@ -13,7 +13,7 @@ export interface ScenesReport {
   config: string;
   index: string;
   seed: number;
-  catalogs: { b: { products: number; images: number }; open: { products: number; images: number } };
+  catalogs: { b: { products: number; images: number }; open: { products: number; images: number }; stale: boolean };
   scenes: SceneMetrics;
   openSet: OpenSetMetrics & { inCatalogRecallAt1InB: number; allValRecallAt1InB: number };
   coco: { photos: number; answeredEmpty: number };
@@ -21,10 +21,15 @@ export interface ScenesReport {
   coverageByClass: Record<string, { products: number; coverage: number; answerRecall: number }>;
 }
 
+/**
+ * In-catalog recall@1 in the open-set catalog before any acceptance rule (2026-12-02, main at
+ * 5d67837, all 296 val photos, seed 1): the issue allows the rule to cost at most 2 points of it.
+ */
+export const BASELINE_IN_CATALOG_RECALL_AT_1 = 0.872;
+
 export function printReport(report: ScenesReport): void {
   const pct = (value: number) => (Number.isNaN(value) ? '—' : `${(value * 100).toFixed(1)}%`);
   const { scenes, openSet, coco, catalogs } = report;
-  const drop = (openSet.inCatalogRecallAt1InB - openSet.inCatalogRecallAt1) * 100;
   const rows: Array<[string, string, string]> = [
     ['coverage (products with a region centred on them)', pct(scenes.coverage), '≥ 90%'],
     ['region recall@1', pct(scenes.regionRecallAt1), '≥ 70%'],
@@ -34,17 +39,20 @@ export function printReport(report: ScenesReport): void {
     ['scenes answered empty', pct(scenes.emptyAnswers), ''],
     ['regions per scene (mean)', scenes.regionsPerScene.toFixed(1), ''],
     [`open set: AUROC of the top raw score (${openSet.inCatalogPhotos} in / ${openSet.missingPhotos} missing)`, openSet.auroc.toFixed(3), ''],
+    ['  of the whole photo\'s top raw score', openSet.aurocWhole.toFixed(3), ''],
+    ['  of the answer\'s first score (empty = lowest)', openSet.aurocAnswer.toFixed(3), ''],
     ['open set: missing products answered empty', pct(openSet.missingAnsweredEmpty), '≥ 40%'],
     ['open set: in-catalog photos answered empty', pct(openSet.inCatalogAnsweredEmpty), ''],
-    ['open set: in-catalog recall@1', pct(openSet.inCatalogRecallAt1), ''],
-    ['  same photos in catalog B: recall@1', pct(openSet.inCatalogRecallAt1InB), `drop ${drop.toFixed(1)} pts (≤ 2)`],
+    ['open set: in-catalog recall@1 (empty = miss)', pct(openSet.inCatalogRecallAt1), `≥ ${pct(BASELINE_IN_CATALOG_RECALL_AT_1 - 0.02)}`],
+    ['  same photos in catalog B: recall@1', pct(openSet.inCatalogRecallAt1InB), ''],
     ['all single val photos in catalog B: recall@1', pct(openSet.allValRecallAt1InB), ''],
     [`coco-sample photos answered empty (of ${coco.photos})`, String(coco.answeredEmpty), `${coco.photos}`],
   ];
   const lines = [
     `\nbench:scenes ${report.measuredAt}, ${report.config}, index ${report.index}, k 5, seed ${report.seed}: ` +
       `${scenes.scenes} scenes (${scenes.products} products); catalog B ${catalogs.b.products} products / ${catalogs.b.images} images, ` +
-      `open set ${catalogs.open.products} / ${catalogs.open.images}`,
+      `open set ${catalogs.open.products} / ${catalogs.open.images}` +
+      (catalogs.stale ? '\nSTALE CATALOG: ingested by an extractor that gives other objects than this one (--stale-catalog)' : ''),
     '',
     '| measure | value | target |',
     '|---|---:|---:|',
