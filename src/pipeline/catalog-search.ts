@@ -8,19 +8,20 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Catalog, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
-import type { ImageObject } from '../core/types.js';
 import { makeThumbnail } from '../imaging/thumbnail.js';
 import type { IndexSet } from '../indexing/index-set.js';
-import type { IndexKind, SearchStats } from '../indexing/types.js';
+import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
-import { rankProducts, type RankedProduct } from './answer.js';
+import { rankProducts } from './answer.js';
 import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
 import { chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 import { matchDistinctProducts, matchScopeOf, productOverlap, StoredObjects, type DistinctMatches, type MatchScope, type ProductMatch } from './product-matcher.js';
+import type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
 import { identityTransform, type VectorTransform } from './vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 export { matchScopeOf, type MatchScope, type ProductMatch } from './product-matcher.js';
+export type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
 
 export interface CatalogSearchOptions {
   /** catalog.sqlite and indexes/ live here. */
@@ -28,57 +29,6 @@ export interface CatalogSearchOptions {
   index: CatalogIndexParams;
   /** Neighbours fetched per wanted product on the first try (see SearchConfig.candidateFactor). */
   candidateFactor: number;
-}
-
-/** Per-request stage times in ms, as the API reports them. */
-export interface SearchTimings {
-  decodeMs: number;
-  /** Letterbox + detector run + NMS. */
-  detectMs: number;
-  /** Crops + encoder run + pooling. */
-  embedMs: number;
-  searchMs: number;
-  totalMs: number;
-}
-
-export interface IngestResult {
-  productId: string;
-  imageId: number;
-  createdProduct: boolean;
-  width: number;
-  height: number;
-  objects: ImageObject[];
-  timings: Omit<SearchTimings, 'searchMs'>;
-}
-
-export interface SearchQuery {
-  k: number;
-  index: IndexKind;
-  /** Matches below this cosine are dropped. */
-  minScore: number;
-  /** Also search the other indexes and report LSH's overlap with them. */
-  compare: boolean;
-}
-
-export interface ObjectMatches extends ImageObject {
-  /** The index asked. */
-  index: IndexKind;
-  /** True when LSH came up short and HNSW answered. */
-  fallback: boolean;
-  matches: ProductMatch[];
-  stats: SearchStats;
-  searchMs: number;
-  /** With `compare`: share of LSH's top-k products also in HNSW's and in the exact top-k (0..1). */
-  overlap?: { hnsw: number; exact: number };
-}
-
-export interface SearchAnswer {
-  width: number;
-  height: number;
-  objects: ObjectMatches[];
-  /** One ranking for the whole photo: every object's matches merged (see rankProducts), best `k`. */
-  answer: RankedProduct<ProductMatch>[];
-  timings: SearchTimings;
 }
 
 export class CatalogSearch {

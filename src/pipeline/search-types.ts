@@ -1,0 +1,56 @@
+/** What CatalogSearch's ingest and search answer (types only; re-exported by catalog-search.ts). */
+import type { ImageObject } from '../core/types.js';
+import type { IndexKind, SearchStats } from '../indexing/types.js';
+import type { RankedProduct } from './answer.js';
+import type { ProductMatch } from './product-matcher.js';
+
+/** Per-request stage times in ms, as the API reports them. */
+export interface SearchTimings {
+  decodeMs: number;
+  /** Letterbox + detector run + NMS. */
+  detectMs: number;
+  /** Crops + encoder run + pooling. */
+  embedMs: number;
+  searchMs: number;
+  totalMs: number;
+}
+
+export interface IngestResult {
+  productId: string;
+  imageId: number;
+  createdProduct: boolean;
+  width: number;
+  height: number;
+  objects: ImageObject[];
+  timings: Omit<SearchTimings, 'searchMs'>;
+}
+
+export interface SearchQuery {
+  k: number;
+  index: IndexKind;
+  /** Matches below this cosine are dropped. */
+  minScore: number;
+  /** Also search the other indexes and report LSH's overlap with them. */
+  compare: boolean;
+}
+
+export interface ObjectMatches extends ImageObject {
+  /** The index asked. */
+  index: IndexKind;
+  /** True when LSH came up short and HNSW answered. */
+  fallback: boolean;
+  matches: ProductMatch[];
+  stats: SearchStats;
+  searchMs: number;
+  /** With `compare`: share of LSH's top-k products also in HNSW's and in the exact top-k (0..1). */
+  overlap?: { hnsw: number; exact: number };
+}
+
+export interface SearchAnswer {
+  width: number;
+  height: number;
+  objects: ObjectMatches[];
+  /** One ranking for the whole photo: every object's matches merged (see rankProducts), best `k`. */
+  answer: RankedProduct<ProductMatch>[];
+  timings: SearchTimings;
+}
