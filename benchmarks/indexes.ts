@@ -39,17 +39,29 @@ import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
 import { recallAtK } from './lib/recall.js';
 
-/** Builds swept with every bit of every key in use (vectorsPerBucket 0), then the defaults as the service runs them. */
-const LSH_BUILDS: Omit<LshParams, 'probeRadius' | 'seed'>[] = [
-  { hashSize: 12, numTables: 8 },
-  { hashSize: 12, numTables: 16 },
-  { hashSize: 16, numTables: 16 },
-  { hashSize: 16, numTables: 32 },
-  { hashSize: 20, numTables: 32 },
-  { hashSize: DEFAULT_INDEX_PARAMS.lsh.hashSize, numTables: DEFAULT_INDEX_PARAMS.lsh.numTables, vectorsPerBucket: DEFAULT_INDEX_PARAMS.lsh.vectorsPerBucket },
+/** How an LSH query probes: every bucket within a Hamming radius, or `probes` per table ordered by margin. */
+type Probing = { probeRadius: number } | { probes: number };
+const radius = (...radii: number[]): Probing[] => radii.map((probeRadius) => ({ probeRadius }));
+const byMargin = (...counts: number[]): Probing[] => counts.map((probes) => ({ probes }));
+/**
+ * Builds swept with every bit of every key in use (vectorsPerBucket 0), each with its probe settings, then
+ * the defaults as the service runs them. Radius 2 (1 + b + b(b−1)/2 buckets per table) only pays off with long keys.
+ */
+const LSH_BUILDS: (Omit<LshParams, 'probeRadius' | 'probes' | 'seed'> & { probing: Probing[] })[] = [
+  { hashSize: 12, numTables: 8, probing: radius(0, 1) },
+  { hashSize: 12, numTables: 16, probing: [...radius(0, 1), ...byMargin(4, 8)] },
+  { hashSize: 16, numTables: 16, probing: [...radius(0, 1), ...byMargin(8, 16, 32)] },
+  { hashSize: 16, numTables: 32, probing: [...radius(0, 1), ...byMargin(8, 16, 32, 64)] },
+  { hashSize: 14, numTables: 24, probing: byMargin(8, 16, 32) },
+  { hashSize: 18, numTables: 32, probing: byMargin(32, 64, 128) },
+  { hashSize: 20, numTables: 32, probing: radius(0, 1, 2) },
+  {
+    hashSize: DEFAULT_INDEX_PARAMS.lsh.hashSize,
+    numTables: DEFAULT_INDEX_PARAMS.lsh.numTables,
+    vectorsPerBucket: DEFAULT_INDEX_PARAMS.lsh.vectorsPerBucket,
+    probing: [DEFAULT_INDEX_PARAMS.lsh.probes ? { probes: DEFAULT_INDEX_PARAMS.lsh.probes } : { probeRadius: DEFAULT_INDEX_PARAMS.lsh.probeRadius }],
+  },
 ];
-/** Multi-probe radii per build; radius 2 (1 + b + b(b−1)/2 buckets per table) only pays off with long keys. */
-const probeRadii = (hashSize: number): number[] => (hashSize === 0 ? [0] : hashSize >= 20 ? [0, 1, 2] : [0, 1]);
 const HNSW_BUILD: Omit<HnswParams, 'efSearch'> = { M: 16, efConstruction: 200 };
 const EF_SEARCH = [10, 16, 32, 64, 128, 256];
 const IVF_NPROBE = [1, 2, 4, 8, 16, 32, 64];
@@ -204,8 +216,8 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
   });
 
   // hashSize 0 (one bucket, what the seed's demo ran) costs a second exact scan: shown up to 100k × 128.
-  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1 }, ...LSH_BUILDS] : LSH_BUILDS;
-  for (const buildParams of lshBuilds) {
+  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1, probing: radius(0) }, ...LSH_BUILDS] : LSH_BUILDS;
+  for (const { probing, ...buildParams } of lshBuilds) {
     const { hashSize, numTables, vectorsPerBucket = 0 } = buildParams;
     const label = `hashSize=${hashSize} numTables=${numTables}${vectorsPerBucket ? ` vectorsPerBucket=${vectorsPerBucket}` : ''}`;
     const build = progress(`lsh build ${label}`);
@@ -214,14 +226,14 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
     lsh.search(row(dataset.queries, dataset.dim, 0), K); // freezes the tables (part of the build)
     const buildSeconds = (performance.now() - started) / 1000;
     build.finish(`(${lsh.bucketCount()} buckets, ${lsh.activeBits} bits in use)`);
-    const radii = vectorsPerBucket ? [DEFAULT_INDEX_PARAMS.lsh.probeRadius] : probeRadii(hashSize);
-    for (const probeRadius of radii) {
-      lsh.setProbeRadius(probeRadius);
+    for (const probe of probing) {
+      lsh.setProbes('probes' in probe ? probe.probes : 0);
+      if ('probeRadius' in probe) lsh.setProbeRadius(probe.probeRadius);
       rows.push({
         index: 'lsh',
-        params: { hashSize, numTables, probeRadius, ...(vectorsPerBucket ? { vectorsPerBucket, activeBits: lsh.activeBits } : {}) },
+        params: { hashSize, numTables, ...probe, ...(vectorsPerBucket ? { vectorsPerBucket, activeBits: lsh.activeBits } : {}) },
         ...base,
-        ...measure(`lsh ${label} r=${probeRadius}`, dataset, truth, (q) => lsh.search(q, K)),
+        ...measure(`lsh ${label} ${'probes' in probe ? `probes=${probe.probes}` : `r=${probe.probeRadius}`}`, dataset, truth, (q) => lsh.search(q, K)),
         buildSeconds,
         bytesPerVector: lsh.memoryBytes() / dataset.n,
       });

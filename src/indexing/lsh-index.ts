@@ -15,6 +15,7 @@ import { SeededRandom } from './prng.js';
 import { TopK } from './top-k.js';
 import type { LshParams, SearchResult, VectorIndex } from './types.js';
 import { KernelMatrix } from './kernel-matrix.js';
+import { MarginProbes } from './margin-probes.js';
 import { popcount32 } from './vector-math.js';
 import type { VectorStore } from './vector-store.js';
 
@@ -39,9 +40,12 @@ const LOAD_SAMPLE = 64;
  *   put most of the catalog on the same side and waste their bits. The centre is estimated at build,
  *   stored with the index, and re-estimated (with a full re-hash, at the next lazy rebuild) whenever
  *   the catalog has doubled since — so a catalog grown from empty by single adds stays centred.
- * - A query collects the slots in its bucket of every table and, with `probeRadius` r > 0, in every
- *   bucket whose key differs in at most r bits (multi-probe); the union (deduplicated with a
- *   generation-stamped Uint32Array) is re-ranked by exact cosine on the shared vector store.
+ * - A query collects the slots in its bucket of every table and, with `probes` p > 1, in the
+ *   (p − 1)·numTables other buckets a neighbour most likely fell into, ordered by the query's margins to
+ *   the hyperplanes (MarginProbes, Lv et al. 2007); without `probes`, with `probeRadius` r > 0, in every
+ *   bucket whose key differs in at most r bits. The union (deduplicated with a generation-stamped
+ *   Uint32Array) is re-ranked by exact cosine on the shared vector store, in one SIMD kernel call.
+ *   Recent adds not yet in the frozen tables match within radius r, or 1 when probing by margin.
  * - Buckets are frozen CSR tables (`BucketTable`) plus a pending list of recent adds; removes and
  *   replaces leave stale entries that are skipped (live flag + stored signature check). The frozen
  *   tables are rebuilt lazily, at the next search, once pending or stale entries pile up.
@@ -69,6 +73,10 @@ export class LshIndex implements VectorIndex {
   private bits: number;
   private bitMask: number;
   private probeMasks: Uint32Array;
+  private readonly marginProbes = new MarginProbes();
+  /** Radius-mode probes (table, key), filled per query. */
+  private radiusTables = new Int32Array(0);
+  private radiusKeys = new Uint32Array(0);
   /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
   private signatures: Uint32Array;
   private tables: BucketTable[] = [];
@@ -127,6 +135,12 @@ export class LshIndex implements VectorIndex {
     this.probeMasks = probeMasks(this.bits, probeRadius);
   }
 
+  /** Margin-ordered probes per table (0: probe by radius instead); query-time only. */
+  setProbes(probes: number): void {
+    validateLshParams({ ...this.params, probes });
+    this.params.probes = probes;
+  }
+
   add(id: string, vector: Float32Array): void {
     const { slot, replaced } = this.store.set(id, vector);
     if (replaced) this.staleEntries += this.tableCount;
@@ -153,36 +167,36 @@ export class LshIndex implements VectorIndex {
     const checkSignatures = this.staleEntries > 0;
     const tableCount = this.tableCount;
     const signatures = this.signatures;
-    const masks = this.probeMasks;
     const bitMask = this.bitMask;
-    this.computeKeys(query, this.queryKeys, 0, this.bits);
+    const projections = this.computeKeys(query, this.queryKeys, 0, this.bits);
+    const { probes = 0 } = this.params;
+    let plan: { tables: Int32Array; keys: Uint32Array; count: number } = this.marginProbes;
+    if (probes > 0) this.marginProbes.plan(this.queryKeys, projections, this.thresholds, this.params.hashSize, this.bits, probes * tableCount);
+    else plan = this.radiusPlan();
     const stamp = this.nextGeneration();
     const stamps = this.stamps;
     const candidates = this.candidates;
-    let bucketsProbed = 0;
     let candidatesScored = 0;
 
-    for (let t = 0; t < tableCount; t++) {
+    for (let p = 0; p < plan.count; p++) {
+      const t = plan.tables[p]!;
+      const key = plan.keys[p]!;
       const table = this.tables[t];
-      if (table === undefined) break;
-      const queryKey = this.queryKeys[t]!;
-      for (let m = 0; m < masks.length; m++) {
-        const key = (queryKey ^ masks[m]!) >>> 0;
-        bucketsProbed++;
-        const bucket = table.find(key);
-        if (bucket < 0) continue;
-        const offsets: Uint32Array = table.offsets;
-        const slots: Int32Array = table.slots;
-        for (let e: number = offsets[bucket]!, end: number = offsets[bucket + 1]!; e < end; e++) {
-          const slot = slots[e]!;
-          if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
-          if (checkSignatures && (signatures[slot * tableCount + t]! & bitMask) >>> 0 !== key) continue;
-          stamps[slot] = stamp;
-          candidates[candidatesScored++] = slot;
-        }
+      if (table === undefined) continue;
+      const bucket = table.find(key);
+      if (bucket < 0) continue;
+      const offsets: Uint32Array = table.offsets;
+      const slots: Int32Array = table.slots;
+      for (let e: number = offsets[bucket]!, end: number = offsets[bucket + 1]!; e < end; e++) {
+        const slot = slots[e]!;
+        if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
+        if (checkSignatures && (signatures[slot * tableCount + t]! & bitMask) >>> 0 !== key) continue;
+        stamps[slot] = stamp;
+        candidates[candidatesScored++] = slot;
       }
     }
-    const radius = this.params.probeRadius;
+    const bucketsProbed = this.tables.length > 0 ? plan.count : 0;
+    const radius = probes > 0 ? Math.min(1, probes - 1) : this.params.probeRadius;
     for (let p = 0; p < this.pendingCount; p++) {
       const slot = this.pending[p]!;
       if (stamps[slot] === stamp || liveFlags[slot] === 0) continue;
@@ -373,7 +387,7 @@ export class LshIndex implements VectorIndex {
    * take all hashSize bits; a query needs only the `bits` low ones the buckets use. All planes are
    * scored in one kernel call either way.
    */
-  private computeKeys(vector: Float32Array, out: Uint32Array, outOffset: number, bits = this.params.hashSize): void {
+  private computeKeys(vector: Float32Array, out: Uint32Array, outOffset: number, bits = this.params.hashSize): Float32Array {
     const hashSize = this.params.hashSize;
     const projections = this.planes.scan(vector, this.thresholds.length);
     const thresholds = this.thresholds;
@@ -384,6 +398,25 @@ export class LshIndex implements VectorIndex {
       }
       out[outOffset + t] = key >>> 0;
     }
+    return projections;
+  }
+
+  /** Every table's buckets within the probe radius of the query's keys (radius-mode probing). */
+  private radiusPlan(): { tables: Int32Array; keys: Uint32Array; count: number } {
+    const masks = this.probeMasks;
+    const total = this.tableCount * masks.length;
+    if (this.radiusTables.length < total) {
+      this.radiusTables = new Int32Array(total);
+      this.radiusKeys = new Uint32Array(total);
+    }
+    let count = 0;
+    for (let t = 0; t < this.tableCount; t++) {
+      for (let m = 0; m < masks.length; m++, count++) {
+        this.radiusTables[count] = t;
+        this.radiusKeys[count] = (this.queryKeys[t]! ^ masks[m]!) >>> 0;
+      }
+    }
+    return { tables: this.radiusTables, keys: this.radiusKeys, count };
   }
 
   private nextGeneration(): number {

@@ -10,7 +10,7 @@ import type { HnswParams, IndexParams, LshParams } from './types.js';
  * fewer below (10k: 13 bits; the 81-product grocery catalog's 300 vectors: 8).
  */
 export const DEFAULT_INDEX_PARAMS: Omit<IndexParams, 'dim'> = {
-  lsh: { hashSize: 16, numTables: 32, probeRadius: 1, seed: 1, vectorsPerBucket: 2 },
+  lsh: { hashSize: 16, numTables: 32, probeRadius: 1, probes: 0, seed: 1, vectorsPerBucket: 2 },
   hnsw: { M: 16, efConstruction: 200, efSearch: 64 },
 };
 
@@ -25,6 +25,7 @@ export const LSH_PARAM_RANGES: Readonly<Record<keyof LshParams, IntegerRange>> =
   hashSize: [0, 32],
   numTables: [1, 256],
   probeRadius: [0, 3],
+  probes: [0, 1024],
   seed: [0, 0xffffffff],
   vectorsPerBucket: [0, 1_000_000],
 };

@@ -54,6 +54,12 @@ export interface LshParams {
   numTables: number;
   /** Multi-probe: also look in buckets whose key differs from the query's in at most this many bits. */
   probeRadius: number;
+  /**
+   * Query-directed multi-probe (overrides probeRadius when > 0): probe numTables × probes buckets, the
+   * query's own in every table plus those a neighbour most likely fell into, ordered by the query's
+   * margins to the hyperplanes (Lv et al. 2007). 0 or absent: probe by radius.
+   */
+  probes?: number;
   /** Seed of the hyperplane generator: the same seed gives the same index. */
   seed: number;
   /**
