@@ -1,9 +1,10 @@
 /**
  * The web page in a real browser (Debian's Chromium driven by playwright-core) against the real
- * service with real grocery catalog photos: a store photo is uploaded as a user would, and its
+ * service with real grocery catalog photos: a store photo is chosen, dropped or pasted as a user would, and its
  * product, the drawn regions and the catalog thumbnails must appear, with no console errors; the
  * catalog view adds and deletes a product; errors are explained; nothing scrolls sideways at 390 px.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -98,6 +99,34 @@ describe('the web page in Chromium', () => {
     // The timings come last.
     expect(await page.locator('#timings dt').allTextContents()).toContain('total (server)');
 
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  chromium.it('searches a photo dropped on the page, and one pasted into it', async () => {
+    const { page, errors } = await open(1280);
+    const photo = readFileSync(QUERY).toString('base64');
+    // A DataTransfer carrying the photo as a File, as the browser builds one for a drop or a paste.
+    const transfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(photo)}), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    })()`);
+    await page.dispatchEvent('#drop', 'dragover', { dataTransfer: transfer });
+    expect(await page.locator('#drop').getAttribute('class')).toContain('dragging');
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+    await page.getByText('Searched with dropped.jpg: best match Banana.').waitFor();
+    expect(await page.locator('#drop').getAttribute('class')).not.toContain('dragging');
+
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(photo)}), (c) => c.charCodeAt(0));
+      const clipboardData = new DataTransfer();
+      clipboardData.items.add(new File([bytes], 'image.png', { type: 'image/jpeg' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true }));
+    })()`);
+    await page.getByText('Searched with the pasted image: best match Banana.').waitFor();
+    expect(await page.locator('#answer > li').first().getAttribute('data-product')).toBe('Banana');
     expect(errors).toEqual([]);
     await page.close();
   });
