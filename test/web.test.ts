@@ -166,6 +166,9 @@ describe('the web page in Chromium', () => {
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByText(/^Added photo \d+ to Pineapple/).waitFor();
     expect(await banner.isHidden()).toBe(true);
+    // With a key, thumbnails are fetched with it (services may guard reads too) and shown from blob: URLs.
+    await expect.poll(() => cards.first().locator('img').evaluate(loadedWidth)).toBeGreaterThan(0);
+    expect(await cards.first().locator('img').getAttribute('src')).toMatch(/^blob:/);
     await expect.poll(() => cards.count()).toBe(CATALOG.length + 1);
     expect(await page.locator('#products > li[data-product="Pineapple"]').textContent()).toContain('Pineapple, whole');
     expect((service as WebService).catalogSearch.product('Pineapple')?.metadata).toEqual({ name: 'Pineapple, whole' });

@@ -26,20 +26,38 @@ export const apiKey = {
 };
 
 /**
+ * fetch() with `Authorization: Bearer` when a key is set; ApiError NETWORK when nothing answers.
+ * @param {string} path @param {RequestInit} [init] @returns {Promise<Response>}
+ */
+async function send(path, init = {}) {
+  const headers = new Headers(init.headers);
+  const key = apiKey.get();
+  if (key) headers.set('Authorization', `Bearer ${key}`);
+  try {
+    return await fetch(path, { ...init, headers });
+  } catch (error) {
+    throw new ApiError(0, 'NETWORK', `The request did not reach findthis (${error instanceof Error ? error.message : error})`);
+  }
+}
+
+/**
+ * A binary answer (a thumbnail) fetched with the API key: what an <img src> cannot send when the
+ * service guards its reads with keys too.
+ * @param {string} path @returns {Promise<Blob>}
+ */
+export async function apiBlob(path) {
+  const response = await send(path);
+  if (!response.ok) throw new ApiError(response.status, `HTTP_${response.status}`, response.statusText);
+  return response.blob();
+}
+
+/**
  * fetch() against the API: adds `Authorization: Bearer` when a key is set, returns the parsed JSON
  * (undefined for 204), throws ApiError with the API's code and message otherwise.
  * @param {string} path @param {RequestInit} [init]
  */
 export async function api(path, init = {}) {
-  const headers = new Headers(init.headers);
-  const key = apiKey.get();
-  if (key) headers.set('Authorization', `Bearer ${key}`);
-  let response;
-  try {
-    response = await fetch(path, { ...init, headers });
-  } catch (error) {
-    throw new ApiError(0, 'NETWORK', `The request did not reach findthis (${error instanceof Error ? error.message : error})`);
-  }
+  const response = await send(path, init);
   if (response.status === 204) return undefined;
   const text = await response.text();
   let body;

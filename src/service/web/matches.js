@@ -1,5 +1,6 @@
 // One catalog product in a list: its thumbnail, name, id, score and (when the API gives them) the
 // match flag and confidence.
+import { apiBlob, apiKey } from './api.js';
 import { el } from './dom.js';
 
 /**
@@ -17,11 +18,24 @@ import { el } from './dom.js';
 export function thumbnail(imageId, productId) {
   const placeholder = () => el('div', { class: 'thumb missing', text: 'no picture' });
   if (imageId === null || imageId === undefined) return placeholder();
-  const image = /** @type {HTMLImageElement} */ (
-    el('img', { class: 'thumb', src: `/v1/images/${imageId}`, alt: `Catalog photo of ${productId}`, loading: 'lazy', width: 256, height: 256 })
-  );
+  const path = `/v1/images/${imageId}`;
+  const image = /** @type {HTMLImageElement} */ (el('img', { class: 'thumb', alt: `Catalog photo of ${productId}`, width: 256, height: 256 }));
   // Catalogs ingested before thumbnails answer 404 THUMBNAIL_MISSING: show that there is none.
   image.addEventListener('error', () => image.replaceWith(placeholder()), { once: true });
+  if (!apiKey.get()) {
+    image.loading = 'lazy';
+    image.src = path;
+    return image;
+  }
+  // With a key, the service may guard reads too (server.protectReads): fetch with the key, show as blob:.
+  apiBlob(path).then(
+    (blob) => {
+      const url = URL.createObjectURL(blob);
+      image.addEventListener('load', () => URL.revokeObjectURL(url), { once: true });
+      image.src = url;
+    },
+    () => image.replaceWith(placeholder()),
+  );
   return image;
 }
 
