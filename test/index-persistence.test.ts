@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clusteredData, row } from '../benchmarks/lib/clustered-vectors.js';
-import { ExactIndex } from '../src/indexing/exact-index.js';
 import { indexFilePath } from '../src/indexing/index-file.js';
 import { IndexSet } from '../src/indexing/index-set.js';
 import type { IndexKind, IndexParams } from '../src/indexing/types.js';
-import { VectorStore } from '../src/indexing/vector-store.js';
 
 const dim = 64;
 const n = 3000;
@@ -130,16 +128,5 @@ describe('index persistence', () => {
     const { rebuilt, set } = await IndexSet.open(dir, params, changed, meta, { log });
     expect(rebuilt).toEqual(['lsh', 'hnsw']);
     for (const kind of kinds) expect(set.search(kind, row(data.vectors, dim, n + 5), 1).neighbors[0]).toMatchObject({ id: 'v0' });
-  });
-
-  it('the exact index alone saves and loads its vectors', async () => {
-    const exact = new ExactIndex(new VectorStore(dim));
-    for (const [id, vector] of vectors()) exact.add(id, vector);
-    await exact.save(dir);
-    const loaded = await ExactIndex.load(dir, dim);
-    expect(loaded.size).toBe(n);
-    for (let q = 0; q < 10; q++) expect(loaded.search(row(data.queries, dim, q), 10)).toEqual(exact.search(row(data.queries, dim, q), 10));
-    await truncate(indexFilePath(dir, 'exact'), 1000);
-    await expect(ExactIndex.load(dir, dim)).rejects.toMatchObject({ code: 'INDEX_CORRUPT' });
   });
 });

@@ -1,5 +1,3 @@
-import { FindthisError } from '../core/errors.js';
-import { bytesOf, indexFilePath, readIndexFile, requireSection, writeIndexFile } from './index-file.js';
 import { validateK } from './params.js';
 import { TopK } from './top-k.js';
 import type { SearchResult, VectorIndex } from './types.js';
@@ -50,36 +48,5 @@ export class ExactIndex implements VectorIndex {
 
   memoryBytes(): number {
     return this.store.memoryBytes();
-  }
-
-  /** Writes the live vectors and their ids to `dir/exact.ftix` (a snapshot of the store). */
-  async save(dir: string): Promise<void> {
-    const ids: string[] = [];
-    const vectors = new Float32Array(this.store.size * this.dim);
-    for (const [id, slot] of this.store.entries()) {
-      vectors.set(this.store.vectorAt(slot), ids.length * this.dim);
-      ids.push(id);
-    }
-    await writeIndexFile(
-      indexFilePath(dir, 'exact'),
-      { kind: 'exact', dim: this.dim, count: ids.length },
-      { ids: Buffer.from(JSON.stringify(ids), 'utf8'), vectors: bytesOf(vectors) },
-    );
-  }
-
-  /** Loads a snapshot written by `save` into a new store. Throws INDEX_CORRUPT / INDEX_MISMATCH. */
-  static async load(dir: string, dim: number): Promise<ExactIndex> {
-    const path = indexFilePath(dir, 'exact');
-    const contents = await readIndexFile(path, 'exact', dim);
-    const ids = JSON.parse(requireSection(contents, 'ids', path).toString('utf8')) as string[];
-    const vectorBytes = requireSection(contents, 'vectors', path);
-    if (vectorBytes.byteLength !== ids.length * dim * 4) {
-      throw new FindthisError('INDEX_CORRUPT', `Index file ${path} has ${vectorBytes.byteLength} vector bytes for ${ids.length} ids`);
-    }
-    const vectors = new Float32Array(ids.length * dim);
-    bytesOf(vectors).set(vectorBytes);
-    const store = new VectorStore(dim, ids.length);
-    ids.forEach((id, i) => store.set(id, vectors.subarray(i * dim, (i + 1) * dim)));
-    return new ExactIndex(store);
   }
 }

@@ -12,7 +12,7 @@ import {
   writeIndexFile,
 } from './index-file.js';
 import { validateHnswParams, validateK } from './params.js';
-import type { HnswParams, SearchResult, VectorIndex } from './types.js';
+import type { HnswParams, IndexMeta, PersistedIndex, SearchResult } from './types.js';
 import { checkUnitVector, ID_OVERHEAD_BYTES, type VectorStore } from './vector-store.js';
 
 const INITIAL_CAPACITY = 1024;
@@ -30,7 +30,7 @@ const NATIVE_PER_SLOT_BYTES = 40 + 4 + 8;
  * index grows; capacity doubles (`resizeIndex`) only when no deleted element is left to reuse.
  * hnswlib keeps its own copy of the vectors (normalised), so this index does not read the store.
  */
-export class HnswIndex implements VectorIndex {
+export class HnswIndex implements PersistedIndex {
   readonly kind = 'hnsw' as const;
   readonly params: HnswParams;
   private readonly native: hnswlib.HierarchicalNSW;
@@ -135,7 +135,7 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Writes `dir/hnsw.ftix`: build params, `meta`, hnswlib's own index bytes and the label ↔ id map. */
-  async save(dir: string, meta: Record<string, string | number> = {}): Promise<void> {
+  async save(dir: string, meta: IndexMeta): Promise<void> {
     await mkdir(dir, { recursive: true });
     const scratch = `${indexFilePath(dir, 'hnsw')}.native-${process.pid}-${randomBytes(4).toString('hex')}`;
     let nativeBytes: Buffer;
@@ -163,17 +163,12 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Loads `dir/hnsw.ftix`. With `store`, it must hold exactly the saved ids, and a sample of stored
-   * points must equal the store's vectors. Throws INDEX_CORRUPT or INDEX_MISMATCH. The file's checksum
+   * Loads `dir/hnsw.ftix`. `store` must hold exactly the saved ids, and a sample of stored points must
+   * equal the store's vectors (hnswlib keeps its own copy; the store is only compared with). Throws INDEX_CORRUPT or INDEX_MISMATCH. The file's checksum
    * is verified before hnswlib parses a byte of it (hnswlib does not check its input).
    */
-  static async load(
-    dir: string,
-    dim: number,
-    params: HnswParams,
-    meta: Record<string, string | number> = {},
-    store?: VectorStore,
-  ): Promise<HnswIndex> {
+  static async load(dir: string, store: VectorStore, params: HnswParams, meta: IndexMeta): Promise<HnswIndex> {
+    const dim = store.dim;
     const path = indexFilePath(dir, 'hnsw');
     const contents = await readIndexFile<{ kind: string; dim: number; params: unknown; meta: unknown; count: number; deleted: number; nextLabel: number }>(
       path,
@@ -188,7 +183,7 @@ export class HnswIndex implements VectorIndex {
     if (labels.length !== ids.length || ids.length !== header.count) {
       throw new FindthisError('INDEX_CORRUPT', `Index file ${path} has ${labels.length} labels for ${ids.length} ids`);
     }
-    if (store !== undefined && (ids.length !== store.size || ids.some((id) => !store.has(id)))) {
+    if (ids.length !== store.size || ids.some((id) => !store.has(id))) {
       throw new FindthisError('INDEX_MISMATCH', `Index file ${path} holds other ids than the catalog (${ids.length} vs ${store.size})`);
     }
 
@@ -210,16 +205,14 @@ export class HnswIndex implements VectorIndex {
     });
     index.nextLabel = header.nextLabel;
     index.deleted = header.deleted;
-    if (store !== undefined) {
-      const step = Math.max(1, Math.floor(ids.length / LOAD_SAMPLE));
-      for (let i = 0; i < ids.length; i += step) {
-        const stored = index.native.getPoint(labels[i]!);
-        const vector = store.vectorAt(store.slotOf(ids[i]!)!);
-        let dot = 0;
-        for (let d = 0; d < dim; d++) dot += stored[d]! * vector[d]!;
-        if (dot < 0.9999) {
-          throw new FindthisError('INDEX_MISMATCH', `Index file ${path} has another vector for ${JSON.stringify(ids[i])} than the catalog`);
-        }
+    const step = Math.max(1, Math.floor(ids.length / LOAD_SAMPLE));
+    for (let i = 0; i < ids.length; i += step) {
+      const stored = index.native.getPoint(labels[i]!);
+      const vector = store.vectorAt(store.slotOf(ids[i]!)!);
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += stored[d]! * vector[d]!;
+      if (dot < 0.9999) {
+        throw new FindthisError('INDEX_MISMATCH', `Index file ${path} has another vector for ${JSON.stringify(ids[i])} than the catalog`);
       }
     }
     return index;

@@ -3,10 +3,10 @@ import { ExactIndex } from './exact-index.js';
 import { HnswIndex } from './hnsw-index.js';
 import { LshIndex } from './lsh-index.js';
 import { validateIndexParams, validateK } from './params.js';
-import type { IndexKind, IndexParams, SearchResult } from './types.js';
+import type { IndexKind, IndexMeta, IndexParams, SearchResult } from './types.js';
 import { VectorStore } from './vector-store.js';
 
-export type IndexMeta = Record<string, string | number>;
+export type { IndexMeta } from './types.js';
 
 export interface IndexSetOptions {
   /** Told why an index file was not used and had to be rebuilt (one line per index). Default: silent. */
@@ -66,7 +66,7 @@ export class IndexSet {
     );
     const hnsw = await loadOrRebuild(
       'hnsw',
-      () => HnswIndex.load(dir, params.dim, params.hnsw, meta, store),
+      () => HnswIndex.load(dir, store, params.hnsw, meta),
       () => HnswIndex.build(store, params.hnsw),
     );
     const set = new IndexSet(dir, { dim: params.dim, lsh: { ...params.lsh }, hnsw: { ...params.hnsw } }, { ...meta }, store, new ExactIndex(store), lsh, hnsw);

@@ -13,7 +13,7 @@ import {
 import { validateK, validateLshParams } from './params.js';
 import { SeededRandom } from './prng.js';
 import { TopK } from './top-k.js';
-import type { LshParams, SearchResult, VectorIndex } from './types.js';
+import type { IndexMeta, LshParams, PersistedIndex, SearchResult } from './types.js';
 import { KernelMatrix } from './kernel-matrix.js';
 import { MarginProbes } from './margin-probes.js';
 import { popcount32 } from './vector-math.js';
@@ -57,7 +57,7 @@ const LOAD_SAMPLE = 64;
  *   rebuilt (not re-hashed: the stored keys have all hashSize bits) when the catalog's size moves
  *   `activeBits`, i.e. at most once per doubling.
  */
-export class LshIndex implements VectorIndex {
+export class LshIndex implements PersistedIndex {
   readonly kind = 'lsh' as const;
   readonly params: LshParams;
   /** Tables actually kept: `numTables`, or 1 when hashSize is 0. */
@@ -234,7 +234,7 @@ export class LshIndex implements VectorIndex {
    * (they are the store's, from the catalog); the hyperplanes are re-drawn from the seed and checked
    * by checksum.
    */
-  async save(dir: string, meta: Record<string, string | number> = {}): Promise<void> {
+  async save(dir: string, meta: IndexMeta): Promise<void> {
     const ids: string[] = [];
     const signatures = new Uint32Array(this.store.size * this.tableCount);
     for (const [id, slot] of this.store.entries()) {
@@ -261,7 +261,7 @@ export class LshIndex implements VectorIndex {
    * INDEX_CORRUPT (missing, truncated, checksum) or INDEX_MISMATCH (dimension, build params, meta,
    * other ids, or vectors whose signatures differ from the stored ones).
    */
-  static async load(dir: string, store: VectorStore, params: LshParams, meta: Record<string, string | number> = {}): Promise<LshIndex> {
+  static async load(dir: string, store: VectorStore, params: LshParams, meta: IndexMeta): Promise<LshIndex> {
     const path = indexFilePath(dir, 'lsh');
     const contents = await readIndexFile<{
       kind: string;

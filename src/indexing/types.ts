@@ -42,8 +42,19 @@ export interface VectorIndex {
   search(query: Float32Array, k: number): SearchResult;
   /** Bytes of memory this index needs to answer queries (typed arrays and native buffers, estimated). */
   memoryBytes(): number;
-  /** Writes the index to `dir` atomically (temp file, fsync, rename) with a format version and checksum. */
-  save(dir: string): Promise<void>;
+}
+
+/** What an index file is checked against at load besides its params: e.g. the encoder that made the vectors. */
+export type IndexMeta = Record<string, string | number>;
+
+/**
+ * An index with a file (LSH, HNSW; the exact index is the store itself). The verbs, one signature each:
+ * `index.save(dir, meta)` and `static load(dir, store, params, meta)`, which throws INDEX_CORRUPT or
+ * INDEX_MISMATCH when the file is not a faithful copy for this store, params and meta.
+ */
+export interface PersistedIndex extends VectorIndex {
+  /** Writes the index to `dir` atomically (temp file, fsync, rename) with a format version, checksum and `meta`. */
+  save(dir: string, meta: IndexMeta): Promise<void>;
 }
 
 /** LSH knobs, named as in the Python seed (LSHash's hash_size, num_hashtables); ranges in LSH_PARAM_RANGES (params.ts). */
