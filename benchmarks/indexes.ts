@@ -1,6 +1,6 @@
 /**
  * npm run bench:index -- [--n N --dim D] [--data clustered|hard] [--vectors FILE.npy] [--queries Q] [--runs R]
- *                        [--no-faiss] [--json FILE]
+ *                        [--no-faiss] [--flat-only] [--json FILE]
  *
  * Exact scan vs LSH (hashSize × numTables × probeRadius) vs HNSW (efSearch), on the same vectors and
  * queries: recall@1 and recall@10 against the exact scan, single-threaded queries/s (best of R runs
@@ -16,7 +16,8 @@
  * - FAISS as a peer: when /usr/bin/python3 has faiss (Debian python3-faiss), the same vectors and queries
  *   also go through FAISS flat, HNSW (the same M and efConstruction) and IVF-Flat, one thread, one query
  *   at a time (benchmarks/faiss_peer.py); their rows join the table and the plot. Without it, or with
- *   --no-faiss, the benchmark says they were skipped.
+ *   --no-faiss, the benchmark says they were skipped. --flat-only runs just the two exact scans,
+ *   findthis's and FAISS flat (the cheap way to repeat that ratio several times).
  * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
  *   (benchmarks/results/index-recall-qps-<n>-<dim>.svg), and prints a markdown table per case.
  */
@@ -80,6 +81,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     data: { type: 'string', default: 'clustered' },
     'no-faiss': { type: 'boolean', default: false },
+    'flat-only': { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261127' },
   },
 });
@@ -215,6 +217,27 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
     bytesPerVector: exact.memoryBytes() / dataset.n,
   });
 
+  if (!args['flat-only']) rows.push(...approximateRows(dataset, store, truth, base));
+  if (faiss === undefined) {
+    process.stderr.write(`FAISS rows skipped: ${args['no-faiss'] ? '--no-faiss' : '/usr/bin/python3 cannot import faiss (Debian package python3-faiss)'}\n`);
+    return rows;
+  }
+  process.stderr.write(`FAISS ${faiss} (/usr/bin/python3), one thread:\n`);
+  const faissRows = await runFaissPeer(dataset.vectors, dataset.n, dataset.queries, dataset.dim, truth, (r) => `v${r}`, {
+    k: K,
+    runs,
+    warmup: WARMUP_QUERIES,
+    ...(args['flat-only'] ? {} : { hnsw: { ...HNSW_BUILD, efSearch: EF_SEARCH }, ivf: { ...ivfBuild(dataset.n), nprobe: IVF_NPROBE } }),
+  });
+  for (const { runQps: _, ...faissRow } of faissRows) {
+    rows.push({ ...base, ...faissRow, bytesPerVector: Number.NaN, candidatesPerQuery: Number.NaN, shortAnswerShare: 0 });
+  }
+  return rows;
+}
+
+/** LSH (every build and probe setting) and HNSW (every efSearch) rows. */
+function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][], base: Pick<Row, 'n' | 'dim' | 'data'>): Row[] {
+  const rows: Row[] = [];
   // hashSize 0 (one bucket, what the seed's demo ran) costs a second exact scan: shown up to 100k × 128.
   const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1, probing: radius(0) }, ...LSH_BUILDS] : LSH_BUILDS;
   for (const { probing, ...buildParams } of lshBuilds) {
@@ -254,21 +277,6 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
       buildSeconds: hnswSeconds,
       bytesPerVector: hnsw.memoryBytes() / dataset.n,
     });
-  }
-  if (faiss === undefined) {
-    process.stderr.write(`FAISS rows skipped: ${args['no-faiss'] ? '--no-faiss' : '/usr/bin/python3 cannot import faiss (Debian package python3-faiss)'}\n`);
-    return rows;
-  }
-  process.stderr.write(`FAISS ${faiss} (/usr/bin/python3), one thread:\n`);
-  const faissRows = await runFaissPeer(dataset.vectors, dataset.n, dataset.queries, dataset.dim, truth, (r) => `v${r}`, {
-    k: K,
-    runs,
-    warmup: WARMUP_QUERIES,
-    hnsw: { ...HNSW_BUILD, efSearch: EF_SEARCH },
-    ivf: { ...ivfBuild(dataset.n), nprobe: IVF_NPROBE },
-  });
-  for (const { runQps: _, ...faissRow } of faissRows) {
-    rows.push({ ...base, ...faissRow, bytesPerVector: Number.NaN, candidatesPerQuery: Number.NaN, shortAnswerShare: 0 });
   }
   return rows;
 }
