@@ -97,19 +97,19 @@ const dirA = mkdtempSync(join(tmpdir(), 'findthis-quality-a-'));
 try {
   const b = await openCatalog(extractor, config, dirB);
   await ingest(b, 'B', catalogBPhotos());
-  rows.push(...evaluate(b, 'B: iconic + train', false));
+  rows.push(...await evaluate(b, 'B: iconic + train', false));
   const learned = await timed('B: learn whitening from the catalog and rebuild', () => b.optimize({ whitening: config.whitening }));
-  rows.push(...evaluate(b, 'B: iconic + train', true));
+  rows.push(...await evaluate(b, 'B: iconic + train', true));
   if (args['dump-vectors']) await dumpWhitenedVectors(b, args['dump-vectors']);
   const trainSamples = wholeImageSamples(b, new Set(trainPhotos.map((photo) => photo.path)));
 
   const a = await openCatalog(extractor, config, dirA);
   await ingest(a, 'A', products.map((product) => ({ path: product.iconic, product })));
-  rows.push(...evaluate(a, 'A: iconic', false));
+  rows.push(...await evaluate(a, 'A: iconic', false));
   await timed('A+W: learn whitening from the catalog plus the train photos (kept outside it) and rebuild', () =>
     a.optimize({ whitening: config.whitening, samples: trainSamples }),
   );
-  rows.push(...evaluate(a, 'A: iconic', true));
+  rows.push(...await evaluate(a, 'A: iconic', true));
 
   const table = markdownTable(rows);
   process.stdout.write(`\n${table}\n`);
@@ -173,8 +173,9 @@ async function dumpWhitenedVectors(search: CatalogSearch, path: string): Promise
   process.stderr.write(`wrote ${rows.length} × ${whitening.outputDim} vectors to ${path} (last ${queries.length}: val queries)\n`);
 }
 
-function evaluate(search: CatalogSearch, setting: string, whitening: boolean): Row[] {
-  return INDEXES.map((index) => {
+async function evaluate(search: CatalogSearch, setting: string, whitening: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const index of INDEXES) {
     let right1 = 0;
     let right5 = 0;
     let coarse1 = 0;
@@ -184,13 +185,14 @@ function evaluate(search: CatalogSearch, setting: string, whitening: boolean): R
     let objects = 0;
     const times: number[] = [];
     for (const { photo, extraction } of queries) {
-      const perObject = extraction.objects.map((object: EmbeddedObject) => {
-        const found = search.matchVector(object.vector, index, K, 0, matchScopeOf(object.kind));
+      const perObject = [];
+      for (const object of extraction.objects as EmbeddedObject[]) {
+        const found = await search.matchVector(object.vector, index, K, 0, matchScopeOf(object.kind));
         times.push(found.searchMs);
         objects++;
         if (found.fallback) fellBack++;
-        return { kind: object.kind, label: object.label, matches: found.matches };
-      });
+        perObject.push({ kind: object.kind, label: object.label, matches: found.matches });
+      }
       const ranked = rankProducts(perObject);
       const rank = ranked.findIndex((product: RankedProduct) => product.productId === photo.product.name);
       if (rank === 0) right1++;
@@ -204,7 +206,7 @@ function evaluate(search: CatalogSearch, setting: string, whitening: boolean): R
     }
     times.sort((x, y) => x - y);
     const n = queries.length;
-    return {
+    rows.push({
       setting,
       whitening,
       index,
@@ -218,8 +220,9 @@ function evaluate(search: CatalogSearch, setting: string, whitening: boolean): R
       fallbackShare: fellBack / objects,
       searchP50Ms: percentileOfSorted(times, 50),
       searchP95Ms: percentileOfSorted(times, 95),
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 function markdownTable(all: readonly Row[]): string {
@@ -275,7 +278,10 @@ async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Pr
       .toBuffer();
     composites.push({ input: query, top, left: gap });
     composites.push(caption(`query: ${photo.product.name}`, gap, top - 20, tile));
-    const perObject = extraction.objects.map((object) => ({ kind: object.kind, label: object.label, matches: search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.kind)).matches }));
+    const perObject = [];
+    for (const object of extraction.objects) {
+      perObject.push({ kind: object.kind, label: object.label, matches: (await search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.kind))).matches });
+    }
     for (const [rank, match] of rankProducts(perObject).slice(0, 3).entries()) {
       const left = gap + (rank + 1) * (tile + gap) + gap * 2;
       const path = imagePaths.get(`B:${match.match.imageId}`);

@@ -68,9 +68,9 @@ const crowded: Stored[] = [
 ];
 
 describe('matchDistinctProducts', () => {
-  it('keeps each product once, with its best crop, best first', () => {
+  it('keeps each product once, with its best crop, best first', async () => {
     const { index, objects } = catalogOf(crowded);
-    const found = matchDistinctProducts(index, 'exact', query, objects, request({ k: 3, candidateFactor: 10 }), metadataOf);
+    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 3, candidateFactor: 10 }), metadataOf);
     expect(found.matches.map((m) => [m.productId, m.objectId])).toEqual([['a', 1], ['b', 6], ['c', 8]]);
     expect(found.matches[0]).toMatchObject({ label: 'image', imageId: 10, bbox: [0, 0, 2, 2], metadata: { name: 'product a' } });
     expect(found.matches[0]!.score).toBeCloseTo(Math.cos(Math.PI / 180), 6);
@@ -79,54 +79,54 @@ describe('matchDistinctProducts', () => {
     expect(index.asked).toEqual([8]);
   });
 
-  it('doubles the neighbours asked for while one product crowds them out', () => {
+  it('doubles the neighbours asked for while one product crowds them out', async () => {
     const { index, objects } = catalogOf(crowded);
-    const found = matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, candidateFactor: 1 }), metadataOf);
+    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, candidateFactor: 1 }), metadataOf);
     expect(found.matches.map((m) => m.productId)).toEqual(['a', 'b']);
     // 2 and 4 neighbours are all product a's; 8 (all of them) reach b.
     expect(index.asked).toEqual([2, 4, 8]);
   });
 
-  it('stops at the first neighbour below minScore, with fewer than k products', () => {
+  it('stops at the first neighbour below minScore, with fewer than k products', async () => {
     const { index, objects } = catalogOf(crowded);
     const minScore = Math.cos((10 * Math.PI) / 180); // a's crops (≤ 5°) pass, b's (≥ 20°) do not
-    const found = matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, minScore }), metadataOf);
+    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, minScore }), metadataOf);
     expect(found.matches.map((m) => m.productId)).toEqual(['a']);
     expect(index.asked).toEqual([2, 4, 8]);
     const strict = catalogOf(crowded);
-    const none = matchDistinctProducts(strict.index, 'exact', query, strict.objects, request({ k: 2, minScore: 0.9999999 }), metadataOf);
+    const none = await matchDistinctProducts(strict.index, 'exact', query, strict.objects, request({ k: 2, minScore: 0.9999999 }), metadataOf);
     expect(none.matches).toEqual([]);
     expect(strict.index.asked).toEqual([2]);
   });
 
-  it('returns every product when k is larger than the catalog, without asking past its size', () => {
+  it('returns every product when k is larger than the catalog, without asking past its size', async () => {
     const { index, objects } = catalogOf(crowded);
-    const found = matchDistinctProducts(index, 'exact', query, objects, request({ k: 10, candidateFactor: 4 }), metadataOf);
+    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 10, candidateFactor: 4 }), metadataOf);
     expect(found.matches.map((m) => m.productId)).toEqual(['a', 'b', 'c']);
     expect(index.asked).toEqual([8]);
   });
 
-  it('in scope whole-images, matches stored whole images only and asks for more neighbours at once', () => {
+  it('in scope whole-images, matches stored whole images only and asks for more neighbours at once', async () => {
     const { index, objects } = catalogOf(crowded);
     expect(objects.wholeImages).toBe(3);
-    const found = matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, scope: 'whole-images' }), metadataOf);
+    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, scope: 'whole-images' }), metadataOf);
     expect(found.matches.map((m) => [m.productId, m.objectId, m.label])).toEqual([['a', 1, 'image'], ['b', 7, 'image']]);
     // k × candidateFactor × (8 vectors / 3 whole images) = 5.33 → 6, then doubled to the catalog's 8.
     expect(index.asked).toEqual([6, 8]);
   });
 
-  it('answers nothing from an empty index without asking it', () => {
+  it('answers nothing from an empty index without asking it', async () => {
     const { index, objects } = catalogOf([]);
-    const found = matchDistinctProducts(index, 'lsh', query, objects, request(), metadataOf);
+    const found = await matchDistinctProducts(index, 'lsh', query, objects, request(), metadataOf);
     expect(found).toMatchObject({ matches: [], fallback: false, stats: { bucketsProbed: 0, candidatesScored: 0, fellBack: false } });
     expect(index.asked).toEqual([]);
   });
 
-  it('skips index ids it has no stored object for', () => {
+  it('skips index ids it has no stored object for', async () => {
     const { index, objects } = catalogOf(crowded);
     objects.remove('1');
     objects.remove('2');
-    const found = matchDistinctProducts(index, 'exact', query, objects, request({ k: 1 }), metadataOf);
+    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 1 }), metadataOf);
     expect(found.matches.map((m) => m.objectId)).toEqual([3]);
   });
 });

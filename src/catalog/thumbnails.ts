@@ -47,8 +47,7 @@ export class ThumbnailStore {
 
   /** Stores (or replaces) the thumbnail of a stored image. Call inside the image's transaction when ingesting. */
   put(imageId: number, data: Buffer, type = 'image/webp'): void {
-    const etag = `"${createHash('sha256').update(data).digest('base64url').slice(0, 27)}"`;
-    this.statements.put.run(imageId, type, data, etag);
+    this.statements.put.run(imageId, type, data, thumbnailEtag(data));
   }
 
   /** The image's thumbnail; `undefined` when the image has none, `null` when there is no such image. */
@@ -62,4 +61,9 @@ export class ThumbnailStore {
   missing(): ImageWithoutThumbnail[] {
     return this.statements.missing.all() as ImageWithoutThumbnail[];
   }
+}
+
+/** A strong HTTP entity tag for a thumbnail's bytes (quoted, from their sha256). */
+export function thumbnailEtag(data: Buffer): string {
+  return `"${createHash('sha256').update(data).digest('base64url').slice(0, 27)}"`;
 }

@@ -23,6 +23,7 @@ export const ENV_OVERRIDES = {
   LOG_LEVEL: 'server.logLevel',
   DATA_DIR: 'paths.dataDir',
   MODELS_DIR: 'paths.modelsDir',
+  FINDTHIS_DATABASE_URL: 'paths.databaseUrl',
 } as const satisfies Record<string, string>;
 
 type Env = Record<string, string | undefined>;

@@ -72,6 +72,12 @@ export interface PathsConfig {
   dataDir: string;
   /** Searched first for model files; `''` = the default places (models/, ../shared/models). Env `MODELS_DIR`. */
   modelsDir: string;
+  /**
+   * `''` (default): the embedded catalog (SQLite + in-process indexes in dataDir). `postgres://…`: the
+   * catalog and its vectors live in that PostgreSQL (pgvector), and replicas given the same URL serve
+   * one catalog (docs/scale-out.md). Env `FINDTHIS_DATABASE_URL`.
+   */
+  databaseUrl: string;
 }
 
 /** Search defaults and limits for `POST /v1/search` and `npm run query`. */
@@ -133,7 +139,7 @@ export const DEFAULT_CONFIG: FindthisConfig = {
     protectReads: false,
     corsOrigins: [],
   },
-  paths: { dataDir: './data', modelsDir: '' },
+  paths: { dataDir: './data', modelsDir: '', databaseUrl: '' },
   search: { defaultK: 5, maxK: 100, defaultIndex: 'lsh', minScore: -1, candidateFactor: 4 },
   extractor: DEFAULT_EXTRACTOR_OPTIONS,
   index: DEFAULT_INDEX_PARAMS,
@@ -208,7 +214,7 @@ export const CONFIG_SCHEMA: Schema = {
       return origins;
     },
   },
-  paths: { dataDir: nonEmpty, modelsDir: anyText },
+  paths: { dataDir: nonEmpty, modelsDir: anyText, databaseUrl: text(/^$|^postgres(ql)?:\/\/\S+$/, "'' or a postgres:// URL") },
   search: {
     defaultK: int(1, 1000),
     maxK: int(1, 1000),

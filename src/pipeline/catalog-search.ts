@@ -8,19 +8,22 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Catalog, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
+import type { Thumbnail } from '../catalog/thumbnails.js';
 import { makeThumbnail } from '../imaging/thumbnail.js';
 import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind } from '../indexing/types.js';
-import type { Extraction, Extractor } from './extractor.js';
+import type { Extractor } from './extractor.js';
 import { rankProducts } from './answer.js';
+import { matchObjects, stageTimings, type CatalogService, type ProductPage } from './catalog-service.js';
+import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
 import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
-import { chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
-import { matchDistinctProducts, matchScopeOf, productOverlap, StoredObjects, type DistinctMatches, type MatchScope, type ProductMatch } from './product-matcher.js';
-import type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
+import { chooseTransform, OneAtATime, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
+import { matchDistinctProducts, StoredObjects, type DistinctMatches, type MatchScope } from './product-matcher.js';
 import { identityTransform, type VectorTransform } from './vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 export { matchScopeOf, type MatchScope, type ProductMatch } from './product-matcher.js';
+export type { CatalogService } from './catalog-service.js';
 export type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
 
 export interface CatalogSearchOptions {
@@ -31,7 +34,8 @@ export interface CatalogSearchOptions {
   candidateFactor: number;
 }
 
-export class CatalogSearch {
+/** The embedded backend: SQLite and in-process indexes (see the file comment). */
+export class CatalogSearch implements CatalogService {
   /** Index id → the stored object it names: search results resolve here, not in SQLite. */
   private readonly objects: StoredObjects;
   /** Parsed product metadata, filled on first use, dropped when it changes. */
@@ -131,19 +135,7 @@ export class CatalogSearch {
   async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
     const extraction = await this.extractor.extract(image);
-    let searchMs = 0;
-    const objects = extraction.objects.map(({ kind, label, score, bbox, vector }): ObjectMatches => {
-      const scope = matchScopeOf(kind);
-      const transformed = this.transform.apply(vector);
-      const found = this.matchTransformed(transformed, query.index, query.k, query.minScore, scope);
-      searchMs += found.searchMs;
-      const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found };
-      if (query.compare) {
-        const lsh = query.index === 'lsh' ? found : this.matchTransformed(transformed, 'lsh', query.k, query.minScore, scope);
-        result.overlap = this.compareIndexes(transformed, lsh.matches, query.k, query.minScore, scope);
-      }
-      return result;
-    });
+    const { objects, searchMs } = await matchObjects(extraction, query, (vector, kind, scope) => this.matchTransformed(this.transform.apply(vector), kind, query.k, query.minScore, scope));
     return {
       width: extraction.width,
       height: extraction.height,
@@ -158,26 +150,34 @@ export class CatalogSearch {
    * neighbours and doubles until k products are found, a neighbour falls below `minScore`, or the
    * index has nothing more to give. With scope `whole-images`, only stored whole images count.
    */
-  matchVector(
+  async matchVector(
     raw: Float32Array,
     kind: IndexKind,
     k: number,
     minScore: number,
     scope: MatchScope = 'all',
-  ): Pick<ObjectMatches, 'matches' | 'fallback' | 'stats' | 'searchMs'> {
+  ): Promise<DistinctMatches> {
     const started = performance.now();
-    const found = this.matchTransformed(this.transform.apply(raw), kind, k, minScore, scope);
+    const found = await this.matchTransformed(this.transform.apply(raw), kind, k, minScore, scope);
     return { ...found, searchMs: performance.now() - started };
   }
 
   /** matchVector for a vector already in the indexes' space. */
-  private matchTransformed(query: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope): DistinctMatches {
+  private matchTransformed(query: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope): Promise<DistinctMatches> {
     const request = { k, minScore, scope, candidateFactor: this.options.candidateFactor };
     return matchDistinctProducts(this.indexes, kind, query, this.objects, request, (productId) => this.metadataOf(productId));
   }
 
   product(id: string): ProductRecord | undefined {
     return this.catalog.product(id);
+  }
+
+  listProducts(offset: number, limit: number): ProductPage {
+    return { total: this.catalog.counts().products, products: this.catalog.listProducts(offset, limit) };
+  }
+
+  thumbnail(imageId: number): Thumbnail | undefined | null {
+    return this.catalog.thumbnails.get(imageId);
   }
 
   /** Deletes the product and removes its vectors from every index. False when there was no such product. */
@@ -208,12 +208,12 @@ export class CatalogSearch {
 
   private async runOptimize(request: OptimizeRequest): Promise<OptimizeResult> {
     const started = performance.now();
-    const choice = await chooseTransform(this.catalog, this.transform, request);
+    const choice = await chooseTransform({ dim: this.catalog.encoder.dim, wholeImageSamples: () => wholeImageSamples(this.catalog) }, this.transform, request);
     return this.rebuilds.run(async () => {
       this.indexes = await rebuildCatalogIndexes(this.catalog, this.options.dataDir, this.options.index, choice.transform);
       this.transform = choice.transform;
       saveTransform(this.catalog, choice.transform);
-      return optimizeResult(this.catalog, this.indexes.size, choice, started);
+      return optimizeResult(this.catalog.counts(), this.indexes.size, choice, started);
     });
   }
 
@@ -240,15 +240,4 @@ export class CatalogSearch {
     }
     return metadata;
   }
-
-  /** Share of LSH's top-k products (`lshMatches`) also in HNSW's and in the exact top-k. */
-  private compareIndexes(query: Float32Array, lshMatches: readonly ProductMatch[], k: number, minScore: number, scope: MatchScope): { hnsw: number; exact: number } {
-    const matchesOf = (kind: IndexKind): ProductMatch[] => this.matchTransformed(query, kind, k, minScore, scope).matches;
-    return { hnsw: productOverlap(lshMatches, matchesOf('hnsw')), exact: productOverlap(lshMatches, matchesOf('exact')) };
-  }
-}
-
-function stageTimings(extraction: Extraction): Omit<SearchTimings, 'searchMs' | 'totalMs'> {
-  const t = extraction.timings;
-  return { decodeMs: t.decodeMs, detectMs: t.letterboxMs + t.detectMs + t.boxesMs, embedMs: t.cropMs + t.encodeMs + t.poolMs };
 }

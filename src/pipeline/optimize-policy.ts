@@ -3,7 +3,7 @@
  * current transform; and the rule that optimizes run one at a time.
  */
 import { performance } from 'node:perf_hooks';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, CatalogCounts } from '../catalog/catalog.js';
 import { whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import type { IndexKind } from '../indexing/types.js';
@@ -51,13 +51,13 @@ export interface TransformChoice {
  * A catalog with no product photographed twice, or with fewer than MIN_PRODUCTS_FOR_WHITENING
  * products, stays raw and the choice says why.
  */
-export async function chooseTransform(catalog: Catalog, current: VectorTransform, request: OptimizeRequest): Promise<TransformChoice> {
-  if (request.whitening === false) return { transform: identityTransform(catalog.encoder.dim) };
+export async function chooseTransform(catalog: WhiteningSource, current: VectorTransform, request: OptimizeRequest): Promise<TransformChoice> {
+  if (request.whitening === false) return { transform: identityTransform(catalog.dim) };
   if (!request.whitening) return { transform: current };
-  const samples = [...wholeImageSamples(catalog), ...(request.samples ?? [])];
+  const samples = [...(await catalog.wholeImageSamples()), ...(request.samples ?? [])];
   const unlearnable = whyNotLearnable(samples, MIN_PRODUCTS_FOR_WHITENING);
   if (unlearnable) {
-    return { transform: identityTransform(catalog.encoder.dim), skipped: `whitening not learned: ${unlearnable}; vectors are indexed raw` };
+    return { transform: identityTransform(catalog.dim), skipped: `whitening not learned: ${unlearnable}; vectors are indexed raw` };
   }
   // Learning takes seconds on its thread; ingests and deletes go on meanwhile, and the rebuild
   // that follows reads every stored vector, theirs included.
@@ -65,8 +65,14 @@ export async function chooseTransform(catalog: Catalog, current: VectorTransform
   return { transform: whiteningTransform(learned), learned };
 }
 
-/** The catalog's whole-image vectors, grouped by product: the default pairs to learn whitening from. */
-function wholeImageSamples(catalog: Catalog): LabelledVector[] {
+/** What whitening is learned from: the encoder's dimension and the catalog's whole-image vectors, grouped by product. */
+export interface WhiteningSource {
+  dim: number;
+  wholeImageSamples(): LabelledVector[] | Promise<LabelledVector[]>;
+}
+
+/** The embedded catalog's whole-image vectors, grouped by product: the default pairs to learn whitening from. */
+export function wholeImageSamples(catalog: Catalog): LabelledVector[] {
   const samples: LabelledVector[] = [];
   for (const { productId, kind, vector } of catalog.labelledVectors()) {
     if (kind === 'whole') samples.push({ group: productId, vector });
@@ -75,8 +81,7 @@ function wholeImageSamples(catalog: Catalog): LabelledVector[] {
 }
 
 /** What optimize reports once `indexed` vectors are indexed under `choice`. */
-export function optimizeResult(catalog: Catalog, indexed: number, choice: TransformChoice, started: number): OptimizeResult {
-  const counts = catalog.counts();
+export function optimizeResult(counts: CatalogCounts, indexed: number, choice: TransformChoice, started: number): OptimizeResult {
   const { transform, learned, skipped } = choice;
   return {
     products: counts.products,

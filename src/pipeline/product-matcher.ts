@@ -45,14 +45,24 @@ export function matchScopeOf(kind: ObjectKind): MatchScope {
   return kind === 'whole' ? 'whole-images' : 'all';
 }
 
-/** The neighbour search the matcher needs: an IndexSet, or any one index behind the same call. */
+/**
+ * The neighbour search the matcher needs: an IndexSet, any one index behind the same call, or a
+ * database answering over the wire (hence a search may return a promise).
+ */
 export interface NeighborSource {
   readonly size: number;
-  search(kind: IndexKind, query: Float32Array, k: number): SearchResult;
+  search(kind: IndexKind, query: Float32Array, k: number): SearchResult | Promise<SearchResult>;
+}
+
+/** Where the matcher looks up what a neighbour id names: the in-process StoredObjects, or rows a database returned with the neighbours. */
+export interface ObjectLookup {
+  get(id: string): ObjectRef | undefined;
+  /** Stored whole-image objects. */
+  readonly wholeImages: number;
 }
 
 /** Index id → the stored object it names, with a count of the whole images among them. */
-export class StoredObjects {
+export class StoredObjects implements ObjectLookup {
   private readonly byId = new Map<string, ObjectRef>();
   private wholeImageCount = 0;
 
@@ -91,14 +101,14 @@ export interface MatchRequest {
 }
 
 /** The best `k` distinct products for `query` (a vector in the index's space), best first. */
-export function matchDistinctProducts(
+export async function matchDistinctProducts(
   index: NeighborSource,
   kind: IndexKind,
   query: Float32Array,
-  objects: StoredObjects,
+  objects: ObjectLookup,
   request: MatchRequest,
   metadataOf: (productId: string) => ProductMetadata,
-): DistinctMatches {
+): Promise<DistinctMatches> {
   const started = performance.now();
   const { k, minScore, scope } = request;
   const size = index.size;
@@ -112,7 +122,7 @@ export function matchDistinctProducts(
   const share = scope === 'whole-images' ? Math.max(1, size / Math.max(1, objects.wholeImages)) : 1;
   let wanted = Math.min(limit, Math.ceil(k * request.candidateFactor * share));
   for (;;) {
-    const { neighbors, stats } = index.search(kind, query, wanted);
+    const { neighbors, stats } = await index.search(kind, query, wanted);
     const best = new Map<string, ProductMatch>();
     let belowMinScore = false;
     for (const neighbor of neighbors) {

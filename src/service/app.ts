@@ -7,7 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { performance } from 'node:perf_hooks';
 import { FindthisError } from '../core/errors.js';
 import { DEFAULT_CONFIG, type SearchConfig, type ServerConfig, type WhiteningConfig } from '../config/schema.js';
-import type { CatalogSearch } from '../pipeline/catalog-search.js';
+import type { CatalogService } from '../pipeline/catalog-service.js';
 import { errorHandler, notFound } from './errors.js';
 import type { Logger } from './log.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -28,22 +28,22 @@ export interface AppDependencies {
   metrics: ServiceMetrics;
   log: Logger;
   /** Given when already loaded; otherwise call `ready()` later. */
-  catalogSearch?: CatalogSearch;
+  catalogSearch?: CatalogService;
 }
 
 export interface FindthisApp {
   app: Express;
   queue: WorkQueue;
   /** Marks the service ready: /healthz turns 200 and the routes start working. */
-  ready(catalogSearch: CatalogSearch): void;
-  /** The loaded CatalogSearch, or NOT_READY. */
-  catalogSearch(): CatalogSearch;
+  ready(catalogSearch: CatalogService): void;
+  /** The loaded catalog (embedded or PostgreSQL), or NOT_READY. */
+  catalogSearch(): CatalogService;
   /** What /healthz reports: `ok` (200); `loading`, or `stuck` when an extraction runs past server.stuckExtractionMs (503). */
   health(): 'ok' | 'loading' | 'stuck';
 }
 
 export function createApp(deps: AppDependencies): FindthisApp {
-  let loaded: CatalogSearch | undefined;
+  let loaded: CatalogService | undefined;
   const stuckExtractionMs = deps.server.stuckExtractionMs ?? DEFAULT_CONFIG.server.stuckExtractionMs;
   const queue = new WorkQueue(deps.server.queueConcurrency, deps.server.maxQueueLength, (depth) => deps.metrics.setQueueDepth(depth));
   const app = express();

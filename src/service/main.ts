@@ -9,7 +9,8 @@ import { Registry } from 'prom-client';
 import { isFindthisError } from '../core/errors.js';
 import { loadApiKeys } from '../config/api-keys.js';
 import { loadConfig } from '../config/load.js';
-import { CatalogSearch } from '../pipeline/catalog-search.js';
+import type { CatalogService } from '../pipeline/catalog-service.js';
+import { describeStorage, openCatalogService } from '../storage/open-catalog.js';
 import type { Extractor } from '../pipeline/extractor.js';
 import { createExtractorThread } from '../pipeline/extractor-thread.js';
 import { createApp } from './app.js';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   if (warning) log.warn(warning);
 
   let extractor: Extractor | undefined;
-  let catalogSearch: CatalogSearch | undefined;
+  let catalogSearch: CatalogService | undefined;
   let stopping = false;
 
   const shutdown = async (signal: string): Promise<void> => {
@@ -67,13 +68,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    const dataDir = resolve(config.paths.dataDir);
     extractor = await createExtractorThread(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
-    catalogSearch = await CatalogSearch.open(extractor, {
-      dataDir,
-      index: config.index,
-      candidateFactor: config.search.candidateFactor,
-    });
+    catalogSearch = await openCatalogService(extractor, config, (message) => log.info(message));
   } catch (error) {
     fail(log, error);
     await extractor?.close();
@@ -81,8 +77,8 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   service.ready(catalogSearch);
-  const size = catalogSearch.size();
-  log.info({ dataDir: resolve(config.paths.dataDir), products: size.products, vectors: size.vectors, encoder: extractor.encoder.model }, 'ready');
+  const size = await catalogSearch.size();
+  log.info({ storage: describeStorage(config.paths), products: size.products, vectors: size.vectors, encoder: extractor.encoder.model }, 'ready');
 }
 
 /** Stops accepting; resolves once every in-flight request is answered (idle keep-alive sockets are closed). */

@@ -26,7 +26,7 @@ export class ServiceMetrics {
   readonly lshFallbacks: Counter;
   readonly queueDepth: Gauge<'state'>;
   readonly queueRejections: Counter;
-  private catalogSize: () => CatalogSize | undefined = () => undefined;
+  private catalogSize: () => CatalogSize | undefined | Promise<CatalogSize> = () => undefined;
 
   constructor(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
     this.registry = registry;
@@ -87,13 +87,13 @@ export class ServiceMetrics {
       help: 'Requests refused with 503 OVERLOADED because the work queue was full.',
       registers,
     });
-    const catalogSize = (): CatalogSize | undefined => this.catalogSize();
+    const catalogSize = (): CatalogSize | undefined | Promise<CatalogSize> => this.catalogSize();
     new Gauge({
       name: 'findthis_catalog_products',
       help: 'Products in the catalog.',
       registers,
-      collect() {
-        const size = catalogSize();
+      async collect() {
+        const size = await catalogSize();
         if (size) this.set(size.products);
       },
     });
@@ -101,8 +101,8 @@ export class ServiceMetrics {
       name: 'findthis_catalog_vectors',
       help: 'Object vectors in the catalog (and in each index).',
       registers,
-      collect() {
-        const size = catalogSize();
+      async collect() {
+        const size = await catalogSize();
         if (size) this.set(size.vectors);
       },
     });
@@ -111,7 +111,7 @@ export class ServiceMetrics {
   }
 
   /** Where the catalog gauges read their values at scrape time (set once the catalog is open). */
-  watchCatalog(size: () => CatalogSize): void {
+  watchCatalog(size: () => CatalogSize | Promise<CatalogSize>): void {
     this.catalogSize = size;
   }
 

@@ -40,7 +40,7 @@ interface RouteDependencies {
 type AsyncHandler = (req: Request, res: Response) => Promise<void> | void;
 
 /** Express 4 does not catch rejected promises: hand them to the error handler. */
-function handle(fn: AsyncHandler): RequestHandler {
+export function handle(fn: AsyncHandler): RequestHandler {
   return (req, res, next) => {
     Promise.resolve()
       .then(() => fn(req, res))
@@ -114,9 +114,9 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
   app.get(
     '/v1/products/:id',
     access.read,
-    handle((req, res) => {
+    handle(async (req, res) => {
       const id = parse.productId(req.params);
-      const product = service.catalogSearch().product(id);
+      const product = await service.catalogSearch().product(id);
       if (!product) throw new FindthisError('NOT_FOUND', `No product with id ${JSON.stringify(id)}`);
       const body: ProductResponse = {
         id: product.id,

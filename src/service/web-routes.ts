@@ -7,6 +7,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { FindthisError } from '../core/errors.js';
 import type { FindthisApp } from './app.js';
 import { parseImageId, parseProductPage } from './params.js';
+import { handle } from './routes.js';
 import type { ProductListResponse } from './schemas.js';
 
 /** The page's files. */
@@ -20,16 +21,16 @@ const THUMBNAIL_CACHE_CONTROL = 'public, max-age=86400';
 
 /** `access.read`: the API-key check for reads (open unless server.protectReads); the page itself is always open. */
 export function registerWebRoutes(app: Express, service: FindthisApp, access: { read: RequestHandler }): void {
-  app.get('/v1/products', access.read, (req, res) => {
+  app.get('/v1/products', access.read, handle(async (req, res) => {
     const { offset, limit } = parseProductPage(req.query);
-    const { catalog } = service.catalogSearch();
-    const body: ProductListResponse = { total: catalog.counts().products, offset, limit, products: catalog.listProducts(offset, limit) };
+    const page = await service.catalogSearch().listProducts(offset, limit);
+    const body: ProductListResponse = { total: page.total, offset, limit, products: page.products };
     res.json(body);
-  });
+  }));
 
-  app.get('/v1/images/:imageId', access.read, (req, res) => {
+  app.get('/v1/images/:imageId', access.read, handle(async (req, res) => {
     const { imageId } = parseImageId(req.params);
-    const thumbnail = service.catalogSearch().catalog.thumbnails.get(imageId);
+    const thumbnail = await service.catalogSearch().thumbnail(imageId);
     if (thumbnail === null) throw new FindthisError('NOT_FOUND', `No catalog image with id ${imageId}`);
     if (thumbnail === undefined) {
       throw new FindthisError(
@@ -44,7 +45,7 @@ export function registerWebRoutes(app: Express, service: FindthisApp, access: { 
       return;
     }
     res.type(thumbnail.type).send(thumbnail.data);
-  });
+  }));
 
   // The page: GET / is index.html, GET /<file> its scripts and styles (src/service/web/ has no folders).
   // Revalidated on every load (ETag), so an upgraded page shows at once. Routes, not app.use, so that

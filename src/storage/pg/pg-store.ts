@@ -12,14 +12,15 @@
 import pg from 'pg';
 import { checkString } from '../../config/checks.js';
 import { FindthisError } from '../../core/errors.js';
-import type { AddedImage, CatalogCounts, EncoderIdentity, NewImage, ProductMetadata, ProductRecord } from '../../catalog/catalog.js';
+import type { AddedImage, CatalogCounts, EncoderIdentity, NewImage, ProductMetadata, ProductRecord, ProductSummary } from '../../catalog/catalog.js';
+import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
 import { describeEncoder, PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../../catalog/catalog.js';
 import type { ObjectKind } from '../../core/types.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../pipeline/vector-transform.js';
 import { SqlLshKeys } from './lsh-keys.js';
 import { inTransaction, LOCKS, migrate } from './schema.js';
-import { rebuildSearchTables, type RebuildResult } from './rebuild.js';
+import { rebuildSearchTables, withRebuildLock, type RebuildResult } from './rebuild.js';
 import { createHnswIndex, createSearchTables, insertSearchRows, nearest, searchTables, vectorText, type NeighbourAnswer, type SearchTables } from './search-tables.js';
 
 export interface PgStoreOptions {
@@ -153,6 +154,9 @@ export class PgStore {
               objectIds.push(Number(row.rows[0].id));
             }
             await insertSearchRows(client, snapshot.tables, objectIds, vectors, keys);
+            if (input.thumbnail) {
+              await client.query("INSERT INTO thumbnails (image_id, type, data, etag) VALUES ($1, 'image/webp', $2, $3)", [imageId, input.thumbnail, thumbnailEtag(input.thumbnail)]);
+            }
             return { imageId, objectIds, createdProduct };
           });
           this.recentreWhenGrown(snapshot.vectors + input.objects.length, snapshot.centredAt);
@@ -199,6 +203,24 @@ export class PgStore {
     };
   }
 
+  /** One page of products in id order, each with its image count and first image. */
+  async listProducts(offset: number, limit: number): Promise<ProductSummary[]> {
+    const { rows } = await this.pool.query(
+      `SELECT p.id, p.metadata, p.created, count(i.id) AS images, min(i.id) AS image_id
+         FROM products p LEFT JOIN images i ON i.product_id = p.id GROUP BY p.id ORDER BY p.id LIMIT $1 OFFSET $2`,
+      [limit, offset],
+    );
+    return rows.map((row) => ({ id: row.id, metadata: row.metadata, created: (row.created as Date).toISOString(), images: Number(row.images), imageId: row.image_id === null ? null : Number(row.image_id) }));
+  }
+
+  /** The image's thumbnail; `undefined` when the image has none, `null` when there is no such image. */
+  async thumbnail(imageId: number): Promise<Thumbnail | undefined | null> {
+    const { rows } = await this.pool.query('SELECT i.id, t.type, t.data, t.etag FROM images i LEFT JOIN thumbnails t ON t.image_id = i.id WHERE i.id = $1', [imageId]);
+    if (rows.length === 0) return null;
+    const row = rows[0];
+    return row.data === null ? undefined : { type: row.type, data: row.data as Buffer, etag: row.etag };
+  }
+
   async counts(): Promise<CatalogCounts> {
     const { rows } = await this.pool.query('SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM images) AS images, (SELECT vectors FROM search_state) AS objects');
     return { products: Number(rows[0].products), images: Number(rows[0].images), objects: Number(rows[0].objects) };
@@ -224,9 +246,17 @@ export class PgStore {
    * at its next request. One rebuild at a time per database (advisory lock).
    */
   async rebuild(transform: VectorTransform): Promise<RebuildResult> {
-    const result = await rebuildSearchTables(this.pool, transform, this.options.index, () => this.labelledVectors());
+    return (await this.underRebuildLock((rebuild) => rebuild(transform)))!;
+  }
+
+  /**
+   * Runs `fn` holding the database's rebuild lock, so that an optimize (learn, then rebuild) runs once
+   * at a time across every replica; `fn` rebuilds with the function it is given.
+   */
+  async underRebuildLock<T>(fn: (rebuild: (transform: VectorTransform) => Promise<RebuildResult>) => Promise<T>): Promise<T> {
+    const result = await withRebuildLock(this.pool, (client) => fn((transform) => rebuildSearchTables(client, transform, this.options.index, () => this.labelledVectors())));
     await this.refresh();
-    return result;
+    return result as T;
   }
 
   async close(): Promise<void> {
@@ -240,8 +270,12 @@ export class PgStore {
     const log = this.options.log ?? (() => undefined);
     this.recentring = (async () => {
       const snapshot = await this.refresh();
-      const result = await rebuildSearchTables(this.pool, snapshot.transform, this.options.index, () => this.labelledVectors(), { onlyIfVersion: snapshot.version, tryLock: true });
-      if (result.rebuilt) log(`LSH centre re-estimated over ${result.vectors} vectors`);
+      const result = await withRebuildLock(
+        this.pool,
+        (client) => rebuildSearchTables(client, snapshot.transform, this.options.index, () => this.labelledVectors(), { onlyIfVersion: snapshot.version }),
+        { tryLock: true },
+      );
+      if (result?.rebuilt) log(`LSH centre re-estimated over ${result.vectors} vectors`);
     })()
       .catch((error: unknown) => log(`LSH re-centring failed: ${String(error)}`))
       .finally(() => {

@@ -18,7 +18,7 @@ import { createHnswIndex, createSearchTables, dropSearchTables, insertSearchRows
 const BATCH = 500;
 
 export interface RebuildResult {
-  /** False when skipped (tryLock found another rebuild running, or the version moved). */
+  /** False when skipped (the version moved meanwhile). */
   rebuilt: boolean;
   /** Vectors in the new tables. */
   vectors: number;
@@ -26,36 +26,44 @@ export interface RebuildResult {
 
 type RawRows = () => AsyncIterable<{ id: number; vector: Float32Array }>;
 
-export async function rebuildSearchTables(
-  pool: pg.Pool,
-  transform: VectorTransform,
-  index: { lsh: LshParams; hnsw: HnswParams },
-  rawRows: RawRows,
-  options: { tryLock?: boolean; onlyIfVersion?: number } = {},
-): Promise<RebuildResult> {
+/**
+ * Runs `fn` holding the rebuild lock on one connection; with `tryLock`, returns undefined at once
+ * when another session holds it.
+ */
+export async function withRebuildLock<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: { tryLock?: boolean } = {}): Promise<T | undefined> {
   const client = await pool.connect();
   try {
     if (options.tryLock) {
       const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCKS.rebuild]);
-      if (!rows[0].locked) return { rebuilt: false, vectors: 0 };
+      if (!rows[0].locked) return undefined;
     } else {
       await client.query('SELECT pg_advisory_lock($1)', [LOCKS.rebuild]);
     }
     try {
-      const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
-      const tables = searchTables(suffix);
-      try {
-        return await fillAndSwap(client, suffix, transform, index, rawRows, options.onlyIfVersion);
-      } catch (error) {
-        await dropSearchTables(client, tables).catch(() => undefined);
-        if (error instanceof VersionMoved) return { rebuilt: false, vectors: 0 };
-        throw error;
-      }
+      return await fn(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.rebuild]);
     }
   } finally {
     client.release();
+  }
+}
+
+/** Rebuilds on `client`, which holds the rebuild lock (withRebuildLock). */
+export async function rebuildSearchTables(
+  client: pg.PoolClient,
+  transform: VectorTransform,
+  index: { lsh: LshParams; hnsw: HnswParams },
+  rawRows: RawRows,
+  options: { onlyIfVersion?: number } = {},
+): Promise<RebuildResult> {
+  const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
+  try {
+    return await fillAndSwap(client, suffix, transform, index, rawRows, options.onlyIfVersion);
+  } catch (error) {
+    await dropSearchTables(client, searchTables(suffix)).catch(() => undefined);
+    if (error instanceof VersionMoved) return { rebuilt: false, vectors: 0 };
+    throw error;
   }
 }
 

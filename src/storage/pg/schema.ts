@@ -69,6 +69,18 @@ CREATE TABLE search_state (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'thumbnails',
+    sql: `
+CREATE TABLE thumbnails (
+  image_id bigint PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+  type text NOT NULL,
+  data bytea NOT NULL,
+  etag text NOT NULL
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,173 @@
+/**
+ * The catalog service on PostgreSQL (FINDTHIS_DATABASE_URL): the same verbs, matcher and optimize
+ * policy as the embedded CatalogSearch, over a PgStore. It keeps no catalog state between requests:
+ * each search reads the current search_state (version, counters) once, and neighbours come back from
+ * the database with their objects and product metadata, so replicas on one database never disagree.
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/catalog.js';
+import type { Thumbnail } from '../../catalog/thumbnails.js';
+import type { LabelledVector } from '../../embedding/whitening.js';
+import { makeThumbnail } from '../../imaging/thumbnail.js';
+import type { IndexKind } from '../../indexing/types.js';
+import { rankProducts } from '../../pipeline/answer.js';
+import type { CatalogIndexParams } from '../../pipeline/catalog-indexes.js';
+import { matchObjects, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
+import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
+import type { Extractor } from '../../pipeline/extractor.js';
+import { chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
+import { matchDistinctProducts, type DistinctMatches, type MatchScope } from '../../pipeline/product-matcher.js';
+import { PgStore, type SearchSnapshot } from './pg-store.js';
+
+export interface PgCatalogSearchOptions {
+  /** postgres://… */
+  url: string;
+  index: CatalogIndexParams;
+  /** Neighbours fetched per wanted product on the first try (see SearchConfig.candidateFactor). */
+  candidateFactor: number;
+  /** Connections this process keeps open. Default 4. */
+  poolSize?: number;
+  log?: (message: string) => void;
+}
+
+export class PgCatalogSearch implements CatalogService {
+  /** Optimizes asked of this process run one at a time (across replicas, the database's lock orders them). */
+  private readonly optimizations = new OneAtATime();
+
+  private constructor(
+    readonly extractor: Extractor,
+    readonly store: PgStore,
+    private readonly options: PgCatalogSearchOptions,
+  ) {}
+
+  /** Connects, migrates, and checks the database was filled by this extractor's encoder (INDEX_MISMATCH otherwise). */
+  static async open(extractor: Extractor, options: PgCatalogSearchOptions): Promise<PgCatalogSearch> {
+    const store = await PgStore.open({
+      url: options.url,
+      encoder: extractor.encoder,
+      index: options.index,
+      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    return new PgCatalogSearch(extractor, store, options);
+  }
+
+  async ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult> {
+    const started = performance.now();
+    const extraction = await this.extractor.extract(image);
+    const thumbnail = await makeThumbnail(image);
+    const added = await this.store.addImage({
+      productId,
+      metadata,
+      width: extraction.width,
+      height: extraction.height,
+      sha256: createHash('sha256').update(image).digest('hex'),
+      objects: extraction.objects,
+      thumbnail,
+    });
+    return {
+      productId,
+      imageId: added.imageId,
+      createdProduct: added.createdProduct,
+      width: extraction.width,
+      height: extraction.height,
+      objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
+      timings: { ...stageTimings(extraction), totalMs: performance.now() - started },
+    };
+  }
+
+  async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
+    const started = performance.now();
+    const extraction = await this.extractor.extract(image);
+    const snapshot = await this.store.refresh();
+    const { objects, searchMs } = await matchObjects(extraction, query, (vector, kind, scope) =>
+      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, query.k, query.minScore, scope),
+    );
+    return {
+      width: extraction.width,
+      height: extraction.height,
+      objects,
+      answer: rankProducts(objects).slice(0, query.k),
+      timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
+    };
+  }
+
+  /** The best `k` distinct products for one raw vector (as CatalogSearch.matchVector). */
+  async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope = 'all'): Promise<DistinctMatches> {
+    const started = performance.now();
+    const snapshot = await this.store.refresh();
+    const found = await this.matchTransformed(snapshot, snapshot.transform.apply(raw), kind, k, minScore, scope);
+    return { ...found, searchMs: performance.now() - started };
+  }
+
+  /** The shared matcher over the database: each neighbour query brings its objects and metadata along. */
+  private matchTransformed(snapshot: SearchSnapshot, query: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope): Promise<DistinctMatches> {
+    const refs = new Map<string, ObjectRef>();
+    const metadata = new Map<string, ProductMetadata>();
+    const source = {
+      size: snapshot.vectors,
+      search: async (asked: IndexKind, vector: Float32Array, limit: number) => {
+        const { rows, stats } = await this.store.nearest(snapshot, asked, vector, limit);
+        for (const row of rows) {
+          const { similarity: _similarity, metadata: productMetadata, ...ref } = row;
+          refs.set(String(row.id), ref);
+          metadata.set(row.productId, productMetadata);
+        }
+        return { neighbors: rows.map((row) => ({ id: String(row.id), score: row.similarity })), stats };
+      },
+    };
+    const objects = { get: (id: string) => refs.get(id), wholeImages: snapshot.wholeImages };
+    const request = { k, minScore, scope, candidateFactor: this.options.candidateFactor };
+    return matchDistinctProducts(source, kind, query, objects, request, (productId) => metadata.get(productId) ?? {});
+  }
+
+  removeProduct(id: string): Promise<boolean> {
+    return this.store.removeProduct(id);
+  }
+
+  product(id: string): Promise<ProductRecord | undefined> {
+    return this.store.product(id);
+  }
+
+  async listProducts(offset: number, limit: number): Promise<ProductPage> {
+    const [counts, products] = await Promise.all([this.store.counts(), this.store.listProducts(offset, limit)]);
+    return { total: counts.products, products };
+  }
+
+  thumbnail(imageId: number): Promise<Thumbnail | undefined | null> {
+    return this.store.thumbnail(imageId);
+  }
+
+  async size(): Promise<CatalogSize> {
+    const counts = await this.store.counts();
+    return { products: counts.products, images: counts.images, vectors: counts.objects };
+  }
+
+  /**
+   * As CatalogSearch.optimize, but once across replicas: learning and the rebuild run under the
+   * database's rebuild lock, and every replica picks the new transform up at its next request.
+   */
+  optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
+    return this.optimizations.run(() =>
+      this.store.underRebuildLock(async (rebuild) => {
+        const started = performance.now();
+        const current = (await this.store.refresh()).transform;
+        const choice = await chooseTransform({ dim: this.extractor.encoder.dim, wholeImageSamples: () => this.wholeImageSamples() }, current, request);
+        const { vectors } = await rebuild(choice.transform);
+        return optimizeResult(await this.store.counts(), vectors, choice, started);
+      }),
+    );
+  }
+
+  private async wholeImageSamples(): Promise<LabelledVector[]> {
+    const samples: LabelledVector[] = [];
+    for await (const { productId, vector } of this.store.labelledVectors({ kind: 'whole' })) samples.push({ group: productId, vector });
+    return samples;
+  }
+
+  async close(): Promise<void> {
+    await this.optimizations.idle();
+    await this.store.close();
+  }
+}
