@@ -60,6 +60,12 @@ describe('PgStore', () => {
     await client.end();
     expect(rows.map((r) => r.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
     await expect(PgStore.open({ ...options, encoder: { model: 'synthetic', dim: 64 } })).rejects.toMatchObject({ code: 'INDEX_MISMATCH' });
+    // A port nobody listens on: a start-up error naming the database, its password hidden.
+    const nowhere = 'postgres://postgres:secret@127.0.0.1:1/postgres';
+    const refused = PgStore.open({ ...options, url: nowhere });
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(refused).rejects.toThrow(/127\.0\.0\.1:1.*FINDTHIS_DATABASE_URL/);
+    await expect(refused).rejects.not.toThrow(/secret/);
   });
 
   it('serves what one replica stored to the other: products, counts and exact neighbours', async () => {

@@ -78,7 +78,11 @@ export class PgStore {
       return store;
     } catch (error) {
       await pool.end();
-      throw error;
+      if (error instanceof FindthisError) throw error;
+      // Unreachable host, refused connection, bad credentials, no pgvector: say which database, without its password.
+      const where = new URL(options.url);
+      if (where.password) where.password = '***';
+      throw new FindthisError('INVALID_CONFIG', `Cannot use the database at ${where.toString()} (FINDTHIS_DATABASE_URL): ${(error as Error).message}`, { cause: error });
     }
   }
 
