@@ -139,6 +139,20 @@ describe('POST /v1/index/optimize with learned whitening', () => {
     expect(catalogSearch.catalog.storedTransform()).toBeUndefined();
   });
 
+  it('runs one optimize at a time with at most one waiting: five like requests cost two runs, an unlike one waiting is 409', async () => {
+    const asks = Array.from({ length: 5 }, () => catalogSearch.optimize({ whitening: config.whitening }));
+    // The first runs; the second waits; the third to fifth share the waiting one's result.
+    const conflict = await request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('OPTIMIZE_CONFLICT');
+    const results = await Promise.all(asks);
+    expect(results[0]).not.toBe(results[1]);
+    for (const shared of results.slice(2)) expect(shared).toBe(results[1]);
+    expect(results.every((result) => /^whiten-/.test(result.transform))).toBe(true);
+    // Nothing runs now: the next request runs at once.
+    expect((await request(`${url}/v1/index/optimize?whitening=false`, { method: 'POST' })).body.transform).toBe('identity');
+  }, 180_000);
+
   it('keeps answering searches and /healthz from the current indexes while a rebuild runs on its worker thread', async () => {
     const transform = (await catalogSearch.optimize({ whitening: config.whitening })).transform;
     expect(transform).toMatch(/^whiten-/);

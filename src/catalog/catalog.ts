@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
 import { FindthisError } from '../core/errors.js';
 import { WHOLE_IMAGE_LABEL, type EmbeddedObject, type ImageObject, type ObjectKind } from '../core/types.js';
+import { IDEMPOTENCY_SCHEMA, IdempotencyStore } from './idempotency.js';
 import { acquireLock, type DataDirLock } from './lock.js';
 import { THUMBNAILS_SCHEMA, ThumbnailStore } from './thumbnails.js';
 
@@ -21,9 +22,9 @@ export const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ 
  * (version 1 lacks the thumbnails table: it gains an empty one, see thumbnails.ts); any other
  * version is refused, not migrated silently.
  */
-export const CATALOG_SCHEMA_VERSION = 2;
-/** Versions whose upgrade is only tables added by SCHEMA's CREATE ... IF NOT EXISTS. */
-const UPGRADABLE_VERSIONS = new Set([1]);
+export const CATALOG_SCHEMA_VERSION = 3;
+/** Versions whose upgrade is only tables added by SCHEMA's CREATE ... IF NOT EXISTS (2 lacks idempotency_keys). */
+const UPGRADABLE_VERSIONS = new Set([1, 2]);
 
 /**
  * What produced the stored vectors: the encoder's meta (model, sha256, dim, input sizes, pooling, GeM
@@ -132,7 +133,7 @@ CREATE TABLE IF NOT EXISTS transform (
   data BLOB NOT NULL,
   created TEXT NOT NULL
 );
-${THUMBNAILS_SCHEMA}`;
+${THUMBNAILS_SCHEMA}${IDEMPOTENCY_SCHEMA}`;
 
 interface ObjectRow {
   id: number;
@@ -149,6 +150,8 @@ export class Catalog {
   readonly file: string;
   readonly encoder: EncoderIdentity;
   readonly thumbnails: ThumbnailStore;
+  /** Ingest answers by Idempotency-Key, written in the ingest's transaction. */
+  readonly idempotency: IdempotencyStore;
   private readonly db: Database.Database;
   private readonly lock: DataDirLock;
   private readonly statements;
@@ -159,6 +162,7 @@ export class Catalog {
     this.encoder = encoder;
     this.lock = lock;
     this.thumbnails = new ThumbnailStore(db);
+    this.idempotency = new IdempotencyStore(db);
     this.statements = {
       insertProduct: db.prepare('INSERT INTO products (id, metadata, created) VALUES (?, ?, ?)'),
       updateMetadata: db.prepare('UPDATE products SET metadata = ? WHERE id = ?'),

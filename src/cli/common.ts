@@ -31,6 +31,7 @@ export async function openCatalog(config: Readonly<FindthisConfig> = loadConfig(
       dataDir: resolve(config.paths.dataDir),
       index: config.index,
       candidateFactor: config.search.candidateFactor,
+      log: (message) => process.stderr.write(`findthis: ${message}\n`),
     });
     return {
       config,

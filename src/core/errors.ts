@@ -15,6 +15,8 @@ export const ERRORS = {
   // Request fields
   INVALID_FIELD: { status: 400, summary: 'a request field, query parameter or CLI flag is malformed' },
   MISSING_FILE: { status: 400, summary: 'the multipart request has no image file' },
+  IDEMPOTENCY_CONFLICT: { status: 409, summary: 'the Idempotency-Key was first used with a different request (product, metadata or image)' },
+  OPTIMIZE_CONFLICT: { status: 409, summary: 'an optimize with other options already waits behind the running one; retry when it is done' },
   NOT_FOUND: { status: 404, summary: 'no such product, image or route' },
   THUMBNAIL_MISSING: { status: 404, summary: 'the image was ingested before thumbnails were kept; `npm run thumbnails -- <dir>` fills them' },
   UNAUTHORIZED: { status: 401, summary: 'API keys are configured and the request has no valid Authorization: Bearer key' },

@@ -3,7 +3,7 @@
  * from the stored vectors when missing or stale), rebuilt off the main thread into `indexes.next/`
  * and swapped in. SQLite holds the truth; these are caches of the transformed vectors.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeEncoder, type Catalog } from '../catalog/catalog.js';
 import { FindthisError } from '../core/errors.js';
@@ -21,12 +21,34 @@ export function indexDirOf(dataDir: string): string {
   return join(dataDir, 'indexes');
 }
 
-/** Loads the indexes from `<dataDir>/indexes`, building (on this thread) any that are missing or stale. */
-export async function openCatalogIndexes(catalog: Catalog, dataDir: string, index: CatalogIndexParams, transform: VectorTransform): Promise<IndexSet> {
+/** Start-up messages: what was cleaned up or rebuilt, with counts and times. */
+export type StartupLog = (message: string) => void;
+
+/**
+ * Loads the indexes from `<dataDir>/indexes`, building (on this thread) any that are missing or
+ * stale. An `indexes.next/` left by an optimize that was interrupted (crash, kill) is removed first:
+ * `indexes/` is still the complete set it was about to replace. Both are told to `log`.
+ */
+export async function openCatalogIndexes(
+  catalog: Catalog,
+  dataDir: string,
+  index: CatalogIndexParams,
+  transform: VectorTransform,
+  log: StartupLog = () => undefined,
+): Promise<IndexSet> {
+  const staging = `${indexDirOf(dataDir)}.next`;
+  if (existsSync(staging)) {
+    rmSync(staging, { recursive: true, force: true });
+    log(`start-up: removed ${staging}, left by an interrupted optimize`);
+  }
   function* transformed(): Iterable<[string, Float32Array]> {
     for (const [id, vector] of catalog.vectors()) yield [id, transform.apply(vector)];
   }
-  const { set } = await IndexSet.open(indexDirOf(dataDir), { dim: transform.outputDim, ...index }, transformed(), indexMeta(catalog, transform));
+  const started = performance.now();
+  const { set, rebuilt } = await IndexSet.open(indexDirOf(dataDir), { dim: transform.outputDim, ...index }, transformed(), indexMeta(catalog, transform), { log });
+  if (rebuilt.length > 0) {
+    log(`start-up: rebuilt the ${rebuilt.join(' and ')} index${rebuilt.length > 1 ? 'es' : ''} from ${set.size} stored vectors in ${Math.round(performance.now() - started)} ms`);
+  }
   return set;
 }
 

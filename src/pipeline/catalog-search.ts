@@ -7,17 +7,18 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Catalog, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
+import { Catalog, type AddedImage, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import type { Thumbnail } from '../catalog/thumbnails.js';
 import { makeThumbnail } from '../imaging/thumbnail.js';
 import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind } from '../indexing/types.js';
-import type { Extractor } from './extractor.js';
+import type { Extraction, Extractor } from './extractor.js';
+import { ingestFingerprint, rememberAnswer, replayOf } from './idempotent-ingest.js';
 import { rankProducts } from './answer.js';
 import { matchObjects, stageTimings, type CatalogService, type ProductPage } from './catalog-service.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
-import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
-import { chooseTransform, OneAtATime, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
+import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
+import { chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 import { matchDistinctProducts, StoredObjects, type DistinctMatches, type MatchScope } from './product-matcher.js';
 import { identityTransform, type VectorTransform } from './vector-transform.js';
 
@@ -32,6 +33,8 @@ export interface CatalogSearchOptions {
   index: CatalogIndexParams;
   /** Neighbours fetched per wanted product on the first try (see SearchConfig.candidateFactor). */
   candidateFactor: number;
+  /** Told what opening cleaned up or rebuilt (crash leftovers, stale or missing indexes), with counts and times. */
+  log?: StartupLog;
 }
 
 /** The embedded backend: SQLite and in-process indexes (see the file comment). */
@@ -42,8 +45,8 @@ export class CatalogSearch implements CatalogService {
   private readonly metadataCache = new Map<string, ProductMetadata>();
   /** Index rebuilds: writes wait until the running one has swapped in its new indexes. */
   private readonly rebuilds = new OneAtATime();
-  /** Optimizes run one at a time, in the order asked: the last request decides the transform, and concurrent requests never learn side by side. */
-  private readonly optimizations = new OneAtATime();
+  /** Optimizes run one at a time, at most one waiting; a request like the waiting one shares its result (OptimizeSingleFlight). */
+  private readonly optimizations = new OptimizeSingleFlight<OptimizeResult>();
 
   private constructor(
     readonly extractor: Extractor,
@@ -63,7 +66,7 @@ export class CatalogSearch implements CatalogService {
     const catalog = Catalog.open(join(options.dataDir, 'catalog.sqlite'), extractor.encoder);
     try {
       const transform = storedTransform(catalog) ?? identityTransform(extractor.encoder.dim);
-      const indexes = await openCatalogIndexes(catalog, options.dataDir, options.index, transform);
+      const indexes = await openCatalogIndexes(catalog, options.dataDir, options.index, transform, options.log);
       return new CatalogSearch(extractor, catalog, indexes, transform, options);
     } catch (error) {
       catalog.close();
@@ -86,16 +89,24 @@ export class CatalogSearch implements CatalogService {
 
   /**
    * Extracts the image's objects and stores them, with the image's thumbnail, under `productId`
-   * (created if new). All-or-nothing.
+   * (created if new). All-or-nothing. With an `idempotencyKey`, the answer is stored under the key in
+   * the same transaction, and a retry with that key gets the first answer (`replayed`) without
+   * storing again (IDEMPOTENCY_CONFLICT if the key came with another request).
    */
-  async ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult> {
+  async ingest(productId: string, image: Buffer, metadata?: ProductMetadata, idempotencyKey?: string): Promise<IngestResult> {
     const started = performance.now();
+    const fingerprint = idempotencyKey === undefined ? '' : ingestFingerprint(productId, image, metadata);
+    const earlier = idempotencyKey === undefined ? undefined : replayOf(this.catalog, idempotencyKey, fingerprint);
+    if (earlier) return earlier;
     const extraction = await this.extractor.extract(image);
     // Only once the extractor has accepted the image (format, pixel limit) is it decoded again here.
     const thumbnail = await makeThumbnail(image);
     await this.rebuilds.idle();
     const vectors = extraction.objects.map((object) => this.transform.apply(object.vector));
+    let replay: IngestResult | undefined;
     const added = this.catalog.transaction(() => {
+      // A concurrent request with the same key may have been stored while this one was extracting.
+      if (idempotencyKey !== undefined && (replay = replayOf(this.catalog, idempotencyKey, fingerprint))) return undefined;
       const stored = this.catalog.addImage({
         productId,
         metadata,
@@ -105,6 +116,7 @@ export class CatalogSearch implements CatalogService {
         objects: extraction.objects,
         thumbnail,
       });
+      if (idempotencyKey !== undefined) rememberAnswer(this.catalog, idempotencyKey, fingerprint, answerOf(productId, stored, extraction));
       const ids = stored.objectIds.map(String);
       try {
         ids.forEach((id, i) => this.indexes.add(id, vectors[i] as Float32Array));
@@ -114,21 +126,13 @@ export class CatalogSearch implements CatalogService {
       }
       return stored;
     });
+    if (!added) return replay as IngestResult;
     added.objectIds.forEach((objectId, i) => {
       const { kind, label, score, bbox } = extraction.objects[i]!;
       this.objects.add({ id: objectId, imageId: added.imageId, productId, kind, label, score, bbox });
     });
     if (metadata !== undefined) this.metadataCache.delete(productId);
-    const stages = stageTimings(extraction);
-    return {
-      productId,
-      imageId: added.imageId,
-      createdProduct: added.createdProduct,
-      width: extraction.width,
-      height: extraction.height,
-      objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
-      timings: { ...stages, totalMs: performance.now() - started },
-    };
+    return { ...answerOf(productId, added, extraction), timings: { ...stageTimings(extraction), totalMs: performance.now() - started } };
   }
 
   /** Extracts the image's objects and finds, for each, the best `k` distinct products. */
@@ -203,7 +207,7 @@ export class CatalogSearch implements CatalogService {
    * products, stays raw and the result says why.
    */
   async optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
-    return this.optimizations.run(() => this.runOptimize(request));
+    return this.optimizations.run(optimizeKey(request), () => this.runOptimize(request));
   }
 
   private async runOptimize(request: OptimizeRequest): Promise<OptimizeResult> {
@@ -240,4 +244,15 @@ export class CatalogSearch implements CatalogService {
     }
     return metadata;
   }
+}
+
+function answerOf(productId: string, added: AddedImage, extraction: Extraction): Omit<IngestResult, 'timings' | 'replayed'> {
+  return {
+    productId,
+    imageId: added.imageId,
+    createdProduct: added.createdProduct,
+    width: extraction.width,
+    height: extraction.height,
+    objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
+  };
 }

@@ -29,7 +29,8 @@ export interface ProductPage {
 
 export interface CatalogService {
   readonly extractor: Extractor;
-  ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult>;
+  /** With an `idempotencyKey`, a retry gets the first answer (`replayed`) instead of storing twice. */
+  ingest(productId: string, image: Buffer, metadata?: ProductMetadata, idempotencyKey?: string): Promise<IngestResult>;
   search(image: Buffer, query: SearchQuery): Promise<SearchAnswer>;
   /** False when there was no such product. */
   removeProduct(id: string): Promise<boolean>;

@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Catalog, CatalogCounts } from '../catalog/catalog.js';
+import { FindthisError } from '../core/errors.js';
 import { whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import type { IndexKind } from '../indexing/types.js';
@@ -95,6 +96,52 @@ export function optimizeResult(counts: CatalogCounts, indexed: number, choice: T
     ...(skipped ? { skipped } : {}),
     ms: performance.now() - started,
   };
+}
+
+/**
+ * Optimize requests, one at a time and at most one waiting: a request arriving while one runs waits
+ * for the next run (the catalog may have changed since the running one read it); a request arriving
+ * while one already waits, asking the same (`key`), gets that waiting one's result; asking something
+ * else, it is refused with 409 OPTIMIZE_CONFLICT. Five concurrent requests thus cost two runs, not five.
+ */
+export class OptimizeSingleFlight<T> {
+  private running: Promise<T> | undefined;
+  private waiting: { key: string | undefined; result: Promise<T> } | undefined;
+
+  /** `key` names what is asked (undefined: a request that is never shared, e.g. one with its own samples). */
+  run(key: string | undefined, task: () => Promise<T>): Promise<T> {
+    const running = this.running;
+    if (!running) return this.start(task);
+    if (!this.waiting) {
+      const result = running.catch(() => undefined).then(() => {
+        this.waiting = undefined;
+        return this.start(task);
+      });
+      this.waiting = { key, result };
+      return result;
+    }
+    if (key !== undefined && key === this.waiting.key) return this.waiting.result;
+    return Promise.reject(new FindthisError('OPTIMIZE_CONFLICT', 'An optimize with other options already waits behind the running one; retry when it is done'));
+  }
+
+  /** Settles once nothing runs and nothing waits. */
+  async idle(): Promise<void> {
+    while (this.running || this.waiting) await Promise.allSettled([this.running, this.waiting?.result]);
+  }
+
+  private start(task: () => Promise<T>): Promise<T> {
+    const run: Promise<T> = task().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+}
+
+/** What an optimize request asks, as OptimizeSingleFlight's key: requests with their own samples are never shared. */
+export function optimizeKey({ whitening, samples }: OptimizeRequest): string | undefined {
+  if (samples) return undefined;
+  return whitening === undefined ? 'keep' : whitening === false ? 'raw' : `whiten ${whitening.dimensions} ${whitening.shrinkage}`;
 }
 
 /** Runs tasks one at a time, in the order given; a failed task does not stop the ones after it. */

@@ -23,6 +23,8 @@ export interface IngestResult {
   height: number;
   objects: ImageObject[];
   timings: Omit<SearchTimings, 'searchMs'>;
+  /** The first answer given under this Idempotency-Key, replayed: nothing was stored now (timings are 0). */
+  replayed?: boolean;
 }
 
 export interface SearchQuery {

@@ -35,10 +35,14 @@ interface Operation {
   success: Record<number, Answer>;
   /** Error codes this operation can answer with (their statuses follow from the error table). */
   errors: ErrorCode[];
+  /** Request headers this operation reads, as OpenAPI parameter objects. */
+  headers?: Array<Record<string, unknown>>;
 }
 
 const NOT_READY: ErrorCode[] = ['NOT_READY', 'INTERNAL'];
-const UPLOAD_ERRORS: ErrorCode[] = ['INVALID_FIELD', 'MISSING_FILE', 'EMPTY_IMAGE', 'INVALID_IMAGE', 'IMAGE_TOO_LARGE', 'FILE_TOO_LARGE', 'OVERLOADED'];
+const UPLOAD_ERRORS: ErrorCode[] = [
+  'INVALID_FIELD', 'MISSING_FILE', 'EMPTY_IMAGE', 'INVALID_IMAGE', 'UNSUPPORTED_FORMAT', 'DECODE_TIMEOUT', 'IMAGE_TOO_LARGE', 'FILE_TOO_LARGE', 'OVERLOADED', 'BUDGET_EXCEEDED',
+];
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -57,7 +61,12 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post', path: '/v1/products', operationId: 'addProductImage', access: 'write',
     summary: 'Add a photo to product `id` (created if new): its objects go into every index',
-    upload: ProductFieldsSchema, success: { 201: 'AddProductResponse' }, errors: [...UPLOAD_ERRORS, ...NOT_READY],
+    upload: ProductFieldsSchema, success: { 201: 'AddProductResponse' }, errors: [...UPLOAD_ERRORS, 'IDEMPOTENCY_CONFLICT', ...NOT_READY],
+    headers: [{
+      name: 'Idempotency-Key', in: 'header', required: false,
+      description: 'A retry with the same key (within 24 h) gets the first answer (header Idempotent-Replayed: true) instead of storing the image twice; 1–255 printable ASCII characters',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+    }],
   },
   {
     method: 'get', path: '/v1/products', operationId: 'listProducts', access: 'read',
@@ -83,7 +92,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post', path: '/v1/index/optimize', operationId: 'optimize', access: 'write',
     summary: 'Rebuild every index from the stored vectors, learning whitening first unless whitening=false',
-    query: (options) => optimizeQuerySchema(options.whitening), success: { 200: 'OptimizeResponse' }, errors: ['INVALID_FIELD', ...NOT_READY],
+    query: (options) => optimizeQuerySchema(options.whitening), success: { 200: 'OptimizeResponse' }, errors: ['INVALID_FIELD', 'OPTIMIZE_CONFLICT', ...NOT_READY],
   },
   {
     method: 'get', path: '/v1/images/{imageId}', operationId: 'getImageThumbnail', access: 'read',
@@ -154,6 +163,7 @@ function describeOperation(operation: Operation, options: OpenApiOptions): Recor
   const parameters = [
     ...parametersOf(operation.pathParameters, 'path'),
     ...parametersOf(typeof operation.query === 'function' ? operation.query(options) : operation.query, 'query'),
+    ...(operation.headers ?? []),
     { name: 'X-Request-Id', in: 'header', required: false, description: 'Echoed on the answer and in logs when printable ASCII without spaces, at most 128 characters; else a UUID is made', schema: { type: 'string', maxLength: 128 } },
   ];
   return {

@@ -53,6 +53,13 @@ export function requestParsers(search: SearchConfig, whitening: WhiteningConfig)
   };
 }
 
+/** The optional `Idempotency-Key` header of an ingest: 1–255 printable ASCII characters, or undefined. */
+export function parseIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) throw invalidParameter('header Idempotency-Key', '1–255 printable ASCII characters without spaces', raw);
+  return raw;
+}
+
 /** Largest `metadata` text in bytes (UTF-8): it is stored with the product and sent with every match. */
 export const METADATA_MAX_BYTES = 16 * 1024;
 /** Deepest nesting of objects and arrays in `metadata`: product facts are flat; 5,000 levels broke JSON.stringify. */

@@ -12,7 +12,7 @@ import type { FindthisApp } from './app.js';
 import { fromUploadError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { requestParsers } from './params.js';
+import { parseIdempotencyKey, requestParsers } from './params.js';
 import type {
   AddProductResponse,
   HealthResponse,
@@ -100,8 +100,10 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
       const { id, metadata } = parse.productFields(req.body);
       const catalogSearch = service.catalogSearch();
       const image = requireFile(req);
-      const result = await queued(req, () => catalogSearch.ingest(id, image, metadata), false);
-      metrics.observeExtraction(result.timings, result.objects.length);
+      const idempotencyKey = parseIdempotencyKey(req.get('Idempotency-Key'));
+      const result = await queued(req, () => catalogSearch.ingest(id, image, metadata, idempotencyKey), false);
+      if (result.replayed) res.set('Idempotent-Replayed', 'true');
+      else metrics.observeExtraction(result.timings, result.objects.length);
       const body: AddProductResponse = {
         id: result.productId,
         imageId: result.imageId,

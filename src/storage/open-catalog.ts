@@ -16,7 +16,7 @@ export async function openCatalogService(
 ): Promise<CatalogService> {
   const common = { index: config.index, candidateFactor: config.search.candidateFactor };
   if (config.paths.databaseUrl) return PgCatalogSearch.open(extractor, { url: config.paths.databaseUrl, ...common, log });
-  return CatalogSearch.open(extractor, { dataDir: resolve(config.paths.dataDir), ...common });
+  return CatalogSearch.open(extractor, { dataDir: resolve(config.paths.dataDir), ...common, log });
 }
 
 /** Where the catalog lives, for logs: the data folder, or the database URL without its password. */
