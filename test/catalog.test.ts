@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Catalog, type EncoderIdentity } from '../src/catalog/catalog.js';
+import { Catalog, CATALOG_SCHEMA_VERSION, type EncoderIdentity } from '../src/catalog/catalog.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import type { EmbeddedObject } from '../src/core/types.js';
 
@@ -195,7 +195,7 @@ describe('Catalog', () => {
     upgraded.thumbnails.put(old.imageId, Buffer.from('thumb'));
     upgraded.close();
     const reopened = new Database(file, { readonly: true });
-    expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+    expect(reopened.pragma('user_version', { simple: true })).toBe(CATALOG_SCHEMA_VERSION);
     reopened.close();
     const again = Catalog.open(file, ENCODER);
     expect(again.thumbnails.get(old.imageId)?.data.toString()).toBe('thumb');
@@ -207,7 +207,7 @@ describe('Catalog', () => {
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => Catalog.open(file, ENCODER)).toThrow(/Expected schema version 2 for catalog .*, but got 99/);
+    expect(() => Catalog.open(file, ENCODER)).toThrow(new RegExp(`Expected schema version ${CATALOG_SCHEMA_VERSION} for catalog .*, but got 99`));
   });
 
   it('lists products a page at a time in id order, with image counts and first image', () => {

@@ -11,57 +11,18 @@ import { acquireLock } from '../src/catalog/lock.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { GROCERY_DIR, iconicImages } from '../benchmarks/lib/grocery.js';
 import { postImage, request } from './support/http.js';
+import { SERVICE, startService, waitReady, type RunningService } from './support/service-process.js';
 
 const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-/**
- * The service runs as `node --import tsx`, not under the `tsx` wrapper: the wrapper relays SIGTERM and
- * SIGKILLs its child when the child has not acknowledged within 30 ms, which a busy event loop misses
- * (then in-flight requests are cut). Signals must reach the Node process that handles them.
- */
-const SERVICE = [process.execPath, ['--import', 'tsx', 'src/service/main.ts']] as const;
 const PRODUCTS = ['Banana', 'Kiwi', 'Cabbage', 'Brown-Cap-Mushroom', 'Bravo-Apple-Juice', 'Pineapple'];
 const QUERY = join(GROCERY_DIR, 'val/Fruit/Banana/Banana_005.jpg');
 const dataDir = mkdtempSync(join(tmpdir(), 'findthis-process-'));
 const children: ChildProcessWithoutNullStreams[] = [];
 
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  log: () => string;
-  exited: Promise<number | null>;
-}
-
-async function start(): Promise<Running> {
-  const child = spawn(SERVICE[0], [...SERVICE[1]], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-  });
-  children.push(child);
-  let log = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    // JSON log lines on stdout; a config error before the logger exists goes to stderr.
-    const collect = (chunk: Buffer): void => {
-      log += chunk.toString();
-      const found = /listening on (http:\/\/[^\s"]+)/.exec(log);
-      if (found) resolve(found[1] as string);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    void exited.then((code) => reject(new Error(`service exited with ${code} before listening:\n${log}`)));
-  });
-  return { child, url, log: () => log, exited };
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt += 1) {
-    const health = await request(`${url}/healthz`);
-    if (health.status === 200) return;
-    expect(health.status).toBe(503);
-    expect(health.body).toEqual({ status: 'loading' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the service did not become ready in 30 s');
+async function start(): Promise<RunningService> {
+  const running = await startService(dataDir);
+  children.push(running.child);
+  return running;
 }
 
 async function answer(url: string, index: string): Promise<Array<[string, number]>> {
