@@ -143,7 +143,7 @@ describe('kill -9 at three moments', () => {
       }
       for (const [id, vector] of wholeImages) {
         for (const index of ['lsh', 'hnsw', 'exact'] as IndexKind[]) {
-          const { matches } = catalogSearch.matchVector(vector, index, 5, -1);
+          const { matches } = await catalogSearch.matchVector(vector, index, 5, -1);
           expect(matches[0]?.productId, `${index} for object ${id}`).toBe(refs.get(id)!.productId);
           expect(matches.map((match) => match.productId)).not.toContain(deleted);
         }
