@@ -38,6 +38,15 @@ async function start(): Promise<RunningService> {
   return running;
 }
 
+/** The service's log, once it shows `pattern` (its stdout may arrive after /healthz answers); fails after 10 s. */
+async function logShows(running: RunningService, pattern: RegExp | string): Promise<void> {
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    if (typeof pattern === 'string' ? running.log().includes(pattern) : pattern.test(running.log())) return;
+    await sleep(50);
+  }
+  expect(running.log()).toMatch(pattern);
+}
+
 async function kill(running: RunningService): Promise<void> {
   running.child.kill('SIGKILL');
   await running.exited;
@@ -83,7 +92,7 @@ describe('kill -9 at three moments', () => {
 
     // The restart is not blocked by the dead holder's lock; the unsaved indexes are rebuilt, and logged.
     const second = await start();
-    expect(second.log()).toMatch(/start-up: rebuilt the lsh and hnsw indexes from \d+ stored vectors in \d+ ms/);
+    await logShows(second, /start-up: rebuilt the lsh and hnsw indexes from \d+ stored vectors in \d+ ms/);
     await expectAcknowledged(second.url);
     // Retries with the same keys: acknowledged ones are replayed, lost ones stored now; nothing twice.
     const before = new Map([...acknowledged].map(([name, ids]) => [name, new Set(ids)]));
@@ -124,7 +133,7 @@ describe('kill -9 at three moments', () => {
 
     const fourth = await start();
     expect(existsSync(join(dataDir, 'indexes.next'))).toBe(false);
-    if (caught) expect(fourth.log()).toContain('left by an interrupted optimize');
+    if (caught) await logShows(fourth, 'left by an interrupted optimize');
     await expectAcknowledged(fourth.url, deleted);
     fourth.child.kill('SIGTERM');
     expect(await fourth.exited).toBe(0);
