@@ -10,7 +10,7 @@ import { el } from './dom.js';
  * @property {number} imageId the catalog image; its thumbnail is GET /v1/images/{imageId}
  * @property {Record<string, unknown>} [metadata]
  * @property {boolean} [accepted] true: a match; false: only similar
- * @property {number} [confidence] 0..1
+ * @property {number | null} [confidence] 0..1; null when no acceptance model judged the match
  * @property {string} [via] the photo's object this answer entry came from
  */
 
@@ -54,7 +54,10 @@ export function matchItem(match, options = {}) {
     name ? el('span', { text: match.productId }) : null,
     el('span', { text: `score ${match.score.toFixed(2)}` }),
   ];
-  if (typeof match.accepted === 'boolean') {
+  // The verdict, where there is one: a service without a learned acceptance model accepts every match
+  // and gives no confidence (null), and then a "match" badge would claim a judgement nobody made.
+  const judged = typeof match.confidence === 'number' || match.accepted === false;
+  if (typeof match.accepted === 'boolean' && judged) {
     facts.push(el('span', { class: `badge ${match.accepted ? 'match' : 'similar'}`, text: match.accepted ? 'match' : 'similar' }));
   }
   if (typeof match.confidence === 'number') facts.push(el('span', { text: `confidence ${Math.round(match.confidence * 100)}%` }));
