@@ -308,7 +308,7 @@ async function main(): Promise<void> {
     const { n: rowsN, dim: rowsDim } = rows[0]!;
     process.stdout.write(`\n### n = ${rowsN.toLocaleString('en-US')}, dim = ${rowsDim} — ${rows[0]!.data}\n\n${markdownTable(rows)}\n`);
     const svgPath = join(RESULTS_DIR, `index-recall-qps-${rowsN}-${rowsDim}${args.vectors === undefined && args.data === 'hard' ? '-hard' : ''}.svg`);
-    const title = `recall@10 vs queries/s, n=${rowsN.toLocaleString('en-US')}, dim=${rowsDim}, ${args.data === 'hard' && args.vectors === undefined ? 'hard data' : 'clustered data'} (${cpus().length} shared cores)`;
+    const title = `recall@10 vs queries/s, n=${rowsN.toLocaleString('en-US')}, dim=${rowsDim}, ${args.data === 'hard' && args.vectors === undefined ? 'hard data' : 'clustered data'} (HNSW M=${HNSW_BUILD.M}, efC=${HNSW_BUILD.efConstruction}; ${cpus().length} shared cores)`;
     await writeFile(svgPath, recallQpsPlot(rows, args.vectors !== undefined ? title.replace('clustered data', 'vectors from file') : title));
     process.stderr.write(`plot: ${svgPath}\n`);
     await writeFile(join(RESULTS_DIR, 'indexes.json'), `${JSON.stringify(all, null, 2)}\n`);

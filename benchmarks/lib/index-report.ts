@@ -58,17 +58,17 @@ function lshLabel(r: IndexRow): string {
   return `${r.params.activeBits ?? r.params.hashSize}×${r.params.numTables} ${probes}${r.params.vectorsPerBucket ? ' (default)' : ''}`;
 }
 
-/** The recall@10–QPS picture of one case (log QPS); FAISS's series appear when its rows are there. */
+/** The recall@10–QPS picture of one case (log QPS); FAISS's series appear when its rows are there. Both HNSWs share M and efConstruction. */
 export function recallQpsPlot(rows: IndexRow[], title: string): string {
   const point = (r: IndexRow, label?: string) => ({ x: r.recallAt10, y: r.qps, ...(label ? { label } : {}) });
   const of = (index: IndexRow['index']) => rows.filter((r) => r.index === index);
   const lsh = of('lsh').filter((r) => r.params.hashSize !== 0);
   const hnsw = of('hnsw');
   const series: ChartSeries[] = [
-    { name: `HNSW (hnswlib) M=${hnsw[0]?.params.M}, efC=${hnsw[0]?.params.efConstruction} (ef)`, points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
+    { name: 'HNSW, hnswlib (ef)', points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
     { name: 'LSH, best settings', points: paretoFront(lsh).map((r) => point(r, lshLabel(r))) },
     { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
-    { name: 'exact scan (findthis)', points: of('exact').map((r) => point(r)), line: false },
+    { name: 'exact scan', points: of('exact').map((r) => point(r)), line: false },
   ];
   if (of('faiss-flat').length > 0) {
     series.push(
