@@ -131,6 +131,20 @@ describe('the web page in Chromium', () => {
     await page.close();
   });
 
+  chromium.it('says "No match in the catalog" when nothing is close enough', async () => {
+    const { page, errors } = await open(1280);
+    await page.getByText('Search options').click();
+    await page.getByLabel('Minimum score').fill('0.999');
+    await page.getByLabel('Choose a photo…').setInputFiles(QUERY);
+    const noMatch = page.locator('#no-match');
+    await noMatch.waitFor();
+    expect(await noMatch.textContent()).toBe('No match in the catalog: none of its products looks enough like this photo.');
+    expect(await page.locator('#answer > li').count()).toBe(0);
+    expect(await page.locator('#regions .region').count()).toBeGreaterThanOrEqual(2); // the objects are still shown
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   chromium.it('explains an error in the page: a PDF is refused with 415', async () => {
     const { page, errors } = await open(1280);
     await page.getByLabel('Choose a photo…').setInputFiles({ name: 'leaflet.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n') });

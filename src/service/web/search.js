@@ -68,6 +68,8 @@ async function search(file) {
   const index = /** @type {HTMLSelectElement} */ (byId('index')).value;
   if (k) query.set('k', k);
   if (index) query.set('index', index);
+  const minScore = /** @type {HTMLInputElement} */ (byId('min-score')).value;
+  if (minScore) query.set('minScore', minScore);
   try {
     const answer = /** @type {SearchAnswer} */ (await api(`/v1/search?${query}`, { method: 'POST', body: form }));
     show(file, name, answer);
