@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -79,6 +79,22 @@ describe('request ids and request logs', () => {
     const { url } = await serve();
     const id = `${'x'.repeat(120)}~!#$%&*+`;
     expect((await request(`${url}/healthz`, { headers: { 'X-Request-Id': id } })).headers.get('x-request-id')).toBe(id);
+  });
+
+  it('marks the line of a request whose caller went away before the answer as aborted', async () => {
+    const { url, logged } = await serve();
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /v1/search HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone-early\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+        'Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nxxxx',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    let line: Record<string, unknown> | undefined;
+    for (let attempt = 0; attempt < 50 && !line; attempt++) line = (await logged()).find((entry) => entry.requestId === 'gone-early');
+    expect(line).toMatchObject({ method: 'POST', route: '/v1/search', aborted: true });
   });
 
   it('logs unmatched routes by a fixed label, not the raw path', async () => {

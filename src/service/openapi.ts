@@ -204,17 +204,28 @@ function uploadBody(fields: TObject, uploadLimitBytes: number): Record<string, u
   };
 }
 
+/** Every answer carries the request's id. */
+const REQUEST_ID_HEADER = { 'X-Request-Id': { description: 'The caller\'s X-Request-Id, or a generated UUID', schema: { type: 'string' } } };
+
+/** Answers that are not one of the JSON components. */
+const OTHER_ANSWERS: Record<Exclude<Answer, ComponentName>, { description: string; content?: Record<string, { schema: object }> }> = {
+  'no body': { description: 'Done; no body' },
+  'not modified': { description: 'Not modified since the ETag given in If-None-Match' },
+  thumbnail: { description: 'The thumbnail', content: { 'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } } } },
+  page: { description: 'index.html', content: { 'text/html': { schema: { type: 'string' } } } },
+  'page file': { description: 'A JavaScript module, style sheet or icon', content: { '*/*': { schema: {} } } },
+  openapi: { description: 'This OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } },
+  'prometheus text': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+};
+
 function successResponses(success: Record<number, Answer>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, answer] of Object.entries(success)) {
-    if (answer === 'no body') out[status] = { description: 'Done; no body' };
-    else if (answer === 'not modified') out[status] = { description: 'Not modified since the ETag given in If-None-Match' };
-    else if (answer === 'thumbnail') out[status] = { description: 'The thumbnail', content: { 'image/webp': { schema: { type: 'string', contentMediaType: 'image/webp' } } } };
-    else if (answer === 'page') out[status] = { description: 'index.html', content: { 'text/html': { schema: { type: 'string' } } } };
-    else if (answer === 'page file') out[status] = { description: 'A JavaScript module, style sheet or icon', content: { '*/*': { schema: {} } } };
-    else if (answer === 'openapi') out[status] = { description: 'This OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } };
-    else if (answer === 'prometheus text') out[status] = { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } };
-    else out[status] = { description: answer, content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer}` } } } };
+    const described =
+      answer in OTHER_ANSWERS
+        ? OTHER_ANSWERS[answer as keyof typeof OTHER_ANSWERS]
+        : { description: answer, content: { 'application/json': { schema: { $ref: `#/components/schemas/${answer}` } } } };
+    out[status] = { ...described, headers: REQUEST_ID_HEADER };
   }
   return out;
 }
@@ -226,7 +237,7 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
   for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
     out[String(status)] = {
       description: list.map((code) => `${code}: ${ERRORS[code].summary}`).join('; '),
-      ...(status === 401 ? { headers: { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer' } } } : {}),
+      headers: status === 401 ? { ...REQUEST_ID_HEADER, 'WWW-Authenticate': { schema: { type: 'string' }, description: 'Bearer' } } : REQUEST_ID_HEADER,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
     };
   }

@@ -34,6 +34,9 @@ export function requestLogging(log: Logger): RequestHandler {
     status: res.statusCode,
     ms: Math.round((performance.now() - (arrivals.get(req) ?? performance.now())) * 100) / 100,
     bytes: Number(res.getHeader('content-length') ?? 0),
+    // The caller went away before its request or the answer was complete: the status is what the
+    // service answered (or would have), not what the caller saw.
+    ...(req.readableAborted || !res.writableFinished ? { aborted: true } : {}),
   });
   const message = (req: IncomingMessage, res: ServerResponse) => `${req.method} ${routeOf(req)} ${res.statusCode}`;
   return pinoHttp({
