@@ -10,6 +10,7 @@ import {
   COMPONENT_SCHEMAS,
   optimizeQuerySchema,
   ImagePathSchema,
+  IngestHeadersSchema,
   ProductFieldsSchema,
   ProductPageQuerySchema,
   ProductPathSchema,
@@ -35,8 +36,8 @@ interface Operation {
   success: Record<number, Answer>;
   /** Error codes this operation can answer with (their statuses follow from the error table). */
   errors: ErrorCode[];
-  /** Request headers this operation reads, as OpenAPI parameter objects. */
-  headers?: Array<Record<string, unknown>>;
+  /** Request headers this operation reads. */
+  headers?: TObject;
 }
 
 const NOT_READY: ErrorCode[] = ['NOT_READY', 'INTERNAL'];
@@ -62,11 +63,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'post', path: '/v1/products', operationId: 'addProductImage', access: 'write',
     summary: 'Add a photo to product `id` (created if new): its objects go into every index',
     upload: ProductFieldsSchema, success: { 201: 'AddProductResponse' }, errors: [...UPLOAD_ERRORS, 'IDEMPOTENCY_CONFLICT', ...NOT_READY],
-    headers: [{
-      name: 'Idempotency-Key', in: 'header', required: false,
-      description: 'A retry with the same key (within 24 h) gets the first answer (header Idempotent-Replayed: true) instead of storing the image twice; 1–255 printable ASCII characters',
-      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
-    }],
+    headers: IngestHeadersSchema,
   },
   {
     method: 'get', path: '/v1/products', operationId: 'listProducts', access: 'read',
@@ -163,7 +160,7 @@ function describeOperation(operation: Operation, options: OpenApiOptions): Recor
   const parameters = [
     ...parametersOf(operation.pathParameters, 'path'),
     ...parametersOf(typeof operation.query === 'function' ? operation.query(options) : operation.query, 'query'),
-    ...(operation.headers ?? []),
+    ...parametersOf(operation.headers, 'header'),
     { name: 'X-Request-Id', in: 'header', required: false, description: 'Echoed on the answer and in logs when printable ASCII without spaces, at most 128 characters; else a UUID is made', schema: { type: 'string', maxLength: 128 } },
   ];
   return {
@@ -176,7 +173,7 @@ function describeOperation(operation: Operation, options: OpenApiOptions): Recor
   };
 }
 
-function parametersOf(schema: TObject | undefined, where: 'path' | 'query'): Array<Record<string, unknown>> {
+function parametersOf(schema: TObject | undefined, where: 'path' | 'query' | 'header'): Array<Record<string, unknown>> {
   if (!schema) return [];
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties as Record<string, TSchema>).map(([name, property]) => ({

@@ -7,6 +7,7 @@ import type { SearchConfig, WhiteningConfig } from '../config/schema.js';
 import type { WhiteningOptions } from '../embedding/whitening.js';
 import {
   ImagePathSchema,
+  IngestHeadersSchema,
   optimizeQuerySchema,
   ProductFieldsSchema,
   ProductPageQuerySchema,
@@ -53,11 +54,11 @@ export function requestParsers(search: SearchConfig, whitening: WhiteningConfig)
   };
 }
 
+const ingestHeaders = fieldsValidator(IngestHeadersSchema, 'header');
+
 /** The optional `Idempotency-Key` header of an ingest: 1–255 printable ASCII characters, or undefined. */
 export function parseIdempotencyKey(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) throw invalidParameter('header Idempotency-Key', '1–255 printable ASCII characters without spaces', raw);
-  return raw;
+  return ingestHeaders({ 'Idempotency-Key': raw })['Idempotency-Key'];
 }
 
 /** Largest `metadata` text in bytes (UTF-8): it is stored with the product and sent with every match. */

@@ -70,6 +70,20 @@ export const ProductFieldsSchema = Type.Object({
   metadata: Type.Optional(Type.String({ description: 'a JSON object as text; replaces the product\'s metadata when given' })),
 });
 
+/** `POST /v1/products` headers. `title` is what an error message expects; `description` documents it. */
+export const IngestHeadersSchema = Type.Object({
+  'Idempotency-Key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[!-~]+$',
+      title: '1–255 printable ASCII characters without spaces',
+      description:
+        'A retry with the same key (within 24 h) gets the first answer (header Idempotent-Replayed: true) instead of storing the image twice; 1–255 printable ASCII characters',
+    }),
+  ),
+});
+
 /** `GET|DELETE /v1/products/:id` path parameters. */
 export const ProductPathSchema = Type.Object({ id: ProductIdSchema }, { additionalProperties: false });
 

@@ -20,6 +20,7 @@ interface SchemaFacts {
   enum?: readonly unknown[];
   minimum?: number;
   maximum?: number;
+  title?: string;
   description?: string;
 }
 
@@ -29,7 +30,7 @@ export function describeSchema(schema: SchemaFacts): string {
   if (schema.type === 'integer') return `an integer in ${schema.minimum}..${schema.maximum}`;
   if (schema.type === 'number') return `a number in ${schema.minimum}..${schema.maximum}`;
   if (schema.type === 'boolean') return 'true or false';
-  return schema.description ?? `a ${schema.type ?? 'value'}`;
+  return schema.title ?? schema.description ?? `a ${schema.type ?? 'value'}`;
 }
 
 /** Text as it comes from a query string or a form field → the schema's type, when it is that type's notation. */
