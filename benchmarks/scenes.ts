@@ -82,7 +82,9 @@ try {
     const answer = await catalog.search(jpeg, query);
     if (timed) {
       const shape = `${answer.width}×${answer.height}`;
-      latencies.set(shape, [...(latencies.get(shape) ?? []), performance.now() - started]);
+      const times = latencies.get(shape) ?? [];
+      times.push(performance.now() - started);
+      latencies.set(shape, times);
     }
     return answer;
   };
