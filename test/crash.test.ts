@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import type { IndexKind } from '../src/indexing/types.js';
 import { CatalogSearch, MIN_PRODUCTS_FOR_WHITENING } from '../src/pipeline/catalog-search.js';
 import { createExtractor } from '../src/pipeline/extractor.js';
+import { checkConsistency } from '../benchmarks/lib/consistency.js';
 import { iconicImages, valPhotos } from '../benchmarks/lib/grocery.js';
 import { form, request } from './support/http.js';
 import { startService, waitReady, type RunningService } from './support/service-process.js';
@@ -143,20 +143,10 @@ describe('kill -9 at three moments', () => {
     const extractor = await createExtractor(config.extractor);
     const catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
     try {
-      const refs = new Map([...catalogSearch.catalog.objectRefs()].map((ref) => [String(ref.id), ref]));
-      const wholeImages = [...catalogSearch.catalog.vectors()].filter(([id]) => refs.get(id)!.kind === 'whole');
-      const found = new Map<number, string>(wholeImages.map(([id]) => [refs.get(id)!.imageId, refs.get(id)!.productId]));
-      for (const [name, imageIds] of acknowledged) {
-        if (name === deleted) continue;
-        for (const imageId of imageIds) expect(found.get(imageId), `image ${imageId} of ${name}`).toBe(name);
-      }
-      for (const [id, vector] of wholeImages) {
-        for (const index of ['lsh', 'hnsw', 'exact'] as IndexKind[]) {
-          const { matches } = await catalogSearch.matchVector(vector, index, 5, -1);
-          expect(matches[0]?.productId, `${index} for object ${id}`).toBe(refs.get(id)!.productId);
-          expect(matches.map((match) => match.productId)).not.toContain(deleted);
-        }
-      }
+      const live = new Map([...acknowledged].filter(([name]) => name !== deleted));
+      const report = await checkConsistency(catalogSearch, live, new Set([deleted]));
+      expect(report.problems).toEqual([]);
+      expect(report.images).toBe(INGESTS.length - 1);
     } finally {
       await catalogSearch.close();
       await extractor.close();
