@@ -202,6 +202,18 @@ describe('Catalog', () => {
     again.close();
   });
 
+  it('opens an existing catalog under the encoder it was built with (maintenance without models)', () => {
+    expect(() => Catalog.openExisting(file)).toThrow(/Expected a catalog at .*, but there is none/);
+    const built = Catalog.open(file, encoderWith({ gemP: 4 }));
+    built.addImage({ productId: 'p', width: 1, height: 1, objects: objects(1, 1) });
+    built.close();
+    const opened = Catalog.openExisting(file);
+    expect(opened.encoder).toMatchObject({ model: ENCODER.model, gemP: 4 });
+    expect(opened.counts().products).toBe(1);
+    expect(() => Catalog.openExisting(file)).toThrow(/DATA_DIR is in use/); // it takes the lock like any writer
+    opened.close();
+  });
+
   it('refuses a catalog of an unknown schema version', () => {
     Catalog.open(file, ENCODER).close();
     const db = new Database(file);

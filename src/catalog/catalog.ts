@@ -3,7 +3,7 @@
  * SQLite file (better-sqlite3, WAL). It is the source of truth: index files are caches rebuilt from
  * `vectors()`. Raw (untransformed) vectors are kept so that a learned transform can be learned again.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
@@ -247,6 +247,23 @@ export class Catalog {
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * Opens an existing catalog under the encoder it was built with, whatever this process's config
+   * says: for maintenance that stores no vectors (filling thumbnails), which then needs no models.
+   */
+  static openExisting(file: string): Catalog {
+    if (!existsSync(file)) throw new FindthisError('INVALID_CONFIG', `Expected a catalog at ${file}, but there is none (is DATA_DIR right?)`);
+    const reader = new Database(file, { readonly: true, fileMustExist: true });
+    let stored: string | undefined;
+    try {
+      stored = reader.prepare("SELECT value FROM meta WHERE key = 'encoder'").pluck().get() as string | undefined;
+    } finally {
+      reader.close();
+    }
+    if (stored === undefined) throw new FindthisError('INVALID_CONFIG', `Expected a catalog at ${file}, but it records no encoder (nothing was ever ingested)`);
+    return Catalog.open(file, JSON.parse(stored) as EncoderIdentity);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints): all of it is stored, or none. */

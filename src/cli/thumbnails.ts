@@ -8,12 +8,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CATALOG_FILE } from '../catalog/backup.js';
+import { Catalog } from '../catalog/catalog.js';
 import type { ImageWithoutThumbnail } from '../catalog/thumbnails.js';
+import { loadConfig } from '../config/load.js';
 import { invalidParameter } from '../core/errors.js';
 import { makeThumbnail } from '../imaging/thumbnail.js';
-import { EXIT_NOTHING_DONE, describeError, exitWithError, listImages, openCatalog, startProgress, writeStdout } from './common.js';
+import { EXIT_NOTHING_DONE, describeError, exitWithError, listImages, startProgress, writeStdout } from './common.js';
 
 const USAGE = 'usage: npm run thumbnails -- <dir with the original catalog images>   (env DATA_DIR, FINDTHIS_CONFIG)';
 /** Stored images still without a thumbnail listed at the end, at most. */
@@ -29,13 +32,14 @@ async function main(): Promise<void> {
   } catch (error) {
     exitWithError(error);
   }
-  let opened;
+  // The catalog alone, under the encoder it was built with: no model is loaded, no vector written.
+  let catalog: Catalog;
   try {
-    opened = await openCatalog();
+    catalog = Catalog.openExisting(join(resolve(loadConfig().paths.dataDir), CATALOG_FILE));
   } catch (error) {
     exitWithError(error);
   }
-  const { thumbnails } = opened.catalogSearch.catalog;
+  const { thumbnails } = catalog;
   const missing = thumbnails.missing();
   // sha256 → the stored images with those bytes (one file can have been ingested under several products)
   const wanted = new Map<string, ImageWithoutThumbnail[]>();
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
     progress.tick(relative(root, file));
   }
   progress.stop();
-  await opened.close();
+  catalog.close();
 
   const left = missing.length - filled;
   const lines = [`filled ${filled} of ${missing.length} missing thumbnails from ${files.length} files under ${root}`];
