@@ -87,7 +87,9 @@ describe('learned whitening on real grocery photos', () => {
 
   it('refuses a catalog with no product photographed twice or with one product, and stored bytes that were cut short', () => {
     const single = products.map((product, i) => ({ group: product.name, vector: catalog[i]!.vector }));
-    expect(() => whitenLearn(single)).toThrow(/no product has two or more images/);
+    // Callers check whyNotLearnable first: reaching these refusals is a bug (INTERNAL), not a bad request.
+    expect(() => whitenLearn(single)).toThrow(expect.objectContaining({ code: 'INTERNAL', message: expect.stringMatching(/no product has two or more images/) }));
+    expect(() => whitenLearn([])).toThrow(expect.objectContaining({ code: 'INTERNAL', message: 'Cannot learn whitening from an empty catalog' }));
     const oneProduct = catalog.filter((sample) => sample.group === products[0]!.name);
     expect(oneProduct.length).toBeGreaterThan(1);
     expect(() => whitenLearn(oneProduct)).toThrow(/at least 2 products to tell apart, but got 1/);

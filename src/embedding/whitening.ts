@@ -55,8 +55,10 @@ export interface LabelledVector {
  * request path.
  */
 export function whitenLearn(samples: readonly LabelledVector[], options: WhiteningOptions = DEFAULT_WHITENING_OPTIONS): Whitening {
+  // Callers ask whyNotLearnable first (optimize reports it as `skipped`), so the two refusals here
+  // are bugs (INTERNAL, 500), not bad requests.
   const first = samples[0];
-  if (first === undefined) throw new FindthisError('INVALID_FIELD', 'Cannot learn whitening from an empty catalog');
+  if (first === undefined) throw new FindthisError('INTERNAL', 'Cannot learn whitening from an empty catalog');
   const dim = first.vector.length;
   const { dimensions, shrinkage } = options;
   if (!Number.isInteger(dimensions) || dimensions < 1) throw invalidParameter('whitening.dimensions', 'a positive integer', dimensions);
@@ -68,7 +70,7 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   }
 
   const unlearnable = whyNotLearnable(samples);
-  if (unlearnable) throw new FindthisError('INVALID_FIELD', `Cannot learn whitening: ${unlearnable}`);
+  if (unlearnable) throw new FindthisError('INTERNAL', `Cannot learn whitening: ${unlearnable}`);
   const groups = groupBy(samples);
   const paired = [...groups.values()].filter((members) => members.length > 1);
 
