@@ -188,7 +188,7 @@ describe('catalog thumbnails', () => {
     } finally {
       await filled.stop();
     }
-  });
+  }, 120_000); // two CLI processes: tsx start-up alone takes seconds on a loaded machine
 
   // (Without --url, ingest refuses the DATA_DIR the service holds and names --url: service-process.test.ts.)
   it('npm run ingest -- <dir> --url <service> adds the photos through the running service', async () => {
