@@ -11,7 +11,9 @@ import { el } from './dom.js';
  * @property {Record<string, unknown>} [metadata]
  * @property {boolean} [accepted] true: a match; false: only similar
  * @property {number | null} [confidence] 0..1; null when no acceptance model judged the match
- * @property {string} [via] the photo's object this answer entry came from
+ * @property {string} [via] the label of the photo's object this answer entry came from
+ * @property {[number, number, number, number]} [objectBox] where that object is in the photo
+ * @property {string} [from] how the page names that object, e.g. "2 apple" (set by the search view)
  */
 
 /** The catalog thumbnail of an image, or a placeholder when it has none. @param {number | null} imageId @param {string} productId */
@@ -61,7 +63,7 @@ export function matchItem(match, options = {}) {
     facts.push(el('span', { class: `badge ${match.accepted ? 'match' : 'similar'}`, text: match.accepted ? 'match' : 'similar' }));
   }
   if (typeof match.confidence === 'number') facts.push(el('span', { text: `confidence ${Math.round(match.confidence * 100)}%` }));
-  if (match.via) facts.push(el('span', { text: match.via === 'image' ? 'from the whole photo' : `from the ${match.via}` }));
+  if (match.from ?? match.via) facts.push(el('span', { text: match.via === 'image' ? 'from the whole photo' : `from ${match.from ?? `the ${match.via}`}` }));
   return el('li', { class: `match${options.best ? ' best' : ''}`, 'data-product': match.productId }, [
     thumbnail(match.imageId, match.productId),
     el('div', {}, [el('p', { class: 'match-name', text: name ?? match.productId }), el('p', { class: 'match-meta' }, facts)]),

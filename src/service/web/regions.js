@@ -10,9 +10,13 @@ import { svg } from './dom.js';
  * @property {import('./matches.js').Match[]} matches
  */
 
-/** How an object is named in the page: "1 whole photo", "2 apple". @param {FoundObject} object @param {number} i */
+/**
+ * How an object is named in the page: "1 whole photo", "2 apple", or "3 region" for a region the
+ * detector found no class for (label `object`). @param {FoundObject} object @param {number} i
+ */
 export function objectName(object, i) {
-  return object.label === 'image' ? `${i + 1} whole photo` : `${i + 1} ${object.label}`;
+  if (object.label === 'image') return `${i + 1} whole photo`;
+  return `${i + 1} ${object.label === 'object' ? 'region' : object.label}`;
 }
 
 /**

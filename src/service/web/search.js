@@ -11,6 +11,7 @@ import { drawRegions, highlightRegion, objectName } from './regions.js';
  * @property {FoundObject[]} objects objects[0] is the whole photo
  * @property {import('./matches.js').Match[]} answer the photo's products (accepted matches), best first
  * @property {import('./matches.js').Match[]} [similar] similar products that are not matches
+ * @property {boolean} [judged] whether an acceptance model judged the matches (false: every close product is listed)
  * @property {Record<string, number>} timings stage times in ms
  */
 
@@ -103,8 +104,15 @@ function show(file, name, answer) {
   const noMatch = byId('no-match');
   noMatch.hidden = answer.answer.length > 0;
   noMatch.textContent = 'No match in the catalog: none of its products looks enough like this photo.';
-  fillMatches(byId('answer'), answer.answer, { best: true });
-  const similar = Array.isArray(answer.similar) ? answer.similar : [];
+  // Each answer entry names the object it came from, as the photo and the Objects list do.
+  const named = (/** @type {import('./matches.js').Match} */ match) => {
+    const box = match.objectBox?.join();
+    const index = box === undefined ? -1 : answer.objects.findIndex((object) => object.bbox.join() === box);
+    const object = answer.objects[index];
+    return object ? { ...match, from: objectName(object, index) } : match;
+  };
+  fillMatches(byId('answer'), answer.answer.map(named), { best: true });
+  const similar = (Array.isArray(answer.similar) ? answer.similar : []).map(named);
   byId('similar-block').hidden = similar.length === 0;
   fillMatches(byId('similar'), similar);
 
