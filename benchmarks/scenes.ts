@@ -1,5 +1,5 @@
 /**
- * npm run bench:scenes -- [--scenes N | --quick] [--seed N] [--index lsh|hnsw|exact] [--config FILE]
+ * npm run bench:scenes -- [--scenes N | --quick] [--part all|scenes|open-set] [--seed N] [--index lsh|hnsw|exact] [--config FILE]
  *                         [--rebuild] [--stale-catalog] [--cache DIR] [--json FILE] [--png FILE]
  *
  * Photos of several products, and photos of products the catalog lacks (issue 9), searched through
@@ -19,6 +19,7 @@
  * --rebuild ignores the cache. --stale-catalog searches the last catalog ingested even when the
  * extractor has changed since (minutes saved when trying a query-side change; the report says STALE).
  * Writes benchmarks/results/scenes.json and a picture of six scenes (default docs/scenes-examples.png).
+ * --part scenes skips the single photos and coco-sample, --part open-set the scenes (and the picture).
  * --config FILE measures another config file (default: config/findthis.json; env overrides are ignored).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
   options: {
     scenes: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    part: { type: 'string', default: 'all' },
     seed: { type: 'string', default: '1' },
     index: { type: 'string' },
     config: { type: 'string' },
@@ -63,12 +65,14 @@ const COCO_DIR = join(PROJECT_ROOT, '..', 'shared', 'datasets', 'coco-sample');
 const PICTURED = 6;
 
 const config = loadConfig({ env: {}, ...(args.config ? { file: args.config } : {}) });
-const sceneCount = args.scenes ? parseInteger('--scenes', args.scenes, 1, 100_000, invalidConfig) : args.quick ? 30 : 100;
+const part = checkOneOf('--part', args.part, ['all', 'scenes', 'open-set'], invalidConfig);
+const sceneCount = part === 'open-set' ? 0 : args.scenes ? parseInteger('--scenes', args.scenes, 1, 100_000, invalidConfig) : args.quick ? 30 : 100;
 const seed = parseInteger('--seed', args.seed, 0, 2 ** 32 - 1, invalidConfig);
 const index = checkOneOf('--index', args.index ?? config.search.defaultIndex, ['lsh', 'hnsw', 'exact'] as IndexKind[], invalidConfig);
 const query = { k: K, index, minScore: config.search.minScore, compare: false };
 const products = new Map(groceryProducts().map((product) => [product.name, product]));
-const singles = args.quick ? groceryPhotos('val').filter((_, i) => i % 3 === 0) : groceryPhotos('val');
+const valPhotos = groceryPhotos('val');
+const singles = part === 'scenes' ? [] : args.quick ? valPhotos.filter((_, i) => i % 3 === 0) : valPhotos;
 const startedAt = new Date();
 
 const extractor = await createExtractor(config.extractor);
@@ -89,7 +93,7 @@ try {
     return answer;
   };
   const leftOut = new Set(catalogs.leftOut);
-  for (const { path } of singles.slice(0, 3)) await search(b, readFileSync(path), false); // warm-up
+  for (const { path } of valPhotos.slice(0, 3)) await search(b, readFileSync(path), false); // warm-up
 
   const sceneOutcomes: SceneOutcome[] = [];
   const examples: PictureExample[] = [];
@@ -115,7 +119,7 @@ try {
   singlesBar.finish();
 
   const coco = [];
-  for (const file of readdirSync(COCO_DIR).filter((name) => name.endsWith('.jpg')).sort()) {
+  for (const file of part === 'scenes' ? [] : readdirSync(COCO_DIR).filter((name) => name.endsWith('.jpg')).sort()) {
     const searched = await search(b, readFileSync(join(COCO_DIR, file)), false);
     coco.push({ file, answer: searched.answer.map(({ productId, score }) => ({ productId, score })) });
   }
@@ -137,6 +141,7 @@ try {
     finishedAt: new Date().toISOString(),
     config: args.config ?? 'config/findthis.json',
     index,
+    part,
     k: K,
     seed,
     encoder: extractor.encoder,
@@ -155,8 +160,8 @@ try {
   await writeFile(join(RESULTS_DIR, 'scenes.json'), json);
   if (args.json) await writeFile(args.json, json);
   const png = args.png ?? join(PROJECT_ROOT, 'docs', 'scenes-examples.png');
-  await writeFile(png, await scenesPicture(examples));
-  process.stderr.write(`wrote ${join(RESULTS_DIR, 'scenes.json')} and ${png}\n`);
+  if (examples.length > 0) await writeFile(png, await scenesPicture(examples));
+  process.stderr.write(`wrote ${join(RESULTS_DIR, 'scenes.json')}${examples.length > 0 ? ` and ${png}` : ''}\n`);
   await Promise.all([b.close(), open.close()]);
 } finally {
   await extractor.close();

@@ -29,6 +29,7 @@ export const BASELINE_IN_CATALOG_RECALL_AT_1 = 0.872;
 
 export function printReport(report: ScenesReport): void {
   const pct = (value: number) => (Number.isNaN(value) ? '—' : `${(value * 100).toFixed(1)}%`);
+  const fixed = (value: number, digits: number) => (Number.isNaN(value) ? '—' : value.toFixed(digits));
   const { scenes, openSet, coco, catalogs } = report;
   const rows: Array<[string, string, string]> = [
     ['coverage (products with a region centred on them)', pct(scenes.coverage), '≥ 90%'],
@@ -37,10 +38,10 @@ export function printReport(report: ScenesReport): void {
     ['answer recall', pct(scenes.answerRecall), '≥ 85%'],
     ['answer precision (entries that are in the scene)', pct(scenes.answerPrecision), ''],
     ['scenes answered empty', pct(scenes.emptyAnswers), ''],
-    ['regions per scene (mean)', scenes.regionsPerScene.toFixed(1), ''],
-    [`open set: AUROC of the top raw score (${openSet.inCatalogPhotos} in / ${openSet.missingPhotos} missing)`, openSet.auroc.toFixed(3), ''],
-    ['  of the whole photo\'s top raw score', openSet.aurocWhole.toFixed(3), ''],
-    ['  of the answer\'s first score (empty = lowest)', openSet.aurocAnswer.toFixed(3), ''],
+    ['regions per scene (mean)', fixed(scenes.regionsPerScene, 1), ''],
+    [`open set: AUROC of the top raw score (${openSet.inCatalogPhotos} in / ${openSet.missingPhotos} missing)`, fixed(openSet.auroc, 3), ''],
+    ['  of the whole photo\'s top raw score', fixed(openSet.aurocWhole, 3), ''],
+    ['  of the answer\'s first score (empty = lowest)', fixed(openSet.aurocAnswer, 3), ''],
     ['open set: missing products answered empty', pct(openSet.missingAnsweredEmpty), '≥ 40%'],
     ['open set: in-catalog photos answered empty', pct(openSet.inCatalogAnsweredEmpty), ''],
     ['open set: in-catalog recall@1 (empty = miss)', pct(openSet.inCatalogRecallAt1), `≥ ${pct(BASELINE_IN_CATALOG_RECALL_AT_1 - 0.02)}`],
