@@ -66,6 +66,10 @@ export class PgStore {
 
   /** Connects, applies missing migrations, checks the encoder (INDEX_MISMATCH) and creates the first search tables. */
   static async open(options: PgStoreOptions): Promise<PgStore> {
+    if ((options.index.lsh.probes ?? 0) > 0) {
+      // Margin-ordered probes need every table's projections per bucket; the SQL LSH probes by Hamming radius only.
+      throw new FindthisError('INVALID_CONFIG', `index.lsh.probes ${options.index.lsh.probes} is not supported with a database (FINDTHIS_DATABASE_URL): set it to 0 and use index.lsh.probeRadius`);
+    }
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4 });
     const log = options.log ?? (() => undefined);
     pool.on('error', (error) => log(`database connection dropped: ${error.message}`));
