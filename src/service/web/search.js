@@ -20,6 +20,23 @@ const TIMING_NAMES = { decodeMs: 'decode', detectMs: 'detect', embedMs: 'embed',
 /** The object URL of the photo on show, released when the next one comes. @type {string | undefined} */
 let shownPhoto;
 
+/** @type {Promise<boolean> | undefined} */
+let similarOffered;
+
+/**
+ * Whether POST /v1/search takes `similar` (every match with its verdict, and the similar products),
+ * read once from the service's OpenAPI document: a service without it refuses unknown parameters.
+ */
+function offersSimilar() {
+  similarOffered ??= fetch('/openapi.json')
+    .then((response) => (response.ok ? response.json() : undefined))
+    .then(
+      (document) => Boolean(document?.paths?.['/v1/search']?.post?.parameters?.some((/** @type {{ name: string }} */ p) => p.name === 'similar')),
+      () => false,
+    );
+  return similarOffered;
+}
+
 /** @param {{ isActive: () => boolean }} view */
 export function setUpSearch(view) {
   const drop = byId('drop');
@@ -69,6 +86,7 @@ async function search(file) {
   const index = /** @type {HTMLSelectElement} */ (byId('index')).value;
   if (k) query.set('k', k);
   if (index) query.set('index', index);
+  if (await offersSimilar()) query.set('similar', 'true');
   const minScore = /** @type {HTMLInputElement} */ (byId('min-score')).value;
   if (minScore) query.set('minScore', minScore);
   try {
@@ -101,6 +119,7 @@ function show(file, name, answer) {
   const detections = answer.objects.length - 1;
   byId('photo-caption').textContent = `${name}, ${width} × ${height}: ${detections} object${detections === 1 ? '' : 's'} detected, and the whole photo.`;
 
+  byId('unjudged').hidden = answer.judged !== false;
   const noMatch = byId('no-match');
   noMatch.hidden = answer.answer.length > 0;
   noMatch.textContent = 'No match in the catalog: none of its products looks enough like this photo.';
