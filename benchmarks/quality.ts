@@ -89,7 +89,6 @@ const queryPhotos = args.queries ? spread(valPhotos, Number(args.queries)) : val
 const imagePaths = new Map<string, string>();
 const rows: Row[] = [];
 
-const queries = await extractAll(queryPhotos);
 
 // B first: its catalog also yields the train vectors that A+W learns whitening from.
 const dirB = mkdtempSync(join(tmpdir(), 'findthis-quality-b-'));
@@ -97,19 +96,20 @@ const dirA = mkdtempSync(join(tmpdir(), 'findthis-quality-a-'));
 try {
   const b = await openCatalog(extractor, config, dirB);
   await ingest(b, 'B', catalogBPhotos());
-  rows.push(...await evaluate(b, 'B: iconic + train', false));
+  rows.push(...await evaluate(b, await extractAll(b, queryPhotos), 'B: iconic + train', false));
   const learned = await timed('B: learn whitening from the catalog and rebuild', () => b.optimize({ whitening: config.whitening }));
-  rows.push(...await evaluate(b, 'B: iconic + train', true));
-  if (args['dump-vectors']) await dumpWhitenedVectors(b, args['dump-vectors']);
+  const queries = await extractAll(b, queryPhotos);
+  rows.push(...await evaluate(b, queries, 'B: iconic + train', true));
+  if (args['dump-vectors']) await dumpWhitenedVectors(b, queries, args['dump-vectors']);
   const trainSamples = wholeImageSamples(b, new Set(trainPhotos.map((photo) => photo.path)));
 
   const a = await openCatalog(extractor, config, dirA);
   await ingest(a, 'A', products.map((product) => ({ path: product.iconic, product })));
-  rows.push(...await evaluate(a, 'A: iconic', false));
+  rows.push(...await evaluate(a, await extractAll(a, queryPhotos), 'A: iconic', false));
   await timed('A+W: learn whitening from the catalog plus the train photos (kept outside it) and rebuild', () =>
     a.optimize({ whitening: config.whitening, samples: trainSamples }),
   );
-  rows.push(...await evaluate(a, 'A: iconic', true));
+  rows.push(...await evaluate(a, await extractAll(a, queryPhotos), 'A: iconic', true));
 
   const table = markdownTable(rows);
   process.stdout.write(`\n${table}\n`);
@@ -131,11 +131,12 @@ try {
   rmSync(dirB, { recursive: true, force: true });
 }
 
-async function extractAll(photos: readonly GroceryPhoto[]): Promise<Query[]> {
+/** The photos as the service searches them: regions located against `search`'s catalog as it is now. */
+async function extractAll(search: CatalogSearch, photos: readonly GroceryPhoto[]): Promise<Query[]> {
   const bar = progress(`extract ${photos.length} val photos`);
   const out: Query[] = [];
   for (const photo of photos) {
-    out.push({ photo, extraction: await extractor.extract(readFileSync(photo.path)) });
+    out.push({ photo, extraction: await search.extractQuery(readFileSync(photo.path)) });
     bar.update(out.length, photos.length);
   }
   bar.finish();
@@ -163,7 +164,7 @@ function wholeImageSamples(search: CatalogSearch, paths: Set<string>): LabelledV
 }
 
 /** Catalog B's stored vectors and the val whole-image vectors, all under B's learned whitening. */
-async function dumpWhitenedVectors(search: CatalogSearch, path: string): Promise<void> {
+async function dumpWhitenedVectors(search: CatalogSearch, queries: readonly Query[], path: string): Promise<void> {
   const stored = search.catalog.storedTransform();
   if (!stored) throw new Error('catalog B has no learned whitening to dump vectors under');
   const whitening = whiteningFromBuffer(stored.data);
@@ -173,7 +174,7 @@ async function dumpWhitenedVectors(search: CatalogSearch, path: string): Promise
   process.stderr.write(`wrote ${rows.length} × ${whitening.outputDim} vectors to ${path} (last ${queries.length}: val queries)\n`);
 }
 
-async function evaluate(search: CatalogSearch, setting: string, whitening: boolean): Promise<Row[]> {
+async function evaluate(search: CatalogSearch, queries: readonly Query[], setting: string, whitening: boolean): Promise<Row[]> {
   const rows: Row[] = [];
   for (const index of INDEXES) {
     let right1 = 0;
@@ -191,7 +192,7 @@ async function evaluate(search: CatalogSearch, setting: string, whitening: boole
         times.push(found.searchMs);
         objects++;
         if (found.fallback) fellBack++;
-        perObject.push({ kind: object.kind, label: object.label, matches: found.matches });
+        perObject.push({ kind: object.kind, label: object.label, bbox: object.bbox, matches: found.matches });
       }
       const ranked = rankProducts(perObject);
       const rank = ranked.findIndex((product: RankedProduct) => product.productId === photo.product.name);
@@ -280,7 +281,7 @@ async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Pr
     composites.push(caption(`query: ${photo.product.name}`, gap, top - 20, tile));
     const perObject = [];
     for (const object of extraction.objects) {
-      perObject.push({ kind: object.kind, label: object.label, matches: (await search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.kind))).matches });
+      perObject.push({ kind: object.kind, label: object.label, bbox: object.bbox, matches: (await search.matchVector(object.vector, 'hnsw', 3, 0, matchScopeOf(object.kind))).matches });
     }
     for (const [rank, match] of rankProducts(perObject).slice(0, 3).entries()) {
       const left = gap + (rank + 1) * (tile + gap) + gap * 2;

@@ -69,7 +69,8 @@ const part = checkOneOf('--part', args.part, ['all', 'scenes', 'open-set'], inva
 const sceneCount = part === 'open-set' ? 0 : args.scenes ? parseInteger('--scenes', args.scenes, 1, 100_000, invalidConfig) : args.quick ? 30 : 100;
 const seed = parseInteger('--seed', args.seed, 0, 2 ** 32 - 1, invalidConfig);
 const index = checkOneOf('--index', args.index ?? config.search.defaultIndex, ['lsh', 'hnsw', 'exact'] as IndexKind[], invalidConfig);
-const query = { k: K, index, minScore: config.search.minScore, compare: false };
+// similar: every object's matches with their verdicts, for region recall; `answer` holds the accepted ones either way.
+const query = { k: K, index, minScore: config.search.minScore, compare: false, similar: true };
 const products = new Map(groceryProducts().map((product) => [product.name, product]));
 const valPhotos = groceryPhotos('val');
 const singles = part === 'scenes' ? [] : args.quick ? valPhotos.filter((_, i) => i % 3 === 0) : valPhotos;

@@ -57,7 +57,7 @@ try {
         const perObject = [];
         for (const object of objects) {
           const found = await backend.matchVector(object.vector, kind, K, 0, matchScopeOf(object.kind));
-          perObject.push({ kind: object.kind, label: object.label, matches: found.matches });
+          perObject.push({ kind: object.kind, label: object.label, bbox: object.bbox, matches: found.matches });
         }
         firsts[label] = rankProducts(perObject)[0]?.productId;
         if (firsts[label] === product) right[label].set(kind, right[label].get(kind)! + 1);

@@ -21,7 +21,7 @@ import type { EmbeddedObject } from '../src/core/types.js';
 import { IndexSet } from '../src/indexing/index-set.js';
 import { DEFAULT_INDEX_PARAMS } from '../src/indexing/params.js';
 import type { IndexKind } from '../src/indexing/types.js';
-import { identityTransform } from '../src/pipeline/vector-transform.js';
+import { identityTransform } from '../src/embedding/vector-transform.js';
 import { PgStore } from '../src/storage/pg/pg-store.js';
 import { vectorText } from '../src/storage/pg/search-tables.js';
 import { clusteredData, row } from './lib/clustered-vectors.js';

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DETECTION_DISCOUNT, rankProducts } from '../src/pipeline/answer.js';
 
-const match = (productId: string, score: number, imageId = 1) => ({ productId, score, imageId });
+const match = (productId: string, score: number, imageId = 1, accepted = true) => ({ productId, score, imageId, accepted, confidence: null });
+const bbox: [number, number, number, number] = [0, 0, 10, 10];
 
 describe('one answer for a photo (rankProducts)', () => {
   it('ranks each product by its best match over the objects, best first', () => {
     const ranked = rankProducts([
-      { kind: 'whole', label: 'image', matches: [match('milk', 0.8), match('juice', 0.6)] },
-      { kind: 'whole', label: 'image', matches: [match('juice', 0.7)] },
+      { kind: 'whole', label: 'image', bbox, matches: [match('milk', 0.8), match('juice', 0.6)] },
+      { kind: 'whole', label: 'image', bbox, matches: [match('juice', 0.7)] },
     ]);
     expect(ranked.map((r) => [r.productId, r.score])).toEqual([
       ['milk', 0.8],
@@ -17,19 +18,19 @@ describe('one answer for a photo (rankProducts)', () => {
 
   it('lets a detection lead only when it beats the whole photo by the discount', () => {
     const narrow = rankProducts([
-      { kind: 'whole', label: 'image', matches: [match('shelf', 0.7)] },
-      { kind: 'region', label: 'banana', matches: [match('banana', 0.7 + DETECTION_DISCOUNT / 2)] },
+      { kind: 'whole', label: 'image', bbox, matches: [match('shelf', 0.7)] },
+      { kind: 'region', label: 'banana', bbox, matches: [match('banana', 0.7 + DETECTION_DISCOUNT / 2)] },
     ]);
     expect(narrow[0]!.productId).toBe('shelf');
     const clear = rankProducts([
-      { kind: 'whole', label: 'image', matches: [match('shelf', 0.7)] },
-      { kind: 'region', label: 'banana', matches: [match('banana', 0.7 + DETECTION_DISCOUNT * 2, 9)] },
+      { kind: 'whole', label: 'image', bbox, matches: [match('shelf', 0.7)] },
+      { kind: 'region', label: 'banana', bbox, matches: [match('banana', 0.7 + DETECTION_DISCOUNT * 2, 9)] },
     ]);
     expect(clear[0]).toMatchObject({ productId: 'banana', via: 'banana', match: { imageId: 9 } });
     expect(clear[0]!.score).toBeCloseTo(0.7 + DETECTION_DISCOUNT, 10);
   });
 
   it('is empty for a photo whose objects matched nothing', () => {
-    expect(rankProducts([{ kind: 'whole', label: 'image', matches: [] }])).toEqual([]);
+    expect(rankProducts([{ kind: 'whole', label: 'image', bbox, matches: [] }])).toEqual([]);
   });
 });

@@ -72,7 +72,7 @@ describe('backup and restore', () => {
     try {
       expect(catalogSearch.size()).toMatchObject({ products: BEFORE.length, images: BEFORE.length });
       for (const name of BEFORE) {
-        const answer = await catalogSearch.search(photo(name), { k: 1, index: 'lsh', minScore: -1, compare: false });
+        const answer = await catalogSearch.search(photo(name), { k: 1, index: 'lsh', minScore: -1, compare: false, similar: false });
         expect(answer.objects[0]!.matches[0]).toMatchObject({ productId: name, metadata: { name } });
       }
       expect(catalogSearch.product(AFTER[0]!)).toBeUndefined();

@@ -68,10 +68,12 @@ describe('npm run ingest / npm run query', () => {
     const csv = run('query', [join(GROCERY_DIR, 'val/Fruit/Banana'), '--csv', '--k', '2']);
     expect(csv.status, csv.stderr).toBe(0);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('file,object,label,object_score,bbox,index,fallback,rank,product_id,cosine,score');
+    expect(lines[0]).toBe('file,object,label,object_score,bbox,index,fallback,rank,product_id,cosine,score,accepted,confidence');
     const first = lines[1]?.split(',') ?? [];
     expect(first[0]).toBe('Banana_001.jpg');
-    expect(Number(first.at(-1))).toBeCloseTo(100 * Number(first.at(-2)), 1);
+    expect(Number(first.at(-3))).toBeCloseTo(100 * Number(first.at(-4)), 1);
+    // A catalog never optimized has no acceptance model: every match accepted, no confidence.
+    expect(first.slice(-2)).toEqual(['true', '']);
     const text = run('query', [QUERY]);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^Banana_005\.jpg \(\d+×\d+, \d+ objects, \d+ ms\)/);

@@ -40,8 +40,8 @@ describe('loadConfig', () => {
 
   it('ships config/findthis.json with the service defaults; the stages keep their own tuned defaults', () => {
     const shipped = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
-    const { server, paths, search, whitening } = DEFAULT_CONFIG;
-    expect(shipped).toEqual({ server, paths, search, whitening });
+    const { server, paths, search, whitening, acceptance } = DEFAULT_CONFIG;
+    expect(shipped).toEqual({ server, paths, search, whitening, acceptance });
     expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
   });
 

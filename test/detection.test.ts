@@ -13,8 +13,8 @@ const DATASETS = resolve(PROJECT_ROOT, '..', 'shared', 'datasets');
 const bananas = readFileSync(resolve(DATASETS, 'grocery', 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
 const livingRoom = readFileSync(resolve(DATASETS, 'coco-sample', '000000000139.jpg'));
 
-function box(x1: number, y1: number, x2: number, y2: number, score: number, classIndex = 0): Candidate {
-  return { x1, y1, x2, y2, score, classIndex };
+function box(x1: number, y1: number, x2: number, y2: number, score: number, classIndex = 0, objectness: number = score): Candidate {
+  return { x1, y1, x2, y2, score, classIndex, objectness };
 }
 
 describe('output decoders on hand-made tensors', () => {
@@ -26,14 +26,14 @@ describe('output decoders on hand-made tensors', () => {
     [50, 40, 20, 10].forEach((value, channel) => set(channel, 2, value));
     set(4 + 1, 2, 0.9);
     set(4 + 2, 2, 0.2);
-    expect(decodeYolov8({ dims: [1, 4 + classes, count], data }, classes, 0.25)).toEqual([box(40, 35, 60, 45, expect.closeTo(0.9, 5), 1)]);
+    expect(decodeYolov8({ dims: [1, 4 + classes, count], data }, classes, { score: 0.25 })).toEqual([box(40, 35, 60, 45, expect.closeTo(0.9, 5), 1)]);
   });
 
   it('YOLOv5 [1,N,5+C]: decoded cx,cy,w,h, objectness × best class score', () => {
     const data = new Float32Array(3 * 7);
     data.set([100, 100, 40, 20, 0.8, 0.1, 0.5], 7);
     data.set([10, 10, 4, 4, 0.2, 0.9, 0.9], 14); // 0.18 < threshold
-    expect(decodeYolov5({ dims: [1, 3, 7], data }, 2, 0.25)).toEqual([box(80, 90, 120, 110, expect.closeTo(0.4, 5), 1)]);
+    expect(decodeYolov5({ dims: [1, 3, 7], data }, 2, { score: 0.25 })).toEqual([box(80, 90, 120, 110, expect.closeTo(0.4, 5), 1, expect.closeTo(0.8, 5))]);
   });
 
   it('YOLOX raw grid: cx = (tx + gx)·stride, w = exp(tw)·stride, rows by stride then y then x', () => {
@@ -42,7 +42,7 @@ describe('output decoders on hand-made tensors', () => {
     const data = new Float32Array(rows * 7);
     const row = 64 + 2 * 4 + 1; // stride 16, gy = 2, gx = 1
     data.set([0.5, 0.5, 0, Math.log(2), 0.9, 0.2, 0.8], row * 7);
-    const candidates = decodeYolox({ dims: [1, rows, 7], data }, { width: size, height: size }, [8, 16, 32], 2, 0.3);
+    const candidates = decodeYolox({ dims: [1, rows, 7], data }, { width: size, height: size }, [8, 16, 32], 2, { score: 0.3 });
     expect(candidates).toHaveLength(1);
     expect(candidates[0]!.classIndex).toBe(1);
     expect(candidates[0]!.score).toBeCloseTo(0.72, 5);
@@ -55,10 +55,10 @@ describe('output decoders on hand-made tensors', () => {
     const data = new Float32Array(rows * 7);
     const row = 8 * 4 + 1 * 4 + 3; // stride 16 (4 columns × 2 rows), gy = 1, gx = 3
     data.set([0, 0, 0, 0, 0.9, 0.9, 0.1], row * 7);
-    const [candidate, ...rest] = decodeYolox({ dims: [1, rows, 7], data }, input, [8, 16, 32], 2, 0.3);
+    const [candidate, ...rest] = decodeYolox({ dims: [1, rows, 7], data }, input, [8, 16, 32], 2, { score: 0.3 });
     expect(rest).toHaveLength(0);
     expect([candidate!.x1, candidate!.y1, candidate!.x2, candidate!.y2]).toEqual([40, 8, 56, 24]); // centre (3·16, 1·16), side 16
-    expect(() => decodeYolox({ dims: [1, rows, 7], data }, { width: 64, height: 64 }, [8, 16, 32], 2, 0.3)).toThrow(
+    expect(() => decodeYolox({ dims: [1, rows, 7], data }, { width: 64, height: 64 }, [8, 16, 32], 2, { score: 0.3 })).toThrow(
       expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('expected 84 for input 64×64') }),
     );
   });
@@ -73,7 +73,7 @@ describe('output decoders on hand-made tensors', () => {
 
   it('refuses an output whose class count differs from the manifest', () => {
     const output = { dims: [1, 3, 7], data: new Float32Array(21) };
-    expect(() => decodeOutput('yolov5', output, { width: 640, height: 640 }, [], 80, 0.3)).toThrow(expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('2 classes') }));
+    expect(() => decodeOutput('yolov5', output, { width: 640, height: 640 }, [], 80, { score: 0.3 })).toThrow(expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('2 classes') }));
   });
 });
 
@@ -87,6 +87,19 @@ describe('after decoding', () => {
   it('maps letterbox boxes to original pixels, clips them and drops small ones and filtered classes', () => {
     const boxes = toImageBoxes([box(-5, 10, 50, 40, 0.9), box(10, 10, 14, 40, 0.8), box(0, 0, 40, 40, 0.7, 1)], 0.5, 90, 70, 16, (index) => index === 0);
     expect(boxes).toEqual([box(0, 20, 90, 70, 0.9)]);
+  });
+
+  it('suppresses across classes and ranks by objectness for class-agnostic proposals', () => {
+    const kept = nms([box(0, 0, 10, 10, 0.5, 0, 0.6), box(1, 1, 11, 11, 0.1, 1, 0.9), box(50, 50, 60, 60, 0.4, 2, 0.2)], 0.45, 10, { rankBy: 'objectness', agnostic: true });
+    expect(kept.map((candidate) => candidate.objectness)).toEqual([0.9, 0.2]);
+  });
+
+  it('keeps a candidate for its objectness alone when asked to, whatever its class score', () => {
+    const data = new Float32Array(2 * 7);
+    data.set([100, 100, 40, 20, 0.2, 0.1, 0.1], 0); // objectness 0.2, score 0.02: a proposal, not a detection
+    data.set([10, 10, 4, 4, 0.04, 0.9, 0.9], 7); // below both
+    expect(decodeYolov5({ dims: [1, 2, 7], data }, 2, { score: 0.3 })).toEqual([]);
+    expect(decodeYolov5({ dims: [1, 2, 7], data }, 2, { score: 0.3, objectness: 0.05 })).toEqual([box(80, 90, 120, 110, expect.closeTo(0.02, 5), 0, expect.closeTo(0.2, 5))]);
   });
 
   it('builds a class filter from allow and deny lists, refusing unknown names', () => {
@@ -112,6 +125,15 @@ describe('YOLOX-Nano on real photos', () => {
   it('reads the shared model as the YOLOX raw grid with the 80 COCO classes', () => {
     expect(detector.format).toBe('yolox');
     expect(detector.classNames).toHaveLength(80);
+  });
+
+  it('proposes products that no COCO class names: a carton of oat milk', async () => {
+    const carton = readFileSync(resolve(DATASETS, 'grocery', 'val', 'Packages', 'Oat-Milk', 'Oatly-Oat-Milk', 'Oatly-Oat-Milk_001.jpg'));
+    const { detections, proposals } = await detector.detect(await decodeImage(carton, 50e6));
+    expect(proposals.length).toBeGreaterThan(detections.length);
+    const big = proposals.filter(({ bbox: [x1, y1, x2, y2] }) => (x2 - x1) * (y2 - y1) > 0.1 * 348 * 348);
+    expect(big.length).toBeGreaterThan(0);
+    for (const proposal of proposals) expect(proposal.objectness).toBeGreaterThanOrEqual(DEFAULT_DETECTOR_OPTIONS.proposalObjectness);
   });
 
   it('finds bananas in a grocery-store banana photo', async () => {

@@ -54,12 +54,12 @@ async function stop(): Promise<void> {
   await catalogSearch.close();
 }
 
-/** Every query's whole-image matches (product, score), on every index. */
+/** Every query's whole-image matches (product, score), on every index: all of them, accepted or not (similar=true). */
 async function answers(): Promise<Array<Array<[string, number]>>> {
   const out: Array<Array<[string, number]>> = [];
   for (const index of ['exact', 'hnsw', 'lsh']) {
     for (const query of queries) {
-      const { status, body } = await postImage(`${url}/v1/search?k=3&index=${index}`, query.path);
+      const { status, body } = await postImage(`${url}/v1/search?k=3&index=${index}&similar=true`, query.path);
       expect(status).toBe(200);
       out.push(body.objects[0].matches.map((match: { productId: string; score: number }) => [match.productId, match.score]));
     }
@@ -101,10 +101,10 @@ describe('POST /v1/index/optimize with learned whitening', () => {
     expect(body.whitening).toEqual({ dimensions: PRODUCTS.length - 1, vectors: products.length + train.length, products: PRODUCTS.length, shrinkage: 0.1 });
     expect(body.indexed).toEqual({ lsh: body.vectors, hnsw: body.vectors, exact: body.vectors });
     for (const query of queries) {
-      const { body: answer } = await postImage(`${url}/v1/search?k=5&index=exact`, query.path);
+      const { body: answer } = await postImage(`${url}/v1/search?k=5&index=exact&similar=true`, query.path);
       expect(answer.objects[0].matches.map((m: { productId: string }) => m.productId)).toContain(query.product.name);
-      // The merged answer holds distinct products, each with the object it came from.
-      const products = answer.answer.map((m: { productId: string }) => m.productId);
+      // The merged answer and the similar products hold distinct products, each with the object it came from.
+      const products = [...answer.answer, ...answer.similar].map((m: { productId: string }) => m.productId);
       expect(new Set(products).size).toBe(products.length);
       expect(products).toContain(query.product.name);
       expect(answer.answer[0].via).toBeTypeOf('string');

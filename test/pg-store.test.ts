@@ -10,7 +10,7 @@ import { ExactIndex } from '../src/indexing/exact-index.js';
 import { LshIndex } from '../src/indexing/lsh-index.js';
 import type { LshParams } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
-import { identityTransform } from '../src/pipeline/vector-transform.js';
+import { identityTransform } from '../src/embedding/vector-transform.js';
 import { startLocalEngine, type LocalEngine } from '../src/storage/pg/local-engine.js';
 import { PgStore, type PgStoreOptions } from '../src/storage/pg/pg-store.js';
 import { SCHEMA_VERSION } from '../src/storage/pg/schema.js';

@@ -89,7 +89,7 @@ export async function scenesCatalogs(
     });
   }
 
-  const optimizeKey = digest([basename(ingested), readReady(ingested)!.builtAt, config.index, config.whitening, config.search.candidateFactor, leftOut, sourceDigest()]);
+  const optimizeKey = digest([basename(ingested), readReady(ingested)!.builtAt, config.index, config.whitening, config.acceptance, config.search.candidateFactor, leftOut, sourceDigest()]);
   const optimized = join(cacheDir, `optimized-${optimizeKey}`);
   const optimizedCached = !options.rebuild && readReady(optimized) !== undefined;
   if (!optimizedCached) {

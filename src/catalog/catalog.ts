@@ -368,6 +368,19 @@ export class Catalog {
     }
   }
 
+  /** A JSON value kept under `key` in the catalog's meta table (e.g. the learned acceptance model), or undefined. */
+  setting<T>(key: string): T | undefined {
+    const text = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  /** Stores a JSON value under `key` (undefined removes it). The encoder's identity is not a setting. */
+  saveSetting(key: string, value: unknown): void {
+    if (key === 'encoder') throw new FindthisError('INTERNAL', 'The encoder identity is not a setting');
+    if (value === undefined) this.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+    else this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, JSON.stringify(value));
+  }
+
   /** The stored vector transform (e.g. `whitening` and its bytes), or undefined when vectors are indexed raw. */
   storedTransform(): { kind: string; data: Buffer } | undefined {
     return this.statements.transform.get() as { kind: string; data: Buffer } | undefined;

@@ -32,6 +32,7 @@ export async function openCatalog(config: Readonly<FindthisConfig> = loadConfig(
       index: config.index,
       candidateFactor: config.search.candidateFactor,
       log: (message) => process.stderr.write(`findthis: ${message}\n`),
+      acceptance: config.acceptance,
     });
     return {
       config,

@@ -1,5 +1,5 @@
 /**
- * `npm run query -- <dir or file> [--k 5] [--index lsh|hnsw|exact] [--min-score -1..1] [--json|--csv]`:
+ * `npm run query -- <dir or file> [--k 5] [--index lsh|hnsw|exact] [--min-score -1..1] [--similar] [--json|--csv]`:
  * searches the catalog in DATA_DIR with each image, object by object, and prints the top distinct
  * products with their cosine and the seed's 0–100 score (100 × cosine). Same code path as
  * POST /v1/search. Exit code 1 when no image could be searched, 2 for bad usage.
@@ -15,7 +15,7 @@ import { INDEX_KINDS } from '../config/schema.js';
 import type { SearchAnswer, SearchQuery } from '../pipeline/catalog-search.js';
 import { EXIT_NOTHING_DONE, describeError, exitWithError, listImages, openCatalog, startProgress, writeStdout } from './common.js';
 
-const USAGE = 'usage: npm run query -- <dir or file> [--k 5] [--index lsh|hnsw|exact] [--min-score -1..1] [--json|--csv]';
+const USAGE = 'usage: npm run query -- <dir or file> [--k 5] [--index lsh|hnsw|exact] [--min-score -1..1] [--similar] [--json|--csv]';
 
 /** The seed's score: 100 × cosine similarity, i.e. 100 × (1 − cosine distance). */
 function seedScore(cosine: number): number {
@@ -33,7 +33,7 @@ interface QueryOutcome {
 async function main(): Promise<void> {
   let target: string;
   let format: Format;
-  let flags: { k?: string; index?: string; 'min-score'?: string };
+  let flags: { k?: string; index?: string; 'min-score'?: string; similar?: boolean };
   try {
     const parsed = parseArgs({
       args: process.argv.slice(2),
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
         k: { type: 'string' },
         index: { type: 'string' },
         'min-score': { type: 'string' },
+        similar: { type: 'boolean' },
         json: { type: 'boolean', default: false },
         csv: { type: 'boolean', default: false },
       },
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       index: flags.index === undefined ? search.defaultIndex : checkOneOf('--index', flags.index, INDEX_KINDS),
       minScore: flags['min-score'] === undefined ? search.minScore : parseNumber('--min-score', flags['min-score'], -1, 1),
       compare: false,
+      similar: flags.similar === true,
     };
     opened = await openCatalog(config);
   } catch (error) {
@@ -113,11 +115,15 @@ function toText(outcomes: QueryOutcome[]): string {
       continue;
     }
     lines.push(`${file} (${answer.width}×${answer.height}, ${answer.objects.length} objects, ${answer.timings.totalMs.toFixed(0)} ms)`);
+    const found = answer.answer.map((p) => `${p.productId}${p.confidence === null ? '' : ` (${(100 * p.confidence).toFixed(0)}%)`} at [${bboxText(p.bbox)}]`);
+    lines.push(`  answer: ${found.length > 0 ? found.join(', ') : 'no match in the catalog'}`);
+    for (const p of answer.similar ?? []) lines.push(`  similar, not a match: ${p.productId} (${(100 * (p.confidence ?? 0)).toFixed(0)}%)`);
     for (const object of answer.objects) {
       const via = object.fallback ? `${object.index}→hnsw fallback` : object.index;
       lines.push(`  ${object.label} ${object.score.toFixed(2)} [${bboxText(object.bbox)}] (${via})`);
       object.matches.forEach((match, rank) => {
-        lines.push(`    ${String(rank + 1).padStart(2)}. ${match.productId.padEnd(32)} cosine ${match.score.toFixed(4)}  score ${seedScore(match.score).toFixed(1)}`);
+        const verdict = match.confidence === null ? '' : `  ${match.accepted ? 'match' : 'similar'} ${(100 * match.confidence).toFixed(0)}%`;
+        lines.push(`    ${String(rank + 1).padStart(2)}. ${match.productId.padEnd(32)} cosine ${match.score.toFixed(4)}  score ${seedScore(match.score).toFixed(1)}${verdict}`);
       });
       if (object.matches.length === 0) lines.push('    (no match)');
     }
@@ -145,8 +151,13 @@ function toJson(outcomes: QueryOutcome[]): string {
               bbox: match.bbox,
               imageId: match.imageId,
               metadata: match.metadata,
+              accepted: match.accepted,
+              confidence: match.confidence === null ? null : round(match.confidence, 4),
             })),
           })),
+          answer: answer.answer.map((p) => ({ productId: p.productId, confidence: p.confidence === null ? null : round(p.confidence, 4), bbox: p.bbox, via: p.via })),
+          ...(answer.similar ? { similar: answer.similar.map((p) => ({ productId: p.productId, confidence: p.confidence === null ? null : round(p.confidence, 4) })) } : {}),
+          judged: answer.judged,
           timings: answer.timings,
         }
       : { file, error },
@@ -160,12 +171,12 @@ function csvField(value: string | number | boolean): string {
 }
 
 function toCsv(outcomes: QueryOutcome[]): string {
-  const lines = ['file,object,label,object_score,bbox,index,fallback,rank,product_id,cosine,score'];
+  const lines = ['file,object,label,object_score,bbox,index,fallback,rank,product_id,cosine,score,accepted,confidence'];
   for (const { file, answer } of outcomes) {
     answer?.objects.forEach((object, objectIndex) => {
       object.matches.forEach((match, rank) => {
         lines.push(
-          [file, objectIndex, object.label, object.score.toFixed(4), bboxText(object.bbox), object.index, object.fallback, rank + 1, match.productId, match.score.toFixed(6), seedScore(match.score).toFixed(2)]
+          [file, objectIndex, object.label, object.score.toFixed(4), bboxText(object.bbox), object.index, object.fallback, rank + 1, match.productId, match.score.toFixed(6), seedScore(match.score).toFixed(2), match.accepted, match.confidence === null ? '' : match.confidence.toFixed(4)]
             .map(csvField)
             .join(','),
         );

@@ -4,6 +4,7 @@
  */
 import { DETECTOR_FORMATS } from '../detection/options.js';
 import { POOLINGS } from '../embedding/options.js';
+import { DEFAULT_ACCEPTANCE_OPTIONS, type AcceptanceOptions } from '../acceptance/learn.js';
 import { DEFAULT_WHITENING_OPTIONS } from '../embedding/whitening.js';
 import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES, type IntegerRange } from '../indexing/params.js';
 import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
@@ -107,6 +108,8 @@ export interface FindthisConfig {
   index: { lsh: LshParams; hnsw: HnswParams };
   /** Learned whitening, applied by `POST /v1/index/optimize` and `npm run optimize`. */
   whitening: WhiteningConfig;
+  /** How `optimize` learns when a match is "the product" rather than "something like it" (src/acceptance). */
+  acceptance: AcceptanceOptions;
 }
 
 /** Whether and how `optimize` learns whitening from the catalog (see src/embedding/whitening.ts). */
@@ -144,6 +147,7 @@ export const DEFAULT_CONFIG: FindthisConfig = {
   extractor: DEFAULT_EXTRACTOR_OPTIONS,
   index: DEFAULT_INDEX_PARAMS,
   whitening: { enabled: true, ...DEFAULT_WHITENING_OPTIONS },
+  acceptance: DEFAULT_ACCEPTANCE_OPTIONS,
 };
 
 /** A rule checks one value and returns it typed; `name` is the key's dotted path (and its origin). */
@@ -233,6 +237,7 @@ export const CONFIG_SCHEMA: Schema = {
       classAllow: strings,
       classDeny: strings,
       upscale: (name, value) => checkBoolean(name, value, invalidConfig),
+      proposalObjectness: num(0, 1),
       threads: int(1, 64),
     },
     encoder: {
@@ -247,6 +252,12 @@ export const CONFIG_SCHEMA: Schema = {
       threads: int(1, 64),
     },
     crop: { padding: num(0, 1), maxObjects: int(1, 100) },
+    localization: {
+      pixelsPerRegion: int(1_000, 100_000_000),
+      maxRegions: int(0, 64),
+      iouThreshold: num(0, 1),
+      containment: num(0, 1),
+    },
     maxPixels: int(1, 268_402_689),
     maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),
     decodeTimeoutSeconds: int(0, 3600),
@@ -257,4 +268,5 @@ export const CONFIG_SCHEMA: Schema = {
     dimensions: int(1, 4096),
     shrinkage: num(0, 1),
   },
+  acceptance: { queries: int(10, 100_000), wholeFalseAcceptance: num(0, 1), regionFalseAcceptance: num(0, 1), nearDuplicates: int(0, 100) },
 };

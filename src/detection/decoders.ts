@@ -15,11 +15,22 @@ export interface Candidate {
   y2: number;
   score: number;
   classIndex: number;
+  /** How sure the model is that there is an object at all, whatever its class: YOLOX/v5 objectness, v8's best class score. */
+  objectness: number;
 }
 
 /** A candidate from the centre, width and height every YOLO head predicts. */
-function centredBox(cx: number, cy: number, width: number, height: number, score: number, classIndex: number): Candidate {
-  return { x1: cx - width / 2, y1: cy - height / 2, x2: cx + width / 2, y2: cy + height / 2, score, classIndex };
+function centredBox(cx: number, cy: number, width: number, height: number, score: number, classIndex: number, objectness: number): Candidate {
+  return { x1: cx - width / 2, y1: cy - height / 2, x2: cx + width / 2, y2: cy + height / 2, score, classIndex, objectness };
+}
+
+/**
+ * Which candidates a decoder keeps: a class score of at least `score`, or an objectness of at least
+ * `objectness` (class-agnostic proposals: products the COCO classes do not name). Default: score only.
+ */
+export interface KeepThresholds {
+  score: number;
+  objectness?: number;
 }
 
 /** A raw output tensor: its dims and values. */
@@ -86,8 +97,10 @@ export function decodeYolox(
   input: InputShape,
   strides: readonly number[],
   classCount: number,
-  scoreThreshold: number,
+  keep: KeepThresholds,
 ): Candidate[] {
+  const { score: scoreThreshold, objectness: objectnessThreshold = Infinity } = keep;
+  const floor = Math.min(scoreThreshold, objectnessThreshold);
   const [, rows = 0, width = 0] = output.dims;
   expectClasses('yolox', width - 5, classCount, output.dims);
   const expected = yoloxGridCount(input.width, input.height, strides);
@@ -104,13 +117,13 @@ export function decodeYolox(
       for (let gx = 0; gx < columns; gx++, row++) {
         const p = row * width;
         const objectness = data[p + 4]!;
-        if (objectness < scoreThreshold) continue; // score = objectness × class ≤ objectness
+        if (objectness < floor) continue; // score = objectness × class ≤ objectness
         const best = bestClass(data, p + 5, 1, classCount);
         const score = objectness * best.score;
-        if (score < scoreThreshold) continue;
+        if (score < scoreThreshold && objectness < objectnessThreshold) continue;
         const w = Math.exp(data[p + 2]!) * stride;
         const h = Math.exp(data[p + 3]!) * stride;
-        candidates.push(centredBox((data[p]! + gx) * stride, (data[p + 1]! + gy) * stride, w, h, score, best.index));
+        candidates.push(centredBox((data[p]! + gx) * stride, (data[p + 1]! + gy) * stride, w, h, score, best.index, objectness));
       }
     }
   }
@@ -118,7 +131,9 @@ export function decodeYolox(
 }
 
 /** YOLOv5 `[1, N, 5+C]`: per row decoded `cx, cy, w, h`, objectness, C class scores. Score = objectness × best class. */
-export function decodeYolov5(output: OutputTensor, classCount: number, scoreThreshold: number): Candidate[] {
+export function decodeYolov5(output: OutputTensor, classCount: number, keep: KeepThresholds): Candidate[] {
+  const { score: scoreThreshold, objectness: objectnessThreshold = Infinity } = keep;
+  const floor = Math.min(scoreThreshold, objectnessThreshold);
   const [, rows = 0, width = 0] = output.dims;
   expectClasses('yolov5', width - 5, classCount, output.dims);
   const data = output.data;
@@ -126,25 +141,26 @@ export function decodeYolov5(output: OutputTensor, classCount: number, scoreThre
   for (let row = 0; row < rows; row++) {
     const p = row * width;
     const objectness = data[p + 4]!;
-    if (objectness < scoreThreshold) continue;
+    if (objectness < floor) continue;
     const best = bestClass(data, p + 5, 1, classCount);
     const score = objectness * best.score;
-    if (score < scoreThreshold) continue;
-    candidates.push(centredBox(data[p]!, data[p + 1]!, data[p + 2]!, data[p + 3]!, score, best.index));
+    if (score < scoreThreshold && objectness < objectnessThreshold) continue;
+    candidates.push(centredBox(data[p]!, data[p + 1]!, data[p + 2]!, data[p + 3]!, score, best.index, objectness));
   }
   return candidates;
 }
 
 /** YOLOv8/YOLO11 `[1, 4+C, N]` (channels first): decoded `cx, cy, w, h`, then C class scores, no objectness. */
-export function decodeYolov8(output: OutputTensor, classCount: number, scoreThreshold: number): Candidate[] {
+export function decodeYolov8(output: OutputTensor, classCount: number, keep: KeepThresholds): Candidate[] {
+  const threshold = Math.min(keep.score, keep.objectness ?? Infinity);
   const [, channels = 0, count = 0] = output.dims;
   expectClasses('yolov8', channels - 4, classCount, output.dims);
   const data = output.data;
   const candidates: Candidate[] = [];
   for (let i = 0; i < count; i++) {
     const best = bestClass(data, 4 * count + i, count, classCount);
-    if (best.score < scoreThreshold) continue;
-    candidates.push(centredBox(data[i]!, data[count + i]!, data[2 * count + i]!, data[3 * count + i]!, best.score, best.index));
+    if (best.score < threshold) continue;
+    candidates.push(centredBox(data[i]!, data[count + i]!, data[2 * count + i]!, data[3 * count + i]!, best.score, best.index, best.score));
   }
   return candidates;
 }
@@ -156,14 +172,14 @@ export function decodeOutput(
   input: InputShape,
   strides: readonly number[],
   classCount: number,
-  scoreThreshold: number,
+  keep: KeepThresholds,
 ): Candidate[] {
   switch (format) {
     case 'yolox':
-      return decodeYolox(output, input, strides, classCount, scoreThreshold);
+      return decodeYolox(output, input, strides, classCount, keep);
     case 'yolov5':
-      return decodeYolov5(output, classCount, scoreThreshold);
+      return decodeYolov5(output, classCount, keep);
     case 'yolov8':
-      return decodeYolov8(output, classCount, scoreThreshold);
+      return decodeYolov8(output, classCount, keep);
   }
 }

@@ -24,8 +24,21 @@ export interface Detection extends LabelledBox {
   classIndex: number;
 }
 
+/** The label of a proposal whose class the detector is not sure of. */
+export const UNSURE_LABEL = 'object';
+
+/**
+ * A class-agnostic proposal: a box the model holds to be an object, whatever its class. `label` is
+ * the COCO class when its score reaches the detection threshold, else UNSURE_LABEL: a hint, not a filter.
+ */
+export interface Proposal extends Detection {
+  objectness: number;
+}
+
 export interface DetectionResult {
   detections: Detection[];
+  /** Class-agnostic proposals, by objectness, best first (empty when `proposalObjectness` is 1). */
+  proposals: Proposal[];
   /** The model input the image was letterboxed into, in pixels. */
   input: InputShape;
   letterboxMs: number;
@@ -162,16 +175,26 @@ export async function createDetector(options: DetectorOptions, context: { models
       spareInputs.push(buffer);
       const output = outputs[outputName]!;
       const shape = { width: inputWidth, height: inputHeight };
-      const candidates = decodeOutput(format, { dims: output.dims, data: output.data as Float32Array }, shape, strides, classNames.length, options.scoreThreshold);
-      const boxes = toImageBoxes(candidates, letterbox.ratio, image.width, image.height, options.minBoxSize, keepClass);
-      const kept = nms(boxes, options.iouThreshold, options.maxDetections);
-      const detections = kept.map((box) => ({
+      const keep = { score: options.scoreThreshold, objectness: options.proposalObjectness };
+      const candidates = decodeOutput(format, { dims: output.dims, data: output.data as Float32Array }, shape, strides, classNames.length, keep);
+      const boxes = toImageBoxes(candidates, letterbox.ratio, image.width, image.height, options.minBoxSize, () => true);
+      const confident = boxes.filter((box) => box.score >= options.scoreThreshold);
+      const detections = nms(confident.filter((box) => keepClass(box.classIndex)), options.iouThreshold, options.maxDetections).map((box) => ({
         label: classNames[box.classIndex]!,
         score: box.score,
         bbox: [box.x1, box.y1, box.x2, box.y2] as [number, number, number, number],
         classIndex: box.classIndex,
       }));
-      return { detections, input: shape, letterboxMs: letterboxed - start, runMs: ran - letterboxed, boxesMs: performance.now() - ran };
+      // A confident box of a denied class (a hand, a shopper) is no product; an unsure one may be.
+      const open = boxes.filter((box) => box.objectness >= options.proposalObjectness && (box.score < options.scoreThreshold || keepClass(box.classIndex)));
+      const proposals = nms(open, options.iouThreshold, options.maxDetections, { rankBy: 'objectness', agnostic: true }).map((box) => ({
+        label: box.score >= options.scoreThreshold ? classNames[box.classIndex]! : UNSURE_LABEL,
+        score: box.score,
+        objectness: box.objectness,
+        bbox: [box.x1, box.y1, box.x2, box.y2] as [number, number, number, number],
+        classIndex: box.classIndex,
+      }));
+      return { detections, proposals, input: shape, letterboxMs: letterboxed - start, runMs: ran - letterboxed, boxesMs: performance.now() - ran };
     },
     close: () => session.release(),
   };

@@ -1,4 +1,4 @@
-/** Class-aware non-maximum suppression over decoded candidates. */
+/** Non-maximum suppression over decoded candidates: class-aware for detections, agnostic for proposals. */
 import type { Candidate } from './decoders.js';
 
 /** Intersection over union of two boxes (0 when either has no area). */
@@ -11,18 +11,26 @@ export function iou(a: Candidate, b: Candidate): number {
   return union > 0 ? intersection / union : 0;
 }
 
+/** How NMS ranks and compares boxes. */
+export interface NmsPolicy {
+  /** Rank by class score (detections) or by objectness (class-agnostic proposals). Default `score`. */
+  rankBy?: 'score' | 'objectness';
+  /** Suppress overlapping boxes whatever their class. Default false (class-aware). */
+  agnostic?: boolean;
+}
+
 /**
- * Keeps the best-scored boxes: a box is dropped when it overlaps a kept box of the SAME class by more
- * than `iouThreshold`. Returns at most `maxDetections`, highest score first.
+ * Keeps the best-ranked boxes: a box is dropped when it overlaps a kept box (of the SAME class, unless
+ * `agnostic`) by more than `iouThreshold`. Returns at most `maxDetections`, best first.
  */
-export function nms(candidates: readonly Candidate[], iouThreshold: number, maxDetections: number): Candidate[] {
-  const sorted = [...candidates].sort((a, b) => b.score - a.score);
+export function nms(candidates: readonly Candidate[], iouThreshold: number, maxDetections: number, policy: NmsPolicy = {}): Candidate[] {
+  const rank = policy.rankBy ?? 'score';
+  const sorted = [...candidates].sort((a, b) => b[rank] - a[rank]);
   const kept: Candidate[] = [];
   for (const candidate of sorted) {
     if (kept.length >= maxDetections) break;
-    if (kept.every((other) => other.classIndex !== candidate.classIndex || iou(other, candidate) <= iouThreshold)) {
-      kept.push(candidate);
-    }
+    const suppressed = kept.some((other) => (policy.agnostic || other.classIndex === candidate.classIndex) && iou(other, candidate) > iouThreshold);
+    if (!suppressed) kept.push(candidate);
   }
   return kept;
 }

@@ -31,6 +31,12 @@ export interface DetectorOptions {
    * docs/benchmarks.md, Retrieval quality). False runs such a photo at 352 × 352: about 0.7× the detector's time.
    */
   upscale: boolean;
+  /**
+   * Objectness (YOLOX/v5; best class score for v8) from which a box becomes a class-agnostic
+   * proposal for search, 0..1 (1 = no proposals). Default 0.05: COCO classes name few groceries
+   * (milk cartons, onions, cucumbers), but the objectness head still fires on them, if weakly.
+   */
+  proposalObjectness: number;
   /** onnxruntime intra-op threads for this session, 1..64. Default 2. */
   threads: number;
 }
@@ -45,5 +51,6 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   classAllow: [],
   classDeny: ['person'],
   upscale: true,
+  proposalObjectness: 0.05,
   threads: 2,
 };

@@ -9,7 +9,7 @@ import { letterboxGeometry, letterboxInto, resizeInto, type Region } from '../im
 import { resolveModel } from '../models/manifest.js';
 import { createSession, ort } from '../models/session.js';
 import { tapFeatures, type FeatureQuantization } from './feature-tap.js';
-import { gem, gemQuantized, l2n, regionalGem, rmacRegions, type PoolRegion } from './gem.js';
+import { gem, gemQuantized, l2n, regionalGem, rmacRegions, type FeatureMap, type PoolRegion } from './gem.js';
 import type { EncoderOptions, Pooling } from './options.js';
 
 /** What produced a vector: an index stores this and refuses vectors from another encoder. */
@@ -41,6 +41,8 @@ export interface Encoding {
   encodeMs: number;
   /** Dequantize + GeM + L2 of every region. */
   poolMs: number;
+  /** The feature map of regions[0], when asked for (`keepFirstMap`): regions are pooled from it later. */
+  firstMap?: FeatureMap;
 }
 
 export interface Encoder {
@@ -50,9 +52,10 @@ export interface Encoder {
   readonly quantization: FeatureQuantization;
   /**
    * Embeds each region of the image (at least one), in one batched session run at `inputSize`
-   * (default: meta.inputSize), pooling region i with `poolings[i]` (default: meta.pooling for all).
+   * (default: meta.inputSize), pooling region i with `poolings[i]` (default: meta.pooling for all);
+   * with `keepFirstMap`, also returns the feature map of regions[0].
    */
-  encode(image: RawImage, regions: readonly Region[], inputSize?: number, poolings?: readonly Pooling[]): Promise<Encoding>;
+  encode(image: RawImage, regions: readonly Region[], inputSize?: number, poolings?: readonly Pooling[], keepFirstMap?: boolean): Promise<Encoding>;
   close(): Promise<void>;
 }
 
@@ -118,7 +121,7 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
     meta,
     featureTensor: tap.tensor,
     quantization: tap.quantization,
-    async encode(image, regions, inputSize = size, poolings = regions.map(() => options.pooling)) {
+    async encode(image, regions, inputSize = size, poolings = regions.map(() => options.pooling), keepFirstMap = false) {
       const start = performance.now();
       const sample = 3 * inputSize * inputSize;
       const buffer = takeBatch(regions.length * sample);
@@ -153,7 +156,14 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
           : gem((features.data as Float32Array).subarray(begin, begin + perSample), dim, height * width, options.gemP);
         return l2n(pooled);
       });
-      return { vectors, cropMs: cropped - start, encodeMs: encoded - cropped, poolMs: performance.now() - encoded };
+      const encoding: Encoding = { vectors, cropMs: cropped - start, encodeMs: encoded - cropped, poolMs: performance.now() - encoded };
+      if (keepFirstMap) {
+        const values = quantization
+          ? { quantized: (features.data as Uint8Array).slice(0, perSample), ...quantization }
+          : (features.data as Float32Array).slice(0, perSample);
+        encoding.firstMap = { values, channels: dim, height, width };
+      }
+      return encoding;
     },
     close: () => session.release(),
   };

@@ -80,6 +80,14 @@ export interface PoolRegion {
   size: number;
 }
 
+/** A rectangle of feature-map cells: rows y..y+height−1, columns x..x+width−1. */
+export interface CellBox {
+  y: number;
+  x: number;
+  height: number;
+  width: number;
+}
+
 /**
  * The R-MAC region grid (Tolias, Sicre, Jégou: "Particular object retrieval with integral max-pooling
  * of CNN activations", ICLR 2016): at level l = 1..levels, squares of side ⌊2·min(H,W)/(l+1)⌋ laid
@@ -105,45 +113,45 @@ export function rmacRegions(height: number, width: number, levels: number): Pool
 /** A feature map as the encoder gets it: float, or uint8 with its quantization. */
 export type FeatureValues = Float32Array | { quantized: Uint8Array; scale: number; zeroPoint: number };
 
+/** One sample's feature map, channel-major, with its shape. */
+export interface FeatureMap {
+  values: FeatureValues;
+  channels: number;
+  height: number;
+  width: number;
+}
+
 /**
- * Regional GeM (cirtorch's `Rpool` around GeM): GeM over each region, each L2-normalised, summed.
- * The caller L2-normalises the sum. Regions let a product that fills only part of a cluttered photo
- * weigh as much as the shelf around it. Per channel, max(x, eps)^p goes into an integral image, so
- * every region costs four look-ups.
+ * GeM over each box of one feature map: returns `boxes.length × channels` values, box-major (not
+ * normalised). Per channel, max(x, eps)^p goes into an integral image, so every box costs four
+ * look-ups whatever its size: pooling hundreds of windows costs about as much as pooling one.
  */
-export function regionalGem(
-  features: FeatureValues,
-  channels: number,
-  height: number,
-  width: number,
-  regions: readonly PoolRegion[],
-  p = 3,
-  eps = GEM_EPS,
-): Float32Array {
+export function boxGem(map: FeatureMap, boxes: readonly CellBox[], p = 3, eps = GEM_EPS): Float64Array {
+  const { values, channels, height, width } = map;
   const spatial = height * width;
   const plane = new Float64Array(spatial);
   const table = new Float64Array(256);
-  if (!(features instanceof Float32Array)) {
-    for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - features.zeroPoint) * features.scale, eps), p);
+  if (!(values instanceof Float32Array)) {
+    for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - values.zeroPoint) * values.scale, eps), p);
   }
   const stride = width + 1;
   const integral = new Float64Array((height + 1) * stride);
-  const count = regions.length;
-  // Integral-image corners of each region: sum = I[bottomRight] − I[bottomLeft] − I[topRight] + I[topLeft].
+  const count = boxes.length;
+  // Integral-image corners of each box: sum = I[bottomRight] − I[bottomLeft] − I[topRight] + I[topLeft].
   const corners = new Int32Array(count * 4);
-  regions.forEach(({ y, x, size }, r) => {
-    corners.set([(y + size) * stride + x + size, (y + size) * stride + x, y * stride + x + size, y * stride + x], r * 4);
+  boxes.forEach(({ y, x, height: h, width: w }, r) => {
+    corners.set([(y + h) * stride + x + w, (y + h) * stride + x, y * stride + x + w, y * stride + x], r * 4);
   });
-  const regionSums = new Float64Array(count * channels);
+  const sums = new Float64Array(count * channels);
   for (let c = 0; c < channels; c++) {
     const base = c * spatial;
-    if (features instanceof Float32Array) {
+    if (values instanceof Float32Array) {
       for (let i = 0; i < spatial; i++) {
-        const x = Math.max(features[base + i]!, eps);
+        const x = Math.max(values[base + i]!, eps);
         plane[i] = p === 3 ? x * x * x : Math.pow(x, p);
       }
     } else {
-      const { quantized } = features;
+      const { quantized } = values;
       for (let i = 0; i < spatial; i++) plane[i] = table[quantized[base + i]!]!;
     }
     for (let y = 0; y < height; y++) {
@@ -156,24 +164,40 @@ export function regionalGem(
       }
     }
     for (let r = 0, k = 0; r < count; r++, k += 4) {
-      regionSums[r * channels + c] = integral[corners[k]!]! - integral[corners[k + 1]!]! - integral[corners[k + 2]!]! + integral[corners[k + 3]!]!;
+      sums[r * channels + c] = integral[corners[k]!]! - integral[corners[k + 1]!]! - integral[corners[k + 2]!]! + integral[corners[k + 3]!]!;
     }
   }
   const root = rootOf(p);
-  const out = new Float32Array(channels);
-  const region = new Float64Array(channels);
   for (let r = 0; r < count; r++) {
-    const { size } = regions[r]!;
-    const area = size * size;
+    const area = boxes[r]!.height * boxes[r]!.width;
+    for (let c = 0, i = r * channels; c < channels; c++, i++) sums[i] = root(sums[i]! / area);
+  }
+  return sums;
+}
+
+/**
+ * Regional GeM (cirtorch's `Rpool` around GeM): GeM over each region, each L2-normalised, summed.
+ * The caller L2-normalises the sum. Regions let a product that fills only part of a cluttered photo
+ * weigh as much as the shelf around it.
+ */
+export function regionalGem(
+  features: FeatureValues,
+  channels: number,
+  height: number,
+  width: number,
+  regions: readonly PoolRegion[],
+  p = 3,
+  eps = GEM_EPS,
+): Float32Array {
+  const boxes = regions.map(({ y, x, size }) => ({ y, x, height: size, width: size }));
+  const pooled = boxGem({ values: features, channels, height, width }, boxes, p, eps);
+  const out = new Float32Array(channels);
+  for (let r = 0; r < regions.length; r++) {
     const offset = r * channels;
     let sumSquares = 0;
-    for (let c = 0; c < channels; c++) {
-      const value = root(regionSums[offset + c]! / area);
-      region[c] = value;
-      sumSquares += value * value;
-    }
+    for (let c = 0; c < channels; c++) sumSquares += pooled[offset + c]! * pooled[offset + c]!;
     const inverse = 1 / (Math.sqrt(sumSquares) + eps);
-    for (let c = 0; c < channels; c++) out[c]! += region[c]! * inverse;
+    for (let c = 0; c < channels; c++) out[c]! += pooled[offset + c]! * inverse;
   }
   return out;
 }

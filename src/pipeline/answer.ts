@@ -10,6 +10,10 @@ export interface ObjectMatchSummary {
   productId: string;
   score: number;
   imageId: number;
+  /** Judged to be the photographed product (see src/acceptance); absent: not judged, taken as accepted. */
+  accepted?: boolean;
+  /** Probability that it is the photographed product; null or absent where nothing judged it. */
+  confidence?: number | null;
 }
 
 export interface RankedProduct<M extends ObjectMatchSummary = ObjectMatchSummary> {
@@ -18,8 +22,13 @@ export interface RankedProduct<M extends ObjectMatchSummary = ObjectMatchSummary
   score: number;
   /** Label of the object that gave that score (`image` for the whole photo). */
   via: string;
+  /** Box of that object in the photo's pixels. */
+  bbox: [number, number, number, number];
   /** The match that gave that score (its cosine is `match.score`). */
   match: M;
+  /** Whether any object's match of this product was accepted, and the highest confidence among them. */
+  accepted: boolean;
+  confidence: number | null;
 }
 
 /**
@@ -38,17 +47,26 @@ export const DETECTION_DISCOUNT = 0.2;
  * the objects (detections discounted by `detectionDiscount`), best first.
  */
 export function rankProducts<M extends ObjectMatchSummary>(
-  objects: ReadonlyArray<{ kind: ObjectKind; label: string; matches: readonly M[] }>,
+  objects: ReadonlyArray<{ kind: ObjectKind; label: string; bbox: [number, number, number, number]; matches: readonly M[] }>,
   detectionDiscount = DETECTION_DISCOUNT,
 ): RankedProduct<M>[] {
   const best = new Map<string, RankedProduct<M>>();
-  for (const { kind, label, matches } of objects) {
+  for (const { kind, label, bbox, matches } of objects) {
     const discount = kind === 'whole' ? 0 : detectionDiscount;
     for (const match of matches) {
       const adjusted = match.score - discount;
       const current = best.get(match.productId);
-      if (!current || adjusted > current.score) best.set(match.productId, { productId: match.productId, score: adjusted, via: label, match });
+      const accepted = (match.accepted ?? true) || (current?.accepted ?? false);
+      const confidence = higher(match.confidence ?? null, current?.confidence ?? null);
+      if (!current || adjusted > current.score) best.set(match.productId, { productId: match.productId, score: adjusted, via: label, bbox, match, accepted, confidence });
+      else Object.assign(current, { accepted, confidence });
     }
   }
   return [...best.values()].sort((a, b) => b.score - a.score);
+}
+
+function higher(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
 }

@@ -10,7 +10,7 @@ import { FindthisError } from '../core/errors.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, LshParams } from '../indexing/types.js';
 import { buildIndexFilesOffThread, rowsOf } from './index-build-thread.js';
-import { transformFromSpec, type VectorTransform } from './vector-transform.js';
+import { transformFromSpec, type VectorTransform } from '../embedding/vector-transform.js';
 
 export interface CatalogIndexParams {
   lsh: LshParams;

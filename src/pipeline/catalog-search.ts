@@ -14,13 +14,18 @@ import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import { ingestFingerprint, rememberAnswer, replayOf } from './idempotent-ingest.js';
-import { rankProducts } from './answer.js';
-import { matchObjects, stageTimings, type CatalogService, type ProductPage } from './catalog-service.js';
+import { ACCEPT_ALL, answerSearch, stageTimings, type CatalogService, type JudgeObject, type ProductPage } from './catalog-service.js';
+import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions, type StoredSample } from '../acceptance/learn.js';
+import { learnAcceptanceOffThread } from '../acceptance/learn-thread.js';
+import { judge, type AcceptanceModel } from '../acceptance/model.js';
+import type { ObjectKind } from '../core/types.js';
+import { UNSURE_LABEL } from '../detection/detector.js';
+import { ProductPrototypes } from './product-reference.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
 import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
-import { chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
+import { acceptanceSummary, chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 import { matchDistinctProducts, StoredObjects, type DistinctMatches, type MatchScope } from './product-matcher.js';
-import { identityTransform, type VectorTransform } from './vector-transform.js';
+import { identityTransform, type VectorTransform } from '../embedding/vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 export { matchScopeOf, type MatchScope, type ProductMatch } from './product-matcher.js';
@@ -35,7 +40,15 @@ export interface CatalogSearchOptions {
   candidateFactor: number;
   /** Told what opening cleaned up or rebuilt (crash leftovers, stale or missing indexes), with counts and times. */
   log?: StartupLog;
+  /** How optimize learns the acceptance model. Default DEFAULT_ACCEPTANCE_OPTIONS. */
+  acceptance?: AcceptanceOptions;
 }
+
+/** The catalog setting that keeps the learned acceptance model. */
+const ACCEPTANCE_SETTING = 'acceptance';
+
+/** Stored detections of a class that make it a class products can have (one could be a stray box). */
+const MIN_LABELLED_REGIONS = 2;
 
 /** The embedded backend: SQLite and in-process indexes (see the file comment). */
 export class CatalogSearch implements CatalogService {
@@ -47,6 +60,10 @@ export class CatalogSearch implements CatalogService {
   private readonly rebuilds = new OneAtATime();
   /** Optimizes run one at a time, at most one waiting; a request like the waiting one shares its result (OptimizeSingleFlight). */
   private readonly optimizations = new OptimizeSingleFlight<OptimizeResult>();
+  /** The products as prototypes, for grouping the regions of search photos by product. */
+  private readonly prototypes: ProductPrototypes;
+  /** What judges matches: learned by the last optimize under the current transform (none: all accepted). */
+  private acceptance: AcceptanceModel | undefined;
 
   private constructor(
     readonly extractor: Extractor,
@@ -56,6 +73,17 @@ export class CatalogSearch implements CatalogService {
     private readonly options: CatalogSearchOptions,
   ) {
     this.objects = new StoredObjects(catalog.objectRefs());
+    this.prototypes = new ProductPrototypes(transform);
+    this.prototypes.reset(transform, this.transformedVectors());
+    const acceptance = catalog.setting<AcceptanceModel>(ACCEPTANCE_SETTING);
+    this.acceptance = acceptance?.learnedFrom.transform === transform.id ? acceptance : undefined;
+  }
+
+  /** Every stored vector in the indexes' space, with its product, image and kind. */
+  private *transformedVectors(): Iterable<StoredSample> {
+    for (const { productId, imageId, kind, vector } of this.catalog.labelledVectors()) {
+      yield { productId, imageId, kind, vector: this.transform.apply(vector) };
+    }
   }
 
   /**
@@ -130,23 +158,44 @@ export class CatalogSearch implements CatalogService {
     added.objectIds.forEach((objectId, i) => {
       const { kind, label, score, bbox } = extraction.objects[i]!;
       this.objects.add({ id: objectId, imageId: added.imageId, productId, kind, label, score, bbox });
+      this.prototypes.add(productId, vectors[i]!);
     });
     if (metadata !== undefined) this.metadataCache.delete(productId);
     return { ...answerOf(productId, added, extraction), timings: { ...stageTimings(extraction), totalMs: performance.now() - started } };
   }
 
-  /** Extracts the image's objects and finds, for each, the best `k` distinct products. */
+  /** The search photo's objects: the whole photo and the regions where this catalog's products seem to be. */
+  async extractQuery(image: Buffer): Promise<Extraction> {
+    const reference = this.prototypes.takeChanged();
+    if (reference) this.extractor.setReference(reference);
+    return this.extractor.extract(image, 'search');
+  }
+
+  /**
+   * Finds the photo's objects (the whole photo and the regions where products seem to be) and, for
+   * each, the best `k` distinct products, judged by the acceptance model when the catalog has one.
+   */
   async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
-    const extraction = await this.extractor.extract(image);
-    const { objects, searchMs } = await matchObjects(extraction, query, (vector, kind, scope) => this.matchTransformed(this.transform.apply(vector), kind, query.k, query.minScore, scope));
-    return {
-      width: extraction.width,
-      height: extraction.height,
-      objects,
-      answer: rankProducts(objects).slice(0, query.k),
-      timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
-    };
+    const extraction = await this.extractQuery(image);
+    const match = (vector: Float32Array, kind: IndexKind, scope: MatchScope, k: number) => this.matchTransformed(this.transform.apply(vector), kind, k, query.minScore, scope);
+    return answerSearch(extraction, query, match, this.judgeObject(), started);
+  }
+
+  /** The acceptance model's judge, or ACCEPT_ALL while there is none. */
+  private judgeObject(): JudgeObject {
+    const model = this.acceptance;
+    if (!model) return ACCEPT_ALL;
+    return (kind, label, matches) => judge(kind === 'whole' ? model.whole : model.region, matches, this.showsNoProduct(kind, label));
+  }
+
+  /**
+   * Whether a region is something the catalog's products never are: the detector names it confidently
+   * (a class, not `object`) and no catalog photo has a detection of that class. A chair in a grocery
+   * catalog's search photo is no grocery however it resembles one; in a furniture catalog it would be.
+   */
+  private showsNoProduct(kind: ObjectKind, label: string): boolean {
+    return kind === 'region' && label !== UNSURE_LABEL && this.objects.regionsLabelled(label) < MIN_LABELLED_REGIONS;
   }
 
   /**
@@ -195,6 +244,7 @@ export class CatalogSearch implements CatalogService {
     });
     for (const objectId of ids) this.objects.remove(objectId);
     this.metadataCache.delete(id);
+    this.prototypes.remove(id);
     return removed;
   }
 
@@ -217,7 +267,16 @@ export class CatalogSearch implements CatalogService {
       this.indexes = await rebuildCatalogIndexes(this.catalog, this.options.dataDir, this.options.index, choice.transform);
       this.transform = choice.transform;
       saveTransform(this.catalog, choice.transform);
-      return optimizeResult(this.catalog.counts(), this.indexes.size, choice, started);
+      // Writes wait for this too (the prototypes must see every stored vector); searches go on.
+      const raw = [...this.catalog.labelledVectors()];
+      const unjudgeable = whyNotJudgeable(raw);
+      const options = this.options.acceptance ?? DEFAULT_ACCEPTANCE_OPTIONS;
+      const learned = await learnAcceptanceOffThread(unjudgeable ? [] : raw, choice.transform.spec, choice.transform.id, options);
+      const transformed = raw.map(({ productId }, i) => ({ productId, vector: learned.transformed.subarray(i * learned.dim, (i + 1) * learned.dim) }));
+      this.prototypes.reset(choice.transform, unjudgeable ? this.transformedVectors() : transformed);
+      this.acceptance = learned.model;
+      this.catalog.saveSetting(ACCEPTANCE_SETTING, this.acceptance);
+      return optimizeResult(this.catalog.counts(), this.indexes.size, choice, acceptanceSummary(this.acceptance, unjudgeable), started);
     });
   }
 

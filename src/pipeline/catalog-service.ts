@@ -2,16 +2,19 @@
  * What the HTTP service and the CLI ask of a catalog, whichever backend holds it: the embedded one
  * (CatalogSearch: SQLite and in-process indexes) or PostgreSQL with pgvector (PgCatalogSearch,
  * src/storage/pg/). Reads may answer at once or over the wire, so callers await them. Also the
- * request-level steps both backends share: matching every object of an extraction, and the
- * stage timings an answer reports.
+ * request-level steps both backends share: matching and judging every object of an extraction and
+ * merging them into the answer, and the stage timings an answer reports.
  */
+import { performance } from 'node:perf_hooks';
 import type { ProductMetadata, ProductRecord, ProductSummary } from '../catalog/catalog.js';
 import type { Thumbnail } from '../catalog/thumbnails.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import type { OptimizeRequest, OptimizeResult } from './optimize-policy.js';
-import { matchScopeOf, productOverlap, type DistinctMatches, type MatchScope } from './product-matcher.js';
-import type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
+import { matchScopeOf, productOverlap, type DistinctMatches, type MatchScope, type ProductMatch } from './product-matcher.js';
+import type { IngestResult, JudgedMatch, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings, Verdict } from './search-types.js';
+import { rankProducts } from './answer.js';
+import type { ObjectKind } from '../core/types.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -43,30 +46,55 @@ export interface CatalogService {
   close(): Promise<void>;
 }
 
-/** Finds one object's distinct products by `kind`, in the given scope (the backend's own matcher). */
-export type MatchOne = (vector: Float32Array, kind: IndexKind, scope: MatchScope) => Promise<DistinctMatches>;
+/** Finds one object's `k` best distinct products by `kind`, in the given scope (the backend's own matcher). */
+export type MatchOne = (vector: Float32Array, kind: IndexKind, scope: MatchScope, k: number) => Promise<DistinctMatches>;
+
+/** Judges one object's distinct products, best first: accepted and confidence for each (see src/acceptance). */
+export type JudgeObject = (kind: ObjectKind, label: string, matches: readonly ProductMatch[]) => Verdict[];
+
+/** Every match accepted, with no confidence: a catalog with no acceptance model. */
+export const ACCEPT_ALL: JudgeObject = (_kind, _label, matches) => matches.map(() => ({ accepted: true, confidence: null }));
 
 /**
- * Matches every object of an extraction, one after the other; with `compare`, also asks the other
- * indexes and reports LSH's overlap with them.
+ * The answer to a search, from its extraction: every object matched (one after the other; with
+ * `compare`, also against the other indexes, reporting LSH's overlap with them) and judged, then merged
+ * into one list of the photo's accepted products and, with `similar`, one of those only resembling.
  */
-export async function matchObjects(extraction: Extraction, query: SearchQuery, match: MatchOne): Promise<{ objects: ObjectMatches[]; searchMs: number }> {
+export async function answerSearch(extraction: Extraction, query: SearchQuery, match: MatchOne, judge: JudgeObject, started: number): Promise<SearchAnswer> {
   let searchMs = 0;
+  // A verdict weighs a match against the best other product: always look at two at least.
+  const wanted = Math.max(query.k, 2);
   const objects: ObjectMatches[] = [];
+  const judged: JudgedMatch[][] = [];
   for (const { kind, label, score, bbox, vector } of extraction.objects) {
     const scope = matchScopeOf(kind);
-    const found = await match(vector, query.index, scope);
+    const found = await match(vector, query.index, scope, wanted);
     searchMs += found.searchMs;
-    const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found };
+    const verdicts = judge(kind, label, found.matches);
+    const all = found.matches.map((m, i) => ({ ...m, ...verdicts[i]! })).slice(0, query.k);
+    judged.push(all);
+    const matches = query.similar ? all : all.filter((m) => m.accepted);
+    const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found, matches };
     if (query.compare) {
-      const lsh = query.index === 'lsh' ? found : await match(vector, 'lsh', scope);
-      const hnsw = await match(vector, 'hnsw', scope);
-      const exact = await match(vector, 'exact', scope);
-      result.overlap = { hnsw: productOverlap(lsh.matches, hnsw.matches), exact: productOverlap(lsh.matches, exact.matches) };
+      const lsh = query.index === 'lsh' ? found : await match(vector, 'lsh', scope, query.k);
+      const hnsw = await match(vector, 'hnsw', scope, query.k);
+      const exact = await match(vector, 'exact', scope, query.k);
+      const top = (d: DistinctMatches) => d.matches.slice(0, query.k);
+      result.overlap = { hnsw: productOverlap(top(lsh), top(hnsw)), exact: productOverlap(top(lsh), top(exact)) };
     }
     objects.push(result);
   }
-  return { objects, searchMs };
+  // Ranked over every judged match, so that `similar` sees what the accepted answer leaves out.
+  const ranked = rankProducts(objects.map((object, i) => ({ ...object, matches: judged[i]! })));
+  return {
+    width: extraction.width,
+    height: extraction.height,
+    objects,
+    answer: ranked.filter((product) => product.accepted).slice(0, query.k),
+    ...(query.similar ? { similar: ranked.filter((product) => !product.accepted).slice(0, query.k) } : {}),
+    judged: judge !== ACCEPT_ALL,
+    timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
+  };
 }
 
 export function stageTimings(extraction: Extraction): Omit<SearchTimings, 'searchMs' | 'totalMs'> {

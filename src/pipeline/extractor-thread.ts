@@ -8,7 +8,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FindthisError } from '../core/errors.js';
 import { reviveError, serializeError, startModuleWorker, type SerializedError } from '../core/worker.js';
-import { createExtractor, type EncoderMeta, type Extraction, type Extractor, type ExtractorContext, type ExtractorOptions } from './extractor.js';
+import { createExtractor, type EncoderMeta, type Extraction, type ExtractionPurpose, type Extractor, type ExtractorContext, type ExtractorOptions, type ProductReference } from './extractor.js';
 
 interface ExtractorThreadData {
   task: 'extractor';
@@ -23,7 +23,10 @@ type FromWorker =
   | { type: 'rejected'; id: number; error: SerializedError }
   | { type: 'closed' };
 
-type ToWorker = { type: 'extract'; id: number; image: Uint8Array } | { type: 'close' };
+type ToWorker =
+  | { type: 'extract'; id: number; image: Uint8Array; purpose: ExtractionPurpose }
+  | { type: 'reference'; reference: ProductReference | null }
+  | { type: 'close' };
 
 /** Loads both models on a worker thread; resolves once they are loaded (or rejects with the load error). */
 export function createExtractorThread(options: ExtractorOptions, context: ExtractorContext = {}): Promise<Extractor> {
@@ -49,12 +52,16 @@ export function createExtractorThread(options: ExtractorOptions, context: Extrac
             encoder: message.encoder,
             classNames: message.classNames,
             isHealthy: () => failure === undefined,
-            extract(image) {
+            setReference(reference) {
+              // Messages arrive in order: every later extract() sees this reference.
+              if (!failure) worker.postMessage({ type: 'reference', reference } satisfies ToWorker);
+            },
+            extract(image, purpose = 'catalog') {
               if (failure) return Promise.reject(failure);
               const id = nextId++;
               // A copy is posted: the caller keeps its buffer (ingest hashes it afterwards).
               const copy = new Uint8Array(image);
-              const request: ToWorker = { type: 'extract', id, image: copy };
+              const request: ToWorker = { type: 'extract', id, image: copy, purpose };
               return new Promise<Extraction>((resolveExtraction, rejectExtraction) => {
                 pending.set(id, { resolve: resolveExtraction, reject: rejectExtraction });
                 worker.postMessage(request, [copy.buffer]);
@@ -122,8 +129,12 @@ async function serveExtractor({ options, context }: ExtractorThreadData): Promis
       });
       return;
     }
+    if (message.type === 'reference') {
+      extractor.setReference(message.reference);
+      return;
+    }
     const image = Buffer.from(message.image.buffer, message.image.byteOffset, message.image.byteLength);
-    extractor.extract(image).then(
+    extractor.extract(image, message.purpose).then(
       (extraction) => post({ type: 'extracted', id: message.id, extraction }, [...new Set(extraction.objects.map((object) => object.vector.buffer as ArrayBuffer))]),
       (error: unknown) => post({ type: 'rejected', id: message.id, error: serializeError(error) }),
     );

@@ -9,12 +9,18 @@ import { createEncoder, type Encoder, type EncoderMeta, type Encoding } from '..
 import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from '../embedding/options.js';
 import { DEFAULT_CROP_OPTIONS, type CropOptions } from '../imaging/crop-options.js';
 import { decodeImage, type RawImage } from '../imaging/decode.js';
+import { wholeImage } from '../imaging/resize.js';
 import { DEFAULT_MAX_PIXELS } from '../imaging/limits.js';
 import type { Region } from '../imaging/resize.js';
+import { locateRegions } from '../localization/locate.js';
+import { DEFAULT_LOCALIZATION_OPTIONS, type LocalizationOptions } from '../localization/options.js';
+import { productScorer, type ProductReference, type ProductScorer } from '../localization/reference.js';
 
 export type { DetectorOptions } from '../detection/options.js';
 export type { EncoderOptions } from '../embedding/options.js';
 export type { CropOptions } from '../imaging/crop-options.js';
+export type { LocalizationOptions } from '../localization/options.js';
+export type { ProductReference } from '../localization/reference.js';
 export type { EncoderMeta } from '../embedding/encoder.js';
 export { resolveModel, modelSearchDirs } from '../models/manifest.js';
 
@@ -28,6 +34,8 @@ export interface StageTimings {
   detectMs: number;
   /** Decoding the detector's output, class filter and NMS. */
   boxesMs: number;
+  /** Search photos: pooling, scoring and choosing the candidate regions (0 for catalog photos). */
+  locateMs: number;
   /** Cutting and resizing every crop into the encoder's batch tensor. */
   cropMs: number;
   /** Encoder session run (all crops in one batch). */
@@ -41,7 +49,11 @@ export interface Extraction {
   /** Size of the image after EXIF orientation. */
   width: number;
   height: number;
-  /** objects[0] is the whole image (kind 'whole', label 'image', score 1, bbox [0,0,width,height]); then detections (kind 'region'), best first. */
+  /**
+   * objects[0] is the whole image (kind 'whole', label 'image', score 1, bbox [0,0,width,height]); then
+   * (kind 'region'), for a catalog photo, its detections, best first; for a search photo, the located
+   * regions, best first.
+   */
   objects: EmbeddedObject[];
   timings: StageTimings;
 }
@@ -50,17 +62,27 @@ export interface Extractor {
   readonly encoder: EncoderMeta;
   /** Detector class names by index. */
   readonly classNames: readonly string[];
-  /** Throws FindthisError INVALID_IMAGE / EMPTY_IMAGE / IMAGE_TOO_LARGE for bad input. */
-  extract(image: Buffer): Promise<Extraction>;
+  /**
+   * A catalog photo (`catalog`, the default) is the whole photo and its detections; a search photo
+   * (`search`) is the whole photo and the regions where products seem to be (see locateRegions).
+   * Throws FindthisError INVALID_IMAGE / EMPTY_IMAGE / IMAGE_TOO_LARGE for bad input.
+   */
+  extract(image: Buffer, purpose?: ExtractionPurpose): Promise<Extraction>;
+  /** What search photos' regions are compared with (the catalog's product prototypes); null: none yet. */
+  setReference(reference: ProductReference | null): void;
   close(): Promise<void>;
   /** False once it can no longer extract (its worker thread died); absent means always healthy. */
   isHealthy?(): boolean;
 }
 
+/** What a photo is extracted for: to be stored in the catalog, or to be searched for. */
+export type ExtractionPurpose = 'catalog' | 'search';
+
 export interface ExtractorOptions {
   detector: DetectorOptions;
   encoder: EncoderOptions;
   crop: CropOptions;
+  localization: LocalizationOptions;
   /** Images with more pixels (width × height) are refused from their header, 1..268,402,689. Default 50,000,000. */
   maxPixels: number;
   /**
@@ -82,6 +104,7 @@ export const DEFAULT_EXTRACTOR_OPTIONS: ExtractorOptions = {
   detector: DEFAULT_DETECTOR_OPTIONS,
   encoder: DEFAULT_ENCODER_OPTIONS,
   crop: DEFAULT_CROP_OPTIONS,
+  localization: DEFAULT_LOCALIZATION_OPTIONS,
   maxPixels: DEFAULT_MAX_PIXELS,
   maxDecodeSide: 1024,
   decodeTimeoutSeconds: 10,
@@ -115,18 +138,34 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
     throw error;
   });
   const { padding, maxObjects } = options.crop;
+  let scorer: ProductScorer | undefined;
   return {
     encoder: encoder.meta,
     classNames: detector.classNames,
-    async extract(buffer) {
+    setReference(reference) {
+      scorer = reference ? productScorer(reference) : undefined;
+    },
+    async extract(buffer, purpose = 'catalog') {
       const start = performance.now();
       const image = await decodeImage(buffer, options.maxPixels, options.maxDecodeSide, options.decodeTimeoutSeconds);
       const decoded = performance.now();
-      const { detections, letterboxMs, runMs, boxesMs } = await detector.detect(image);
+      const { detections, proposals, letterboxMs, runMs, boxesMs } = await detector.detect(image);
       const whole: ImageObject = { kind: 'whole', label: WHOLE_IMAGE_LABEL, score: 1, bbox: [0, 0, image.width, image.height] };
-      const found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
-      const regions = found.map((object) => cropRegion(object.bbox, padding, image.width, image.height));
-      const encoding = await encodeObjects(encoder, image, regions);
+      let found: ImageObject[];
+      let encoding: Encoding;
+      let locateMs = 0;
+      if (purpose === 'search') {
+        const first = await encodeObjects(encoder, image, [wholeImage(image)], true);
+        const located = performance.now();
+        const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization, encoder.meta.gemP);
+        locateMs = performance.now() - located;
+        found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
+        const crops = regions.length > 0 ? await encoder.encode(image, regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height)), encoder.meta.inputSize, regions.map(() => encoder.meta.cropPooling)) : undefined;
+        encoding = crops ? mergeEncodings(first, crops) : first;
+      } else {
+        found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
+        encoding = await encodeObjects(encoder, image, found.map((object) => cropRegion(object.bbox, padding, image.width, image.height)));
+      }
       const totalMs = performance.now() - start;
       // Boxes in the photo's own pixels, also when it was decoded shrunk.
       const { width, height } = image.original ?? image;
@@ -142,6 +181,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
           letterboxMs,
           detectMs: runMs,
           boxesMs,
+          locateMs,
           cropMs: encoding.cropMs,
           encodeMs: encoding.encodeMs,
           poolMs: encoding.poolMs,
@@ -157,19 +197,26 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
 
 /**
  * The whole image (regions[0]) at the encoder's imageInputSize with its `pooling`, the detections at
- * its inputSize with its `cropPooling`: one batched run when the sizes agree, else two.
+ * its inputSize with its `cropPooling`: one batched run when the sizes agree, else two. With
+ * `keepFirstMap`, the whole image's feature map comes back too.
  */
-async function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[]): Promise<Encoding> {
+async function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[], keepFirstMap = false): Promise<Encoding> {
   const { inputSize, imageInputSize, pooling, cropPooling } = encoder.meta;
   if (imageInputSize === inputSize || regions.length === 1) {
-    return encoder.encode(image, regions, imageInputSize, regions.map((_, index) => (index === 0 ? pooling : cropPooling)));
+    return encoder.encode(image, regions, imageInputSize, regions.map((_, index) => (index === 0 ? pooling : cropPooling)), keepFirstMap);
   }
-  const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize, [pooling]);
+  const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize, [pooling], keepFirstMap);
   const crops = await encoder.encode(image, regions.slice(1), inputSize, regions.slice(1).map(() => cropPooling));
+  return mergeEncodings(whole, crops);
+}
+
+/** Two encodings of one image as one: vectors in order, times added, the first one's feature map. */
+function mergeEncodings(first: Encoding, then: Encoding): Encoding {
   return {
-    vectors: [...whole.vectors, ...crops.vectors],
-    cropMs: whole.cropMs + crops.cropMs,
-    encodeMs: whole.encodeMs + crops.encodeMs,
-    poolMs: whole.poolMs + crops.poolMs,
+    vectors: [...first.vectors, ...then.vectors],
+    cropMs: first.cropMs + then.cropMs,
+    encodeMs: first.encodeMs + then.encodeMs,
+    poolMs: first.poolMs + then.poolMs,
+    ...(first.firstMap ? { firstMap: first.firstMap } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import { replyFromWorker, runModuleWorker } from '../core/worker.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { IndexParams } from '../indexing/types.js';
-import { transformFromSpec, type TransformSpec } from './vector-transform.js';
+import { transformFromSpec, type TransformSpec } from '../embedding/vector-transform.js';
 
 interface BuildRequest {
   task: 'buildIndexes';

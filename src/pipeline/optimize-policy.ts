@@ -8,7 +8,8 @@ import { FindthisError } from '../core/errors.js';
 import { whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import type { IndexKind } from '../indexing/types.js';
-import { identityTransform, whiteningTransform, type VectorTransform } from './vector-transform.js';
+import type { AcceptanceModel, KindModel } from '../acceptance/model.js';
+import { identityTransform, whiteningTransform, type VectorTransform } from '../embedding/vector-transform.js';
 
 /**
  * Fewest products whitening is learned for. It keeps at most (products − 1) dimensions: with fewer
@@ -37,7 +38,24 @@ export interface OptimizeResult {
   whitening: { dimensions: number; vectors: number; products: number; shrinkage: number } | null;
   /** Why whitening was asked for but not learned. */
   skipped?: string;
+  /** The acceptance model learned ("no match"): its thresholds, or why none could be learned. */
+  acceptance: AcceptanceSummary;
   ms: number;
+}
+
+export type AcceptanceSummary =
+  | { wholeThreshold: number; regionThreshold: number; queries: number; simulated: { whole: KindModel['simulated']; region: KindModel['simulated'] } }
+  | { skipped: string };
+
+/** What optimize reports of the acceptance model it learned, or of why it learned none. */
+export function acceptanceSummary(model: AcceptanceModel | undefined, why: string | undefined): AcceptanceSummary {
+  if (!model) return { skipped: `no acceptance model (${why ?? 'nothing to learn from'}): every match is accepted` };
+  return {
+    wholeThreshold: model.whole.threshold,
+    regionThreshold: model.region.threshold,
+    queries: model.learnedFrom.queries,
+    simulated: { whole: model.whole.simulated, region: model.region.simulated },
+  };
 }
 
 /** The transform an optimize indexes under, and what it learned or why it did not. */
@@ -82,7 +100,7 @@ export function wholeImageSamples(catalog: Catalog): LabelledVector[] {
 }
 
 /** What optimize reports once `indexed` vectors are indexed under `choice`. */
-export function optimizeResult(counts: CatalogCounts, indexed: number, choice: TransformChoice, started: number): OptimizeResult {
+export function optimizeResult(counts: CatalogCounts, indexed: number, choice: TransformChoice, acceptance: AcceptanceSummary, started: number): OptimizeResult {
   const { transform, learned, skipped } = choice;
   return {
     products: counts.products,
@@ -94,6 +112,7 @@ export function optimizeResult(counts: CatalogCounts, indexed: number, choice: T
       ? { dimensions: learned.outputDim, vectors: learned.learnedFrom.vectors, products: learned.learnedFrom.groups, shrinkage: learned.shrinkage }
       : null,
     ...(skipped ? { skipped } : {}),
+    acceptance,
     ms: performance.now() - started,
   };
 }

@@ -61,10 +61,11 @@ export interface ObjectLookup {
   readonly wholeImages: number;
 }
 
-/** Index id → the stored object it names, with a count of the whole images among them. */
+/** Index id → the stored object it names, with a count of the whole images and of each region label among them. */
 export class StoredObjects implements ObjectLookup {
   private readonly byId = new Map<string, ObjectRef>();
   private wholeImageCount = 0;
+  private readonly regionLabels = new Map<string, number>();
 
   constructor(refs: Iterable<ObjectRef> = []) {
     for (const ref of refs) this.add(ref);
@@ -74,11 +75,19 @@ export class StoredObjects implements ObjectLookup {
     this.remove(String(ref.id));
     this.byId.set(String(ref.id), ref);
     if (ref.kind === 'whole') this.wholeImageCount++;
+    else this.regionLabels.set(ref.label, (this.regionLabels.get(ref.label) ?? 0) + 1);
   }
 
   remove(id: string): void {
-    if (this.byId.get(id)?.kind === 'whole') this.wholeImageCount--;
+    const ref = this.byId.get(id);
+    if (ref?.kind === 'whole') this.wholeImageCount--;
+    else if (ref) this.regionLabels.set(ref.label, (this.regionLabels.get(ref.label) ?? 1) - 1);
     this.byId.delete(id);
+  }
+
+  /** How many stored regions (detections on catalog photos) carry `label`. */
+  regionsLabelled(label: string): number {
+    return this.regionLabels.get(label) ?? 0;
   }
 
   get(id: string): ObjectRef | undefined {

@@ -7,7 +7,8 @@ import multer from 'multer';
 import { performance } from 'node:perf_hooks';
 import { FindthisError, isFindthisError } from '../core/errors.js';
 import type { SearchConfig, ServerConfig, WhiteningConfig } from '../config/schema.js';
-import type { ObjectMatches, ProductMatch } from '../pipeline/catalog-search.js';
+import type { JudgedMatch, ObjectMatches } from '../pipeline/search-types.js';
+import type { RankedProduct } from '../pipeline/answer.js';
 import type { FindthisApp } from './app.js';
 import { fromUploadError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -15,6 +16,7 @@ import { openApiDocument } from './openapi.js';
 import { parseIdempotencyKey, requestParsers } from './params.js';
 import type {
   AddProductResponse,
+  AnswerResponse,
   HealthResponse,
   MatchResponse,
   OptimizeResponse,
@@ -166,7 +168,9 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
       for (const object of answer.objects) metrics.observeSearch(object.index, object.searchMs / 1000, object.stats);
       const body: SearchResponse = {
         objects: answer.objects.map(toObjectResponse),
-        answer: answer.answer.map(({ via, match }) => ({ ...toMatchResponse(match), via })),
+        answer: answer.answer.map(toAnswerResponse),
+        ...(answer.similar ? { similar: answer.similar.map(toAnswerResponse) } : {}),
+        judged: answer.judged,
         timings: answer.timings,
       };
       res.json(body);
@@ -198,8 +202,12 @@ function toObjectResponse(object: ObjectMatches): SearchObjectResponse {
   return response;
 }
 
-function toMatchResponse({ productId, score, bbox, imageId, metadata }: ProductMatch): MatchResponse {
-  return { productId, score, bbox, imageId, metadata };
+function toMatchResponse({ productId, score, bbox, imageId, metadata, accepted, confidence }: JudgedMatch): MatchResponse {
+  return { productId, score, bbox, imageId, metadata, accepted, confidence };
+}
+
+function toAnswerResponse({ via, bbox, match, accepted, confidence }: RankedProduct<JudgedMatch>): AnswerResponse {
+  return { ...toMatchResponse(match), via, objectBox: bbox, accepted, confidence };
 }
 
 function requireFile(req: Request): Buffer {

@@ -50,6 +50,7 @@ export function searchQuerySchema(search: SearchConfig) {
       index: StringEnum(INDEX_KINDS, { default: search.defaultIndex, description: 'lsh (HNSW answers when LSH comes up short), hnsw or exact' }),
       minScore: Type.Number({ ...COSINE_RANGE, default: search.minScore, description: 'Drop matches below this cosine' }),
       compare: Type.Boolean({ default: false, description: 'Also search HNSW and exact, and report the overlap of their top-k with LSH\'s' }),
+      similar: Type.Boolean({ default: false, description: 'Also return what was not accepted: every match with its verdict, and `similar` products' }),
     },
     { additionalProperties: false },
   );
@@ -165,6 +166,10 @@ const match = {
   bbox: BBoxSchema,
   imageId: Type.Integer(),
   metadata: MetadataSchema,
+  accepted: Type.Boolean({ description: 'Judged to be the photographed product (always true while the catalog has no acceptance model)' }),
+  confidence: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'Probability that it is the photographed product; null while the catalog has no acceptance model',
+  }),
 };
 export const MatchSchema = Closed(match);
 export type MatchResponse = Static<typeof MatchSchema>;
@@ -183,13 +188,19 @@ export const SearchObjectSchema = Closed({
 });
 export type SearchObjectResponse = Static<typeof SearchObjectSchema>;
 
-export const AnswerSchema = Closed({ ...match, via: Type.String({ description: 'Label of the object whose match this is (`image` for the whole photo)' }) });
+export const AnswerSchema = Closed({
+  ...match,
+  via: Type.String({ description: 'Label of the object whose match this is (`image` for the whole photo)' }),
+  objectBox: BBoxSchema,
+});
 export type AnswerResponse = Static<typeof AnswerSchema>;
 
 const ms = Type.Number({ minimum: 0 });
 export const SearchResponseSchema = Closed({
   objects: Type.Array(SearchObjectSchema),
-  answer: Type.Array(AnswerSchema, { description: 'The photo\'s products, whole image and detections merged, best first, at most k' }),
+  answer: Type.Array(AnswerSchema, { description: 'The photo\'s products, each once, accepted matches only (see `judged`), best first, at most k' }),
+  similar: Type.Optional(Type.Array(AnswerSchema, { description: 'Only with similar=true: products that resemble an object of the photo but were not accepted' })),
+  judged: Type.Boolean({ description: 'Whether a learned acceptance model judged the matches (false until the catalog is optimized)' }),
   timings: Closed({ decodeMs: ms, detectMs: ms, embedMs: ms, searchMs: ms, totalMs: ms }),
 });
 export type SearchResponse = Static<typeof SearchResponseSchema>;
@@ -206,6 +217,21 @@ export const OptimizeResponseSchema = Closed({
     Type.Null(),
   ]),
   skipped: Type.Optional(Type.String({ description: 'Why whitening was asked for but not learned' })),
+  acceptance: Type.Union(
+    [
+      Closed({
+        wholeThreshold: Type.Number({ minimum: 0, maximum: 1 }),
+        regionThreshold: Type.Number({ minimum: 0, maximum: 1 }),
+        queries: count,
+        simulated: Closed({
+          whole: Closed({ rightAccepted: Type.Number({ minimum: 0, maximum: 1 }), missingAccepted: Type.Number({ minimum: 0, maximum: 1 }) }),
+          region: Closed({ rightAccepted: Type.Number({ minimum: 0, maximum: 1 }), missingAccepted: Type.Number({ minimum: 0, maximum: 1 }) }),
+        }),
+      }),
+      Closed({ skipped: Type.String({ description: 'Why no acceptance model was learned: every match is accepted' }) }),
+    ],
+    { description: 'The acceptance model ("no match") optimize learned from the catalog, or why none' },
+  ),
   ms,
 });
 export type OptimizeResponse = Static<typeof OptimizeResponseSchema>;

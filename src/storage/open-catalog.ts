@@ -11,12 +11,12 @@ import { PgCatalogSearch } from './pg/pg-catalog-search.js';
 
 export async function openCatalogService(
   extractor: Extractor,
-  config: Pick<FindthisConfig, 'paths' | 'index' | 'search'>,
+  config: Pick<FindthisConfig, 'paths' | 'index' | 'search' | 'acceptance'>,
   log: (message: string) => void = () => undefined,
 ): Promise<CatalogService> {
   const common = { index: config.index, candidateFactor: config.search.candidateFactor };
   if (config.paths.databaseUrl) return PgCatalogSearch.open(extractor, { url: config.paths.databaseUrl, ...common, log });
-  return CatalogSearch.open(extractor, { dataDir: resolve(config.paths.dataDir), ...common, log });
+  return CatalogSearch.open(extractor, { dataDir: resolve(config.paths.dataDir), ...common, log, acceptance: config.acceptance });
 }
 
 /** Where the catalog lives, for logs: the data folder, or the database URL without its password. */

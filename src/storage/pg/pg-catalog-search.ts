@@ -11,12 +11,11 @@ import type { Thumbnail } from '../../catalog/thumbnails.js';
 import type { LabelledVector } from '../../embedding/whitening.js';
 import { makeThumbnail } from '../../imaging/thumbnail.js';
 import type { IndexKind } from '../../indexing/types.js';
-import { rankProducts } from '../../pipeline/answer.js';
 import type { CatalogIndexParams } from '../../pipeline/catalog-indexes.js';
-import { matchObjects, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
+import { ACCEPT_ALL, answerSearch, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
-import { chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
+import { acceptanceSummary, chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
 import { matchDistinctProducts, type DistinctMatches, type MatchScope } from '../../pipeline/product-matcher.js';
 import { PgStore, type SearchSnapshot } from './pg-store.js';
 
@@ -79,18 +78,12 @@ export class PgCatalogSearch implements CatalogService {
 
   async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
-    const extraction = await this.extractor.extract(image);
+    const extraction = await this.extractor.extract(image, 'search');
     const snapshot = await this.store.refresh();
-    const { objects, searchMs } = await matchObjects(extraction, query, (vector, kind, scope) =>
-      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, query.k, query.minScore, scope),
-    );
-    return {
-      width: extraction.width,
-      height: extraction.height,
-      objects,
-      answer: rankProducts(objects).slice(0, query.k),
-      timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
-    };
+    // No acceptance model or product prototypes on this backend yet: regions by objectness, every match accepted.
+    const match = (vector: Float32Array, kind: IndexKind, scope: MatchScope, k: number) =>
+      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore, scope);
+    return answerSearch(extraction, query, match, ACCEPT_ALL, started);
   }
 
   /** The best `k` distinct products for one raw vector (as CatalogSearch.matchVector). */
@@ -155,7 +148,7 @@ export class PgCatalogSearch implements CatalogService {
         const current = (await this.store.refresh()).transform;
         const choice = await chooseTransform({ dim: this.extractor.encoder.dim, wholeImageSamples: () => this.wholeImageSamples() }, current, request);
         const { vectors } = await rebuild(choice.transform);
-        return optimizeResult(await this.store.counts(), vectors, choice, started);
+        return optimizeResult(await this.store.counts(), vectors, choice, acceptanceSummary(undefined, 'the PostgreSQL backend does not learn one yet'), started);
       }),
     );
   }

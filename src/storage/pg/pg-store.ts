@@ -17,7 +17,7 @@ import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
 import { describeEncoder, PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../../catalog/catalog.js';
 import type { ObjectKind } from '../../core/types.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
-import { identityTransform, transformFromSpec, type VectorTransform } from '../../pipeline/vector-transform.js';
+import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import { SqlLshKeys } from './lsh-keys.js';
 import { inTransaction, LOCKS, migrate } from './schema.js';
 import { rebuildSearchTables, withRebuildLock, type RebuildResult } from './rebuild.js';

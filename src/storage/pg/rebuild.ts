@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import type { HnswParams, LshParams } from '../../indexing/types.js';
-import type { VectorTransform } from '../../pipeline/vector-transform.js';
+import type { VectorTransform } from '../../embedding/vector-transform.js';
 import { SqlLshKeys } from './lsh-keys.js';
 import { inTransaction, LOCKS } from './schema.js';
 import { createHnswIndex, createSearchTables, dropSearchTables, insertSearchRows, parseVector, searchTables } from './search-tables.js';

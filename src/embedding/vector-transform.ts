@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Whitening, whitenApply, whiteningFromBuffer, whiteningToBuffer } from '../embedding/whitening.js';
+import { type Whitening, whitenApply, whiteningFromBuffer, whiteningToBuffer } from './whitening.js';
 
 /**
  * A transform applied to every stored and every query vector before it reaches an index (e.g. a

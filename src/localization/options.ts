@@ -1,0 +1,28 @@
+/**
+ * How a search photo is cut into regions. Plain JSON values: the service's config schema is written
+ * from this type. Catalog photos (ingest) keep the detector's class-aware detections.
+ */
+export interface LocalizationOptions {
+  /**
+   * Photo pixels per region of the region budget: a photo gets ⌈width × height / pixelsPerRegion⌉
+   * regions besides the whole photo, at most `maxRegions`. Default 40,000: a 348 px photo of one
+   * product gets 4, a 1024 × 768 photo of a table of products 10 (capped).
+   */
+  pixelsPerRegion: number;
+  /** Most regions per photo besides the whole photo, 0..64. Default 10 (each costs about 3 ms). */
+  maxRegions: number;
+  /** A region overlapping a better one by more IoU than this is dropped, 0..1. Default 0.3. */
+  iouThreshold: number;
+  /**
+   * A region lying this much (share of the smaller one's area) inside or around a better one that
+   * looks like the same product is dropped: a pile of apples is one product, not five, 0..1. Default 0.5.
+   */
+  containment: number;
+}
+
+export const DEFAULT_LOCALIZATION_OPTIONS: LocalizationOptions = {
+  pixelsPerRegion: 40_000,
+  maxRegions: 10,
+  iouThreshold: 0.3,
+  containment: 0.5,
+};

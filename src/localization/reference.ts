@@ -1,0 +1,51 @@
+/**
+ * What a photo's regions are compared with to tell which product each looks like: the catalog's
+ * products as unit prototype vectors (the mean of each product's stored vectors) in the indexes'
+ * space, with the transform from raw vectors to that space. Plain data, so that it crosses to the
+ * extractor's thread. Comparing a region with a few thousand prototypes costs far less than searching
+ * the index, and it only has to group regions: the chosen ones are embedded and searched properly.
+ */
+import { boxGem, l2n, type CellBox, type FeatureMap } from '../embedding/gem.js';
+import { transformFromSpec, type TransformSpec } from '../embedding/vector-transform.js';
+
+export interface ProductReference {
+  transform: TransformSpec;
+  /** Vector length in the indexes' space (the transform's output). */
+  dim: number;
+  /** One unit row of `dim` values per product, row-major. */
+  prototypes: Float32Array;
+}
+
+/** A reference ready to use: the transform rebuilt once. */
+export interface ProductScorer {
+  readonly products: number;
+  /** The closest prototype's row for each box of the map, GeM-pooled. */
+  closest(map: FeatureMap, boxes: readonly CellBox[], gemP: number): number[];
+}
+
+export function productScorer(reference: ProductReference): ProductScorer {
+  const transform = transformFromSpec(reference.transform);
+  const { dim, prototypes } = reference;
+  const products = Math.floor(prototypes.length / dim);
+  return {
+    products,
+    closest(map, boxes, gemP) {
+      const pooled = boxGem(map, boxes, gemP);
+      const channels = map.channels;
+      return boxes.map((_, b) => {
+        const vector = transform.apply(l2n(Float32Array.from(pooled.subarray(b * channels, (b + 1) * channels))));
+        let best = -1;
+        let score = -Infinity;
+        for (let p = 0, offset = 0; p < products; p++, offset += dim) {
+          let dot = 0;
+          for (let k = 0; k < dim; k++) dot += prototypes[offset + k]! * vector[k]!;
+          if (dot > score) {
+            score = dot;
+            best = p;
+          }
+        }
+        return best;
+      });
+    },
+  };
+}

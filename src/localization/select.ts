@@ -1,0 +1,57 @@
+/**
+ * Which candidate regions of a photo are embedded and searched: the best-scored first, skipping any
+ * that repeats one already kept — overlapping it (IoU), or lying mostly inside it while showing the
+ * same product (one pile, one product) — until the photo's region budget is spent.
+ */
+import type { BBox } from '../core/types.js';
+
+/** A candidate region in photo pixels, with the score that ranks it and the product it looks like. */
+export interface RegionCandidate {
+  bbox: BBox;
+  score: number;
+  /** The product it resembles most (a prototype row), −1 when unknown. */
+  product: number;
+}
+
+export interface SelectionPolicy {
+  /** Most regions kept. */
+  budget: number;
+  iouThreshold: number;
+  /** Share of a region's own area inside a kept region of the same product above which it is dropped. */
+  containment: number;
+}
+
+function area([x1, y1, x2, y2]: BBox): number {
+  return Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+}
+
+function intersection(a: BBox, b: BBox): number {
+  return area([Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])]);
+}
+
+/** Whether `candidate` repeats `kept`: overlaps it, or sits inside it (or holds it) showing the same product. */
+function repeats(candidate: RegionCandidate, kept: RegionCandidate, policy: SelectionPolicy): boolean {
+  const shared = intersection(candidate.bbox, kept.bbox);
+  if (shared === 0) return false;
+  const own = area(candidate.bbox);
+  const other = area(kept.bbox);
+  if (shared / (own + other - shared) > policy.iouThreshold) return true;
+  const sameProduct = candidate.product >= 0 && candidate.product === kept.product;
+  return sameProduct && shared / Math.min(own, other) > policy.containment;
+}
+
+/** The best candidates that repeat none kept before them, at most `budget`, best first. */
+export function selectRegions<C extends RegionCandidate>(candidates: readonly C[], policy: SelectionPolicy): C[] {
+  const sorted = [...candidates].sort((a, b) => b.score - a.score);
+  const kept: C[] = [];
+  for (const candidate of sorted) {
+    if (kept.length >= policy.budget) break;
+    if (!kept.some((other) => repeats(candidate, other, policy))) kept.push(candidate);
+  }
+  return kept;
+}
+
+/** Regions a photo of `width × height` pixels gets besides the whole photo. */
+export function regionBudget(width: number, height: number, pixelsPerRegion: number, maxRegions: number): number {
+  return Math.min(maxRegions, Math.ceil((width * height) / pixelsPerRegion));
+}

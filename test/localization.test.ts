@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { boxGem, gem, l2n, regionalGem } from '../src/embedding/gem.js';
+import { regionBudget, selectRegions } from '../src/localization/select.js';
+import { cellBox } from '../src/localization/grid.js';
+
+const grid = { rows: 13, columns: 13, width: 1024, height: 768 };
+
+describe('boxes on the feature-map grid', () => {
+  it('maps photo boxes to the cells they mostly cover, at least one cell, inside the grid', () => {
+    expect(cellBox([0, 0, 1024, 768], grid)).toEqual({ x: 0, y: 0, width: 13, height: 13 });
+    // 1024/13 ≈ 78.8 px per column, 768/13 ≈ 59.1 px per row.
+    expect(cellBox([158, 119, 394, 355], grid)).toEqual({ x: 2, y: 2, width: 3, height: 4 });
+    expect(cellBox([100, 100, 110, 110], grid)).toMatchObject({ width: 1, height: 1 });
+    expect(cellBox([1020, 760, 1024, 768], grid)).toEqual({ x: 12, y: 12, width: 1, height: 1 });
+  });
+});
+
+describe('box GeM from integral images', () => {
+  it('equals plain GeM over the same cells, and regional GeM is the sum of its L2-normalised regions', () => {
+    const channels = 3;
+    const height = 4;
+    const width = 5;
+    const values = Float32Array.from({ length: channels * height * width }, (_, i) => ((i * 37) % 11) / 10);
+    const box = { y: 1, x: 2, height: 2, width: 3 };
+    const cropped = new Float32Array(channels * box.height * box.width);
+    let n = 0;
+    for (let c = 0; c < channels; c++) for (let y = box.y; y < box.y + box.height; y++) for (let x = box.x; x < box.x + box.width; x++) cropped[n++] = values[c * height * width + y * width + x]!;
+    const pooled = boxGem({ values, channels, height, width }, [box]);
+    const expected = gem(cropped, channels, box.height * box.width);
+    for (let c = 0; c < channels; c++) expect(pooled[c]).toBeCloseTo(expected[c]!, 6);
+    const regions = [{ y: 0, x: 0, size: 2 }, { y: 1, x: 1, size: 3 }];
+    const summed = regionalGem(values, channels, height, width, regions);
+    const parts = boxGem({ values, channels, height, width }, regions.map(({ y, x, size }) => ({ y, x, height: size, width: size })));
+    const manual = new Float32Array(channels);
+    for (let r = 0; r < 2; r++) {
+      const unit = l2n(Float32Array.from(parts.subarray(r * channels, (r + 1) * channels)));
+      for (let c = 0; c < channels; c++) manual[c]! += unit[c]!;
+    }
+    for (let c = 0; c < channels; c++) expect(summed[c]).toBeCloseTo(manual[c]!, 6);
+  });
+});
+
+describe('choosing regions', () => {
+  const candidate = (bbox: [number, number, number, number], score: number, product: number) => ({ bbox, score, product });
+
+  it('keeps the best, drops overlapping ones, and drops a piece of a pile inside a region of the same product', () => {
+    const chosen = selectRegions(
+      [
+        candidate([0, 0, 100, 100], 0.9, 1), // the pile
+        candidate([10, 10, 40, 40], 0.8, 1), // one apple of it
+        candidate([5, 0, 105, 100], 0.85, 2), // the pile again, shifted
+        candidate([60, 60, 90, 90], 0.7, 3), // another product lying on it
+        candidate([200, 0, 300, 100], 0.5, 4),
+      ],
+      { budget: 10, iouThreshold: 0.3, containment: 0.5 },
+    );
+    expect(chosen.map((c) => c.product)).toEqual([1, 3, 4]);
+  });
+
+  it('spends at most the budget, which grows with the photo', () => {
+    const many = Array.from({ length: 10 }, (_, i) => candidate([i * 100, 0, i * 100 + 50, 50], 1 - i / 20, i));
+    expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5 })).toHaveLength(3);
+    expect(regionBudget(348, 348, 60_000, 8)).toBe(3);
+    expect(regionBudget(1024, 768, 60_000, 8)).toBe(8);
+    expect(regionBudget(1024, 768, 60_000, 0)).toBe(0);
+  });
+});
