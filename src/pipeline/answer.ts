@@ -22,7 +22,10 @@ export interface RankedProduct<M extends ObjectMatchSummary = ObjectMatchSummary
   score: number;
   /** Label of the object that gave that score (`image` for the whole photo). */
   via: string;
-  /** Box of that object in the photo's pixels. */
+  /**
+   * Where the product is in the photo: the box of the best region that matched it (accepted, if any
+   * was), else the whole photo's. A product the whole photo names best still stands somewhere.
+   */
   bbox: [number, number, number, number];
   /** The match that gave that score (its cosine is `match.score`). */
   match: M;
@@ -51,6 +54,7 @@ export function rankProducts<M extends ObjectMatchSummary>(
   detectionDiscount = DETECTION_DISCOUNT,
 ): RankedProduct<M>[] {
   const best = new Map<string, RankedProduct<M>>();
+  const where = new Map<string, { bbox: [number, number, number, number]; accepted: boolean; score: number }>();
   for (const { kind, label, bbox, matches } of objects) {
     const discount = kind === 'whole' ? 0 : detectionDiscount;
     for (const match of matches) {
@@ -60,7 +64,16 @@ export function rankProducts<M extends ObjectMatchSummary>(
       const confidence = higher(match.confidence ?? null, current?.confidence ?? null);
       if (!current || adjusted > current.score) best.set(match.productId, { productId: match.productId, score: adjusted, via: label, bbox, match, accepted, confidence });
       else Object.assign(current, { accepted, confidence });
+      if (kind === 'region') {
+        const region = { bbox, accepted: match.accepted ?? true, score: match.score };
+        const known = where.get(match.productId);
+        if (!known || (region.accepted && !known.accepted) || (region.accepted === known.accepted && region.score > known.score)) where.set(match.productId, region);
+      }
     }
+  }
+  for (const product of best.values()) {
+    const region = where.get(product.productId);
+    if (region) product.bbox = region.bbox;
   }
   return [...best.values()].sort((a, b) => b.score - a.score);
 }
