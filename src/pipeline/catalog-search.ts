@@ -4,17 +4,16 @@
  * SQLite (the Catalog) holds the truth; the IndexSet under `<dataDir>/indexes` is a cache of the
  * transformed vectors, kept in step inside the same transaction as every write.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Catalog, type AddedImage, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
+import { Catalog, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
 import type { Thumbnail } from '../catalog/thumbnails.js';
 import { makeThumbnail } from '../imaging/thumbnail.js';
 import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import { ingestFingerprint, rememberAnswer, replayOf } from './idempotent-ingest.js';
-import { ACCEPT_ALL, answerSearch, stageTimings, type CatalogService, type JudgeObject, type ProductPage } from './catalog-service.js';
+import { ACCEPT_ALL, answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService, type JudgeObject, type ProductPage } from './catalog-service.js';
 import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions, type StoredSample } from '../acceptance/learn.js';
 import { learnAcceptanceOffThread } from '../acceptance/learn-thread.js';
 import { judge, type AcceptanceModel } from '../acceptance/model.js';
@@ -135,16 +134,8 @@ export class CatalogSearch implements CatalogService {
     const added = this.catalog.transaction(() => {
       // A concurrent request with the same key may have been stored while this one was extracting.
       if (idempotencyKey !== undefined && (replay = replayOf(this.catalog, idempotencyKey, fingerprint))) return undefined;
-      const stored = this.catalog.addImage({
-        productId,
-        metadata,
-        width: extraction.width,
-        height: extraction.height,
-        sha256: createHash('sha256').update(image).digest('hex'),
-        objects: extraction.objects,
-        thumbnail,
-      });
-      if (idempotencyKey !== undefined) rememberAnswer(this.catalog, idempotencyKey, fingerprint, answerOf(productId, stored, extraction));
+      const stored = this.catalog.addImage(newImage(productId, image, extraction, thumbnail, metadata));
+      if (idempotencyKey !== undefined) rememberAnswer(this.catalog, idempotencyKey, fingerprint, ingestAnswer(productId, stored, extraction));
       const ids = stored.objectIds.map(String);
       try {
         ids.forEach((id, i) => this.indexes.add(id, vectors[i] as Float32Array));
@@ -161,7 +152,7 @@ export class CatalogSearch implements CatalogService {
       this.prototypes.add(productId, vectors[i]!);
     });
     if (metadata !== undefined) this.metadataCache.delete(productId);
-    return { ...answerOf(productId, added, extraction), timings: { ...stageTimings(extraction), totalMs: performance.now() - started } };
+    return { ...ingestAnswer(productId, added, extraction), timings: { ...stageTimings(extraction), totalMs: performance.now() - started } };
   }
 
   /** The search photo's objects: the whole photo and the regions where this catalog's products seem to be. */
@@ -303,15 +294,4 @@ export class CatalogSearch implements CatalogService {
     }
     return metadata;
   }
-}
-
-function answerOf(productId: string, added: AddedImage, extraction: Extraction): Omit<IngestResult, 'timings' | 'replayed'> {
-  return {
-    productId,
-    imageId: added.imageId,
-    createdProduct: added.createdProduct,
-    width: extraction.width,
-    height: extraction.height,
-    objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
-  };
 }

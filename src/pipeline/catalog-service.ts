@@ -6,7 +6,8 @@
  * merging them into the answer, and the stage timings an answer reports.
  */
 import { performance } from 'node:perf_hooks';
-import type { ProductMetadata, ProductRecord, ProductSummary } from '../catalog/catalog.js';
+import { createHash } from 'node:crypto';
+import type { AddedImage, NewImage, ProductMetadata, ProductRecord, ProductSummary } from '../catalog/catalog.js';
 import type { Thumbnail } from '../catalog/thumbnails.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
@@ -94,6 +95,31 @@ export async function answerSearch(extraction: Extraction, query: SearchQuery, m
     ...(query.similar ? { similar: ranked.filter((product) => !product.accepted).slice(0, query.k) } : {}),
     judged: judge !== ACCEPT_ALL,
     timings: { ...stageTimings(extraction), searchMs, totalMs: performance.now() - started },
+  };
+}
+
+/** The catalog row an ingested image becomes, whichever backend stores it. */
+export function newImage(productId: string, image: Buffer, extraction: Extraction, thumbnail: Buffer, metadata: ProductMetadata | undefined): NewImage {
+  return {
+    productId,
+    metadata,
+    width: extraction.width,
+    height: extraction.height,
+    sha256: createHash('sha256').update(image).digest('hex'),
+    objects: extraction.objects,
+    thumbnail,
+  };
+}
+
+/** What ingest answers once the image is stored (its timings apart). */
+export function ingestAnswer(productId: string, added: Pick<AddedImage, 'imageId' | 'createdProduct'>, extraction: Extraction): Omit<IngestResult, 'timings' | 'replayed'> {
+  return {
+    productId,
+    imageId: added.imageId,
+    createdProduct: added.createdProduct,
+    width: extraction.width,
+    height: extraction.height,
+    objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
   };
 }
 

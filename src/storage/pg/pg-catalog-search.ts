@@ -4,7 +4,6 @@
  * each search reads the current search_state (version, counters) once, and neighbours come back from
  * the database with their objects and product metadata, so replicas on one database never disagree.
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/catalog.js';
 import type { Thumbnail } from '../../catalog/thumbnails.js';
@@ -12,7 +11,7 @@ import type { LabelledVector } from '../../embedding/whitening.js';
 import { makeThumbnail } from '../../imaging/thumbnail.js';
 import type { IndexKind } from '../../indexing/types.js';
 import type { CatalogIndexParams } from '../../pipeline/catalog-indexes.js';
-import { ACCEPT_ALL, answerSearch, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
+import { ACCEPT_ALL, answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
@@ -56,22 +55,9 @@ export class PgCatalogSearch implements CatalogService {
     const started = performance.now();
     const extraction = await this.extractor.extract(image);
     const thumbnail = await makeThumbnail(image);
-    const added = await this.store.addImage({
-      productId,
-      metadata,
-      width: extraction.width,
-      height: extraction.height,
-      sha256: createHash('sha256').update(image).digest('hex'),
-      objects: extraction.objects,
-      thumbnail,
-    });
+    const added = await this.store.addImage(newImage(productId, image, extraction, thumbnail, metadata));
     return {
-      productId,
-      imageId: added.imageId,
-      createdProduct: added.createdProduct,
-      width: extraction.width,
-      height: extraction.height,
-      objects: extraction.objects.map(({ kind, label, score, bbox }) => ({ kind, label, score, bbox })),
+      ...ingestAnswer(productId, added, extraction),
       timings: { ...stageTimings(extraction), totalMs: performance.now() - started },
     };
   }
