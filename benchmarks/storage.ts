@@ -66,6 +66,21 @@ const summary = (times: number[]): { p50: number; p99: number } => {
   return { p50: percentileOfSorted(times, 50), p99: percentileOfSorted(times, 99) };
 };
 
+/** Times `queryCount` searches of every index kind, one after the other. */
+async function searchTimes(run: (kind: IndexKind, query: number) => unknown): Promise<Row['search']> {
+  const search = {} as Row['search'];
+  for (const kind of KINDS) {
+    const times: number[] = [];
+    for (let q = 0; q < queryCount; q++) {
+      const started = performance.now();
+      await run(kind, q);
+      times.push(ms(started));
+    }
+    search[kind] = summary(times);
+  }
+  return search;
+}
+
 async function embedded(): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'findthis-bench-storage-'));
   try {
@@ -89,16 +104,7 @@ async function embedded(): Promise<Row> {
       });
       addTimes.push(ms(started));
     }
-    const search = {} as Row['search'];
-    for (const kind of KINDS) {
-      const times: number[] = [];
-      for (let q = 0; q < queryCount; q++) {
-        started = performance.now();
-        set.search(kind, row(data.queries, dim, q), K);
-        times.push(ms(started));
-      }
-      search[kind] = summary(times);
-    }
+    const search = await searchTimes((kind, q) => set.search(kind, row(data.queries, dim, q), K));
     catalog.close();
     return { backend: 'embedded (SQLite + in-process)', loadSeconds, addP50: summary(addTimes).p50, addP99: summary(addTimes).p99, search };
   } finally {
@@ -147,18 +153,8 @@ async function postgres(url: string, label: string): Promise<Row> {
     await store.addImage({ productId: `new${a}`, width: 10, height: 10, objects: objectsOf(n + a * PER_IMAGE, PER_IMAGE) });
     addTimes.push(ms(started));
   }
-  const search = {} as Row['search'];
-  for (const kind of KINDS) {
-    const times: number[] = [];
-    for (let q = 0; q < queryCount; q++) {
-      started = performance.now();
-      const snapshot = await store.refresh();
-      await store.nearest(snapshot, kind, row(data.queries, dim, q), K);
-      times.push(ms(started));
-    }
-    search[kind] = summary(times);
-    log(`${label}: ${kind} p50 ${search[kind].p50.toFixed(2)} ms`);
-  }
+  const search = await searchTimes(async (kind, q) => store.nearest(await store.refresh(), kind, row(data.queries, dim, q), K));
+  for (const kind of KINDS) log(`${label}: ${kind} p50 ${search[kind].p50.toFixed(2)} ms`);
   await store.close();
   return { backend: label, loadSeconds, addP50: summary(addTimes).p50, addP99: summary(addTimes).p99, search };
 }
