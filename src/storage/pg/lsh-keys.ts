@@ -9,7 +9,8 @@
  * the bucket size can follow the catalog without re-keying a row.
  */
 import type { KernelMatrix } from '../../indexing/kernel-matrix.js';
-import { hyperplanes, probeMasks } from '../../indexing/lsh-index.js';
+import { hyperplanes } from '../../indexing/lsh-hyperplanes.js';
+import { probeMasks } from '../../indexing/radius-probes.js';
 import type { LshParams } from '../../indexing/types.js';
 
 /** Key ranges to probe: table_no[i], and keys in [lo[i], hi[i]). */
@@ -35,13 +36,6 @@ export class SqlLshKeys {
     const rows = this.tableCount * params.hashSize;
     this.planes = hyperplanes(rows, dim, params.seed);
     this.thresholds = this.planes.scan(centre, rows).slice();
-  }
-
-  /** Bits a bucket uses for a catalog of `size` vectors: as LshIndex (⌈log2(size / vectorsPerBucket)⌉, 1..hashSize). */
-  bitsFor(size: number): number {
-    const { hashSize, vectorsPerBucket = 0 } = this.params;
-    if (hashSize === 0 || vectorsPerBucket === 0) return hashSize;
-    return Math.min(hashSize, Math.max(1, Math.ceil(Math.log2(Math.max(1, size) / vectorsPerBucket))));
   }
 
   /** The vector's stored key in every table (all hashSize planes, plane j at bit hashSize − 1 − j). */

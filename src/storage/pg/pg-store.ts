@@ -16,6 +16,7 @@ import type { AddedImage, CatalogCounts, EncoderIdentity, NewImage, ProductMetad
 import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
 import { describeEncoder, PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../../catalog/catalog.js';
 import type { ObjectKind } from '../../core/types.js';
+import { activeBitsFor } from '../../indexing/lsh-hyperplanes.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import { SqlLshKeys } from './lsh-keys.js';
@@ -119,7 +120,7 @@ export class PgStore {
         await client.query(`SET hnsw.ef_search = ${this.options.index.hnsw.efSearch}; SET hnsw.iterative_scan = strict_order`);
         this.configured.add(client);
       }
-      const bits = snapshot.lshKeys.bitsFor(snapshot.vectors);
+      const bits = activeBitsFor(snapshot.lshKeys.params, snapshot.vectors);
       return await nearest(client, snapshot.tables, kind, query, limit, { size: snapshot.vectors, probes: () => snapshot.lshKeys.probes(query, bits) });
     } finally {
       client.release();
