@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Catalog, CATALOG_SCHEMA_VERSION, type EncoderIdentity } from '../src/catalog/catalog.js';
+import { Catalog } from '../src/catalog/catalog.js';
+import { CATALOG_SCHEMA_VERSION } from '../src/catalog/sqlite-schema.js';
+import type { EncoderIdentity } from '../src/catalog/encoder-identity.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import type { EmbeddedObject } from '../src/core/types.js';
 

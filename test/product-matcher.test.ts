@@ -1,6 +1,6 @@
 /** The distinct-product matcher against a small in-memory exact index: no models, no files. */
 import { describe, expect, it } from 'vitest';
-import type { ObjectRef } from '../src/catalog/catalog.js';
+import type { ObjectRef } from '../src/catalog/records.js';
 import { ExactIndex } from '../src/indexing/exact-index.js';
 import type { IndexKind, SearchResult } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';

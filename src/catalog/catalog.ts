@@ -2,139 +2,34 @@
  * The catalog: products, their images, each image's objects and the objects' raw vectors, in one
  * SQLite file (better-sqlite3, WAL). It is the source of truth: index files are caches rebuilt from
  * `vectors()`. Raw (untransformed) vectors are kept so that a learned transform can be learned again.
+ * The tables and opening the file: sqlite-schema.ts; the records it takes and returns: records.ts.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
 import { FindthisError } from '../core/errors.js';
-import { WHOLE_IMAGE_LABEL, type EmbeddedObject, type ImageObject, type ObjectKind } from '../core/types.js';
-import { IDEMPOTENCY_SCHEMA, IdempotencyStore } from './idempotency.js';
+import { WHOLE_IMAGE_LABEL, type ObjectKind } from '../core/types.js';
+import { identityOf, type EncoderIdentity } from './encoder-identity.js';
+import { IdempotencyStore } from './idempotency.js';
 import { acquireLock, type DataDirLock } from './lock.js';
-import { THUMBNAILS_SCHEMA, ThumbnailStore } from './thumbnails.js';
+import {
+  PRODUCT_ID_EXPECTED,
+  PRODUCT_ID_PATTERN,
+  type AddedImage,
+  type CatalogCounts,
+  type ImageRecord,
+  type NewImage,
+  type ObjectRecord,
+  type ObjectRef,
+  type ProductMetadata,
+  type ProductRecord,
+  type ProductSummary,
+} from './records.js';
+import { openCatalogDatabase, storedEncoder } from './sqlite-schema.js';
+import { ThumbnailStore } from './thumbnails.js';
 
-/** Product ids: 1–128 characters of A–Z a–z 0–9 . _ : - (safe in URLs, file names and CSV). */
-export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const PRODUCT_ID_EXPECTED = '1–128 characters of A–Z a–z 0–9 . _ : -';
-
-/**
- * Bumped when the tables change. Older versions listed in UPGRADABLE_VERSIONS are upgraded when opened
- * (version 1 lacks the thumbnails table: it gains an empty one, see thumbnails.ts); any other
- * version is refused, not migrated silently.
- */
-export const CATALOG_SCHEMA_VERSION = 3;
-/** Versions whose upgrade is only tables added by SCHEMA's CREATE ... IF NOT EXISTS (2 lacks idempotency_keys). */
-const UPGRADABLE_VERSIONS = new Set([1, 2]);
-
-/**
- * What produced the stored vectors: the encoder's meta (model, sha256, dim, input sizes, pooling, GeM
- * p...). Every field is stored and compared, so a field the encoder adds later is covered too; a
- * catalog refuses to open under an encoder that differs in any of them.
- */
-export interface EncoderIdentity {
-  readonly model: string;
-  readonly dim: number;
-}
-
-export type ProductMetadata = Record<string, unknown>;
-
-export interface ImageRecord {
-  id: number;
-  width: number;
-  height: number;
-  sha256: string | null;
-  created: string;
-}
-
-export interface ObjectRecord extends ImageObject {
-  id: number;
-  imageId: number;
-}
-
-export interface ProductRecord {
-  id: string;
-  metadata: ProductMetadata;
-  created: string;
-  images: ImageRecord[];
-  objects: ObjectRecord[];
-}
-
-/** A stored object and the product it belongs to. */
-export interface ObjectRef extends ObjectRecord {
-  productId: string;
-}
-
-export interface NewImage {
-  productId: string;
-  /** Replaces the product's metadata when given; a new product without it gets `{}`. */
-  metadata?: ProductMetadata;
-  width: number;
-  height: number;
-  sha256?: string;
-  objects: EmbeddedObject[];
-  /** The image's thumbnail (WebP), stored in the same transaction. */
-  thumbnail?: Buffer;
-}
-
-export interface AddedImage {
-  imageId: number;
-  /** Catalog object ids, in the order of `objects`; the index ids are their decimal strings. */
-  objectIds: number[];
-  createdProduct: boolean;
-}
-
-/** One row of the product listing. */
-export interface ProductSummary {
-  id: string;
-  metadata: ProductMetadata;
-  created: string;
-  /** How many images the product has. */
-  images: number;
-  /** Its first image (the one shown for it). */
-  imageId: number | null;
-}
-
-export interface CatalogCounts {
-  products: number;
-  images: number;
-  objects: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS products (
-  id TEXT PRIMARY KEY,
-  metadata TEXT NOT NULL DEFAULT '{}',
-  created TEXT NOT NULL
-);
--- AUTOINCREMENT: ids of deleted rows are never reused, so a stale index cache can never name a new object.
-CREATE TABLE IF NOT EXISTS images (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
-  width INTEGER NOT NULL,
-  height INTEGER NOT NULL,
-  sha256 TEXT,
-  created TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS images_by_product ON images(product_id);
-CREATE TABLE IF NOT EXISTS objects (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-  label TEXT NOT NULL,
-  score REAL NOT NULL,
-  x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
-  vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS objects_by_image ON objects(image_id);
--- At most one row: the learned vector transform (whitening) applied before indexing, as its own bytes.
-CREATE TABLE IF NOT EXISTS transform (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  kind TEXT NOT NULL,
-  data BLOB NOT NULL,
-  created TEXT NOT NULL
-);
-${THUMBNAILS_SCHEMA}${IDEMPOTENCY_SCHEMA}`;
-
+/** An objects row as SQLite returns it (the vector left out). */
 interface ObjectRow {
   id: number;
   image_id: number;
@@ -213,34 +108,7 @@ export class Catalog {
     const lock = acquireLock(`${file}.lock`);
     let db: Database.Database | undefined;
     try {
-      db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      const isNew = version === 0;
-      if (!isNew && version !== CATALOG_SCHEMA_VERSION && !UPGRADABLE_VERSIONS.has(version)) {
-        throw new FindthisError(
-          'INDEX_MISMATCH',
-          `Expected schema version ${CATALOG_SCHEMA_VERSION} for catalog ${file}, but got ${version}`,
-        );
-      }
-      db.exec(SCHEMA);
-      const stored = db.prepare("SELECT value FROM meta WHERE key = 'encoder'").pluck().get() as string | undefined;
-      if (stored === undefined) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('encoder', ?)").run(JSON.stringify(identityOf(encoder)));
-        db.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
-      } else {
-        const expected = describeEncoder(identityOf(encoder));
-        const got = describeEncoder(JSON.parse(stored) as EncoderIdentity);
-        if (expected !== got) {
-          throw new FindthisError(
-            'INDEX_MISMATCH',
-            `Catalog ${file} was built with another encoder: expected ${expected}, but got ${got} (use another DATA_DIR, or re-ingest with this encoder)`,
-          );
-        }
-        if (version !== CATALOG_SCHEMA_VERSION) db.pragma(`user_version = ${CATALOG_SCHEMA_VERSION}`);
-      }
+      db = openCatalogDatabase(file, encoder);
       return new Catalog(file, db, identityOf(encoder), lock);
     } catch (error) {
       db?.close();
@@ -256,14 +124,14 @@ export class Catalog {
   static openExisting(file: string): Catalog {
     if (!existsSync(file)) throw new FindthisError('INVALID_CONFIG', `Expected a catalog at ${file}, but there is none (is DATA_DIR right?)`);
     const reader = new Database(file, { readonly: true, fileMustExist: true });
-    let stored: string | undefined;
+    let stored: EncoderIdentity | undefined;
     try {
-      stored = reader.prepare("SELECT value FROM meta WHERE key = 'encoder'").pluck().get() as string | undefined;
+      stored = storedEncoder(reader);
     } finally {
       reader.close();
     }
     if (stored === undefined) throw new FindthisError('INVALID_CONFIG', `Expected a catalog at ${file}, but it records no encoder (nothing was ever ingested)`);
-    return Catalog.open(file, JSON.parse(stored) as EncoderIdentity);
+    return Catalog.open(file, stored);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints): all of it is stored, or none. */
@@ -401,21 +269,6 @@ export class Catalog {
     this.db.close();
     this.lock.release();
   }
-}
-
-/** A plain copy with the fields in a fixed order (model and dim first), for storing and comparing. */
-function identityOf(encoder: EncoderIdentity): EncoderIdentity {
-  const { model, dim, ...rest } = encoder as EncoderIdentity & Record<string, unknown>;
-  const fields = Object.entries(rest).filter(([, value]) => typeof value === 'string' || typeof value === 'number');
-  return { model, dim, ...Object.fromEntries(fields.sort(([a], [b]) => a.localeCompare(b))) };
-}
-
-/** `mobilenetv2_int8 (dim 1280, gemP 3, inputSize 224, pooling gem, sha256 cc028fe6cae7)` */
-export function describeEncoder(encoder: EncoderIdentity): string {
-  const fields = Object.entries(identityOf(encoder))
-    .filter(([key]) => key !== 'model')
-    .map(([key, value]) => `${key} ${key === 'sha256' ? String(value).slice(0, 12) : String(value)}`);
-  return `${encoder.model} (${fields.join(', ')})`;
 }
 
 function toObjectRecord(row: ObjectRow): ObjectRecord {

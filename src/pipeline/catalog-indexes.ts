@@ -5,7 +5,8 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeEncoder, type Catalog } from '../catalog/catalog.js';
+import { describeEncoder } from '../catalog/encoder-identity.js';
+import type { Catalog } from '../catalog/catalog.js';
 import { FindthisError } from '../core/errors.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, LshParams } from '../indexing/types.js';

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Catalog, type ProductMetadata, type ProductRecord } from '../catalog/catalog.js';
+import { Catalog } from '../catalog/catalog.js';
+import type { ProductMetadata, ProductRecord } from '../catalog/records.js';
 import type { Thumbnail } from '../catalog/thumbnails.js';
 import { makeThumbnail } from '../imaging/thumbnail.js';
 import type { IndexSet } from '../indexing/index-set.js';

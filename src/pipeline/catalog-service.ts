@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
-import type { AddedImage, NewImage, ProductMetadata, ProductRecord, ProductSummary } from '../catalog/catalog.js';
+import type { AddedImage, NewImage, ProductMetadata, ProductRecord, ProductSummary } from '../catalog/records.js';
 import type { Thumbnail } from '../catalog/thumbnails.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';

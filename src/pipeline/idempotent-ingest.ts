@@ -4,7 +4,8 @@
  * without its timings.
  */
 import { createHash } from 'node:crypto';
-import type { Catalog, ProductMetadata } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ProductMetadata } from '../catalog/records.js';
 import { FindthisError } from '../core/errors.js';
 import type { IngestResult } from './catalog-search.js';
 

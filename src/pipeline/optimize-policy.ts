@@ -3,7 +3,8 @@
  * current transform; and the rule that optimizes run one at a time.
  */
 import { performance } from 'node:perf_hooks';
-import type { Catalog, CatalogCounts } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogCounts } from '../catalog/records.js';
 import { FindthisError } from '../core/errors.js';
 import { whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOptions } from '../embedding/whitening.js';
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';

@@ -5,7 +5,7 @@
  * has no more. Pure over its inputs (an index and the stored objects), so it is tested without models.
  */
 import { performance } from 'node:perf_hooks';
-import type { ObjectRef, ProductMetadata } from '../catalog/catalog.js';
+import type { ObjectRef, ProductMetadata } from '../catalog/records.js';
 import type { BBox, ObjectKind } from '../core/types.js';
 import type { IndexKind, SearchResult, SearchStats } from '../indexing/types.js';
 

@@ -6,7 +6,7 @@
  * every JSON answer against the document.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../catalog/catalog.js';
+import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../catalog/records.js';
 import { COSINE_RANGE, INDEX_KINDS, type SearchConfig, type WhiteningConfig } from '../config/schema.js';
 import { ERRORS, type ErrorCode } from '../core/errors.js';
 import type { IndexKind } from '../indexing/types.js';

@@ -5,7 +5,7 @@
  * the database with their objects and product metadata, so replicas on one database never disagree.
  */
 import { performance } from 'node:perf_hooks';
-import type { ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/catalog.js';
+import type { ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/records.js';
 import type { Thumbnail } from '../../catalog/thumbnails.js';
 import type { LabelledVector } from '../../embedding/whitening.js';
 import { makeThumbnail } from '../../imaging/thumbnail.js';

@@ -12,9 +12,9 @@
 import pg from 'pg';
 import { checkString } from '../../config/checks.js';
 import { FindthisError } from '../../core/errors.js';
-import type { AddedImage, CatalogCounts, EncoderIdentity, NewImage, ProductMetadata, ProductRecord, ProductSummary } from '../../catalog/catalog.js';
+import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN, type AddedImage, type CatalogCounts, type NewImage, type ProductMetadata, type ProductRecord, type ProductSummary } from '../../catalog/records.js';
+import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
-import { describeEncoder, PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN } from '../../catalog/catalog.js';
 import type { ObjectKind } from '../../core/types.js';
 import { activeBitsFor } from '../../indexing/lsh-hyperplanes.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
