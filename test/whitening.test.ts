@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groceryPhotos, groceryProducts } from '../benchmarks/lib/grocery.js';
-import { whitenApply, whitenLearn, whiteningFromBuffer, whiteningToBuffer, type LabelledVector, type Whitening } from '../src/embedding/whitening.js';
+import { whitenApply, whitenLearn, type LabelledVector, type Whitening } from '../src/embedding/whitening.js';
+import { whiteningFromBuffer, whiteningToBuffer } from '../src/embedding/whitening-record.js';
 import { whitenLearnOffThread } from '../src/embedding/whitening-thread.js';
 import { createExtractor, DEFAULT_EXTRACTOR_OPTIONS, type Extractor } from '../src/pipeline/extractor.js';
 

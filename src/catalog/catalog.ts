@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkString } from '../config/checks.js';
+import { bytesOf } from '../core/bytes.js';
 import { FindthisError } from '../core/errors.js';
 import { WHOLE_IMAGE_LABEL, type ObjectKind } from '../core/types.js';
 import { identityOf, type EncoderIdentity } from './encoder-identity.js';
@@ -167,7 +168,7 @@ export class Catalog {
       );
       const objectIds = input.objects.map((object) => {
         const [x1, y1, x2, y2] = object.bbox;
-        const vector = Buffer.from(object.vector.buffer, object.vector.byteOffset, object.vector.byteLength);
+        const vector = bytesOf(object.vector);
         return Number(this.statements.insertObject.run(imageId, object.label, object.score, x1, y1, x2, y2, vector).lastInsertRowid);
       });
       if (input.thumbnail) this.thumbnails.put(imageId, input.thumbnail);

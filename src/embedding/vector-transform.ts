@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { type Whitening, whitenApply, whiteningFromBuffer, whiteningToBuffer } from './whitening.js';
+import { bytesOf } from '../core/bytes.js';
+import { type Whitening, whitenApply } from './whitening.js';
+import { whiteningFromBuffer, whiteningToBuffer } from './whitening-record.js';
 
 /**
  * A transform applied to every stored and every query vector before it reaches an index (e.g. a
@@ -42,5 +44,5 @@ export function whiteningTransform(whitening: Whitening): VectorTransform {
 export function transformFromSpec(spec: TransformSpec): VectorTransform {
   if (spec.kind === 'identity') return identityTransform(spec.dim);
   // Buffer.from on the same memory: a Buffer sent to a worker arrives as a plain Uint8Array.
-  return whiteningTransform(whiteningFromBuffer(Buffer.from(spec.data.buffer, spec.data.byteOffset, spec.data.byteLength)));
+  return whiteningTransform(whiteningFromBuffer(bytesOf(spec.data)));
 }

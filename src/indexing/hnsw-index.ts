@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
+import { bytesOf } from '../core/bytes.js';
 import { FindthisError, invalidParameter } from '../core/errors.js';
 import {
-  bytesOf,
   checkSameValues,
   indexFilePath,
   readIndexFile,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { bytesOf } from '../core/bytes.js';
 import { FindthisError } from '../core/errors.js';
 
 /**
@@ -31,11 +32,6 @@ export interface IndexFileContents<H extends IndexFileHeader> {
 
 export function indexFilePath(dir: string, name: string): string {
   return join(dir, `${name}.ftix`);
-}
-
-/** Bytes of a typed array, without copying. */
-export function bytesOf(view: ArrayBufferView): Buffer {
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /** A Uint32Array copy of a section (copied so the result is aligned whatever the buffer's offset). */

@@ -1,13 +1,6 @@
 import { FindthisError } from '../core/errors.js';
-import {
-  bytesOf,
-  checkSameValues,
-  indexFilePath,
-  readIndexFile,
-  requireSection,
-  uint32Section,
-  writeIndexFile,
-} from './index-file.js';
+import { bytesOf } from '../core/bytes.js';
+import { checkSameValues, indexFilePath, readIndexFile, requireSection, uint32Section, writeIndexFile } from './index-file.js';
 import type { CentredHyperplanes } from './lsh-hyperplanes.js';
 import type { IndexMeta, LshParams } from './types.js';
 import type { VectorStore } from './vector-store.js';

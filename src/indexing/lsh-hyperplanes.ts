@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { bytesOf } from './index-file.js';
+import { bytesOf } from '../core/bytes.js';
 import { KernelMatrix } from './kernel-matrix.js';
 import { SeededRandom } from './prng.js';
 import type { LshParams } from './types.js';

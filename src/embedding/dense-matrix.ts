@@ -1,0 +1,119 @@
+/**
+ * The dense matrix steps of learning whitening (whitening.ts), on row-major Float64Arrays: means,
+ * scatter sums, shrinkage, forward and back substitution with a Cholesky factor. ml-matrix does the
+ * factorisations (Cholesky, symmetric eigendecomposition); these loops run over flat arrays, four rows
+ * or vectors per sweep where memory traffic bounds them.
+ */
+import { Matrix } from 'ml-matrix';
+
+export function meanOf(vectors: readonly Float32Array[], dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (const vector of vectors) for (let i = 0; i < dim; i++) mean[i] = (mean[i] ?? 0) + (vector[i] ?? 0);
+  for (let i = 0; i < dim; i++) mean[i] = (mean[i] ?? 0) / vectors.length;
+  return mean;
+}
+
+/**
+ * Adds Σ weight · (x − centre)(x − centre)ᵀ over `vectors` to the upper triangle of a row-major
+ * dim × dim matrix. Four vectors per sweep: the target row is read and written a quarter as often,
+ * which is what bounds this loop.
+ */
+export function accumulateScatter(target: Float64Array, vectors: readonly Float32Array[], centre: Float64Array, weight: number): void {
+  const dim = centre.length;
+  const deltas = vectors.map((vector) => {
+    const d = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) d[i] = vector[i]! - centre[i]!;
+    return d;
+  });
+  const zero = new Float64Array(dim);
+  for (let v = 0; v < deltas.length; v += 4) {
+    const d0 = deltas[v]!;
+    const d1 = deltas[v + 1] ?? zero;
+    const d2 = deltas[v + 2] ?? zero;
+    const d3 = deltas[v + 3] ?? zero;
+    for (let i = 0; i < dim; i++) {
+      const a0 = d0[i]! * weight;
+      const a1 = d1[i]! * weight;
+      const a2 = d2[i]! * weight;
+      const a3 = d3[i]! * weight;
+      const rowOffset = i * dim;
+      for (let j = i; j < dim; j++) {
+        target[rowOffset + j]! += a0 * d0[j]! + a1 * d1[j]! + a2 * d2[j]! + a3 * d3[j]!;
+      }
+    }
+  }
+}
+
+/** Scales the upper triangle and copies it to the lower one. */
+export function mirrorUpper(matrix: Float64Array, dim: number, scale: number): void {
+  for (let i = 0; i < dim; i++) {
+    for (let j = i; j < dim; j++) {
+      const value = (matrix[i * dim + j] ?? 0) * scale;
+      matrix[i * dim + j] = value;
+      matrix[j * dim + i] = value;
+    }
+  }
+}
+
+export function shrinkTowardsIdentity(matrix: Float64Array, dim: number, alpha: number): void {
+  let trace = 0;
+  for (let i = 0; i < dim; i++) trace += matrix[i * dim + i] ?? 0;
+  const ridge = (alpha * trace) / dim;
+  for (let i = 0; i < dim * dim; i++) matrix[i] = (matrix[i] ?? 0) * (1 - alpha);
+  // A floor keeps the Cholesky factor defined even for a degenerate (all-identical) catalog.
+  for (let i = 0; i < dim; i++) matrix[i * dim + i] = (matrix[i * dim + i] ?? 0) + ridge + 1e-9;
+}
+
+export function toMatrix(values: Float64Array, rows: number, columns: number): Matrix {
+  const matrix = new Matrix(rows, columns);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) matrix.set(i, j, values[i * columns + j]!);
+  return matrix;
+}
+
+/** X = L⁻¹ B for lower-triangular L (dim × dim) and B (dim × columns), row-major (forward substitution, row by row). */
+export function solveLower(lower: Float64Array, rhs: Float64Array, dim: number, columns: number): Float64Array {
+  const out = Float64Array.from(rhs);
+  for (let i = 0; i < dim; i++) {
+    const row = out.subarray(i * columns, (i + 1) * columns);
+    let k = 0;
+    // Four earlier rows per sweep over this one, for the same reason as in accumulateScatter.
+    for (; k + 3 < i; k += 4) {
+      const f0 = lower[i * dim + k]!;
+      const f1 = lower[i * dim + k + 1]!;
+      const f2 = lower[i * dim + k + 2]!;
+      const f3 = lower[i * dim + k + 3]!;
+      const r0 = k * columns;
+      const r1 = r0 + columns;
+      const r2 = r1 + columns;
+      const r3 = r2 + columns;
+      for (let c = 0; c < columns; c++) row[c]! -= f0 * out[r0 + c]! + f1 * out[r1 + c]! + f2 * out[r2 + c]! + f3 * out[r3 + c]!;
+    }
+    for (; k < i; k++) {
+      const factor = lower[i * dim + k]!;
+      const r = k * columns;
+      for (let c = 0; c < columns; c++) row[c]! -= factor * out[r + c]!;
+    }
+    const pivot = lower[i * dim + i]!;
+    for (let c = 0; c < columns; c++) row[c]! /= pivot;
+  }
+  return out;
+}
+
+/** Solves Lᵀ x = b in place (back substitution with the transpose of a lower-triangular L). */
+export function solveUpperTransposed(lower: Float64Array, b: Float64Array, dim: number): void {
+  for (let i = dim - 1; i >= 0; i--) {
+    let sum = b[i] ?? 0;
+    for (let k = i + 1; k < dim; k++) sum -= (lower[k * dim + i] ?? 0) * (b[k] ?? 0);
+    b[i] = sum / (lower[i * dim + i] ?? 1);
+  }
+}
+
+export function transposeInPlace(matrix: Float64Array, dim: number): void {
+  for (let i = 0; i < dim; i++) {
+    for (let j = i + 1; j < dim; j++) {
+      const a = matrix[i * dim + j] ?? 0;
+      matrix[i * dim + j] = matrix[j * dim + i] ?? 0;
+      matrix[j * dim + i] = a;
+    }
+  }
+}
