@@ -98,6 +98,17 @@ export function hyperplanes(rows: number, dim: number, seed: number): KernelMatr
   return planes;
 }
 
+/** No re-centring below this many vectors: a small catalog keeps the centre it was built with. */
+const MIN_RECENTRE_SIZE = 1000;
+
+/**
+ * Whether a catalog of `size` vectors, centred when it held `centredAtSize`, is due a new centre (and a
+ * full re-hash): once it has doubled since, so a catalog grown from empty by single adds stays centred.
+ */
+export function recentreDue(size: number, centredAtSize: number): boolean {
+  return size >= Math.max(MIN_RECENTRE_SIZE, 2 * centredAtSize);
+}
+
 /**
  * The low bits of each key that buckets use for a catalog of `size` vectors: ⌈log2(size /
  * vectorsPerBucket)⌉, between 1 and hashSize (all hashSize without vectorsPerBucket). 16-bit buckets over

@@ -1,6 +1,6 @@
 import { BucketTable } from './bucket-table.js';
 import { readLshFile, writeLshFile } from './lsh-file.js';
-import { activeBitsFor, CentredHyperplanes } from './lsh-hyperplanes.js';
+import { activeBitsFor, CentredHyperplanes, recentreDue } from './lsh-hyperplanes.js';
 import { MarginProbes } from './margin-probes.js';
 import { validateK, validateLshParams } from './params.js';
 import { RadiusProbes } from './radius-probes.js';
@@ -14,8 +14,6 @@ const PENDING_SHARE = 1 / 8;
 /** Frozen entries invalidated by removes/replaces tolerated before a rebuild. */
 const STALE_SHARE = 1 / 4;
 const MIN_LAZY_ENTRIES = 256;
-/** The hashing centre is re-estimated (and everything re-hashed) when the catalog has doubled since. */
-const MIN_RECENTRE_SIZE = 1000;
 
 /**
  * Random-hyperplane LSH for cosine similarity (Charikar 2002), with exact re-ranking.
@@ -231,7 +229,7 @@ export class LshIndex implements PersistedIndex {
    * re-hashing everything if the catalog has doubled since the centre was estimated).
    */
   rebuildTables(): void {
-    if (this.params.hashSize > 0 && this.store.size >= Math.max(MIN_RECENTRE_SIZE, 2 * this.hyperplanes.centredAtSize)) this.recentre();
+    if (this.params.hashSize > 0 && recentreDue(this.store.size, this.hyperplanes.centredAtSize)) this.recentre();
     const live = new Int32Array(this.store.size);
     let n = 0;
     for (const [, slot] of this.store.entries()) live[n++] = slot;

@@ -13,16 +13,16 @@ import pg from 'pg';
 import { checkString } from '../../config/checks.js';
 import { FindthisError } from '../../core/errors.js';
 import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN, type AddedImage, type CatalogCounts, type NewImage, type ProductMetadata, type ProductRecord, type ProductSummary } from '../../catalog/records.js';
-import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-identity.js';
+import type { EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
 import type { ObjectKind } from '../../core/types.js';
-import { activeBitsFor } from '../../indexing/lsh-hyperplanes.js';
+import { activeBitsFor, recentreDue } from '../../indexing/lsh-hyperplanes.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import { SqlLshKeys } from './lsh-keys.js';
-import { inTransaction, LOCKS, migrate } from './schema.js';
-import { rebuildSearchTables, withRebuildLock, type RebuildResult } from './rebuild.js';
-import { createHnswIndex, createSearchTables, insertSearchRows, nearest, searchTables, vectorText, type NeighbourAnswer, type SearchTables } from './search-tables.js';
+import { checkEncoder, inTransaction, LOCKS, migrate, withAdvisoryLock } from './schema.js';
+import { createFirstSearchTables, rebuildSearchTables, type RebuildResult } from './rebuild.js';
+import { insertSearchRows, nearest, parseVector, searchTables, vectorText, type NeighbourAnswer, type SearchTables } from './search-tables.js';
 
 export interface PgStoreOptions {
   /** postgres://… (FINDTHIS_DATABASE_URL). */
@@ -47,9 +47,6 @@ export interface SearchSnapshot {
   /** Vectors when the LSH centre was last estimated. */
   centredAt: number;
 }
-
-/** The LSH centre is re-estimated once the catalog reaches max(this, 2 × its size at the last estimate), as LshIndex does. */
-const MIN_RECENTRE_SIZE = 1000;
 
 class StaleSnapshot extends Error {}
 
@@ -77,7 +74,7 @@ export class PgStore {
     try {
       await migrate(pool);
       await checkEncoder(pool, options.encoder);
-      await initSearchState(pool, options);
+      await createFirstSearchTables(pool, options.encoder.dim, options.index.hnsw);
       const store = new PgStore(pool, options.encoder, options);
       await store.refresh();
       return store;
@@ -243,7 +240,7 @@ export class PgStore {
         'SELECT id, product_id, image_id, kind, label, raw::text AS raw FROM objects WHERE id > $1 AND ($2::text IS NULL OR kind = $2) ORDER BY id LIMIT 1000',
         [after, filter.kind ?? null],
       );
-      for (const row of rows) yield { id: Number(row.id), productId: row.product_id, imageId: Number(row.image_id), kind: row.kind, label: row.label, vector: Float32Array.from(JSON.parse(row.raw) as number[]) };
+      for (const row of rows) yield { id: Number(row.id), productId: row.product_id, imageId: Number(row.image_id), kind: row.kind, label: row.label, vector: parseVector(row.raw) };
       if (rows.length < 1000) return;
       after = Number(rows[rows.length - 1].id);
     }
@@ -255,7 +252,7 @@ export class PgStore {
    * at its next request. One rebuild at a time per database (advisory lock).
    */
   async rebuild(transform: VectorTransform): Promise<RebuildResult> {
-    return (await this.underRebuildLock((rebuild) => rebuild(transform)))!;
+    return this.underRebuildLock((rebuild) => rebuild(transform));
   }
 
   /**
@@ -263,9 +260,9 @@ export class PgStore {
    * at a time across every replica; `fn` rebuilds with the function it is given.
    */
   async underRebuildLock<T>(fn: (rebuild: (transform: VectorTransform) => Promise<RebuildResult>) => Promise<T>): Promise<T> {
-    const result = await withRebuildLock(this.pool, (client) => fn((transform) => rebuildSearchTables(client, transform, this.options.index, () => this.labelledVectors())));
+    const result = await withAdvisoryLock(this.pool, LOCKS.rebuild, (client) => fn((transform) => rebuildSearchTables(client, transform, this.options.index, () => this.labelledVectors())));
     await this.refresh();
-    return result as T;
+    return result;
   }
 
   async close(): Promise<void> {
@@ -275,12 +272,13 @@ export class PgStore {
 
   /** After an add: once the catalog has doubled since the LSH centre was estimated, rebuild under the same transform (one at a time, in the background). */
   private recentreWhenGrown(vectors: number, centredAt: number): void {
-    if (this.options.index.lsh.hashSize === 0 || this.recentring || vectors < Math.max(MIN_RECENTRE_SIZE, 2 * centredAt)) return;
+    if (this.options.index.lsh.hashSize === 0 || this.recentring || !recentreDue(vectors, centredAt)) return;
     const log = this.options.log ?? (() => undefined);
     this.recentring = (async () => {
       const snapshot = await this.refresh();
-      const result = await withRebuildLock(
+      const result = await withAdvisoryLock(
         this.pool,
+        LOCKS.rebuild,
         (client) => rebuildSearchTables(client, snapshot.transform, this.options.index, () => this.labelledVectors(), { onlyIfVersion: snapshot.version }),
         { tryLock: true },
       );
@@ -290,41 +288,5 @@ export class PgStore {
       .finally(() => {
         this.recentring = undefined;
       });
-  }
-}
-
-async function checkEncoder(pool: pg.Pool, encoder: EncoderIdentity): Promise<void> {
-  await pool.query("INSERT INTO meta (key, value) VALUES ('encoder', $1) ON CONFLICT (key) DO NOTHING", [JSON.stringify(encoder)]);
-  const { rows } = await pool.query("SELECT value FROM meta WHERE key = 'encoder'");
-  const expected = describeEncoder(encoder);
-  const got = describeEncoder(JSON.parse(rows[0].value) as EncoderIdentity);
-  if (expected !== got) {
-    throw new FindthisError('INDEX_MISMATCH', `The database catalog was built with another encoder: expected ${expected}, but got ${got} (use another database, or re-ingest with this encoder)`);
-  }
-}
-
-/** A new database gets its first (empty, untransformed) search tables and state row. */
-async function initSearchState(pool: pg.Pool, options: PgStoreOptions): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCKS.rebuild]);
-    try {
-      const existing = await client.query('SELECT 1 FROM search_state');
-      if (existing.rowCount !== 0) return;
-      await inTransaction(client, async () => {
-        const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
-        const tables = searchTables(suffix);
-        await createSearchTables(client, tables, options.encoder.dim);
-        await createHnswIndex(client, tables, options.index.hnsw);
-        await client.query(
-          "INSERT INTO search_state (id, version, tables, transform_kind, transform_data, dim, lsh_centre, lsh_centred_at, vectors, whole_images) VALUES (1, 1, $1, 'identity', NULL, $2, $3, 0, 0, 0)",
-          [suffix, options.encoder.dim, Buffer.alloc(options.encoder.dim * 4)],
-        );
-      });
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.rebuild]);
-    }
-  } finally {
-    client.release();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Rebuilds the search tables under a transform, the database's counterpart of optimize's index
+ * Creates the first search tables, and rebuilds them under a transform, the database's counterpart of optimize's index
  * rebuild: new tables are filled beside the live ones while searches and writes go on, then one short
  * transaction catches up with objects added meanwhile (deletes cascade into the new tables by
  * themselves), swaps the new pair in, bumps the search_state version and drops the old pair.
@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { HnswParams, LshParams } from '../../indexing/types.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
 import { SqlLshKeys } from './lsh-keys.js';
-import { inTransaction, LOCKS } from './schema.js';
+import { inTransaction, LOCKS, withAdvisoryLock } from './schema.js';
 import { createHnswIndex, createSearchTables, dropSearchTables, insertSearchRows, parseVector, searchTables } from './search-tables.js';
 
 /** Rows written per INSERT while filling new tables. */
@@ -26,30 +26,25 @@ export interface RebuildResult {
 
 type RawRows = () => AsyncIterable<{ id: number; vector: Float32Array }>;
 
-/**
- * Runs `fn` holding the rebuild lock on one connection; with `tryLock`, returns undefined at once
- * when another session holds it.
- */
-export async function withRebuildLock<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: { tryLock?: boolean } = {}): Promise<T | undefined> {
-  const client = await pool.connect();
-  try {
-    if (options.tryLock) {
-      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCKS.rebuild]);
-      if (!rows[0].locked) return undefined;
-    } else {
-      await client.query('SELECT pg_advisory_lock($1)', [LOCKS.rebuild]);
-    }
-    try {
-      return await fn(client);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.rebuild]);
-    }
-  } finally {
-    client.release();
-  }
+/** A new database gets its first (empty, untransformed) search tables and state row, under the rebuild lock. */
+export async function createFirstSearchTables(pool: pg.Pool, dim: number, hnsw: HnswParams): Promise<void> {
+  await withAdvisoryLock(pool, LOCKS.rebuild, async (client) => {
+    const existing = await client.query('SELECT 1 FROM search_state');
+    if (existing.rowCount !== 0) return;
+    await inTransaction(client, async () => {
+      const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
+      const tables = searchTables(suffix);
+      await createSearchTables(client, tables, dim);
+      await createHnswIndex(client, tables, hnsw);
+      await client.query(
+        "INSERT INTO search_state (id, version, tables, transform_kind, transform_data, dim, lsh_centre, lsh_centred_at, vectors, whole_images) VALUES (1, 1, $1, 'identity', NULL, $2, $3, 0, 0, 0)",
+        [suffix, dim, Buffer.alloc(dim * 4)],
+      );
+    });
+  });
 }
 
-/** Rebuilds on `client`, which holds the rebuild lock (withRebuildLock). */
+/** Rebuilds on `client`, which holds the rebuild lock (withAdvisoryLock(pool, LOCKS.rebuild, …)). */
 export async function rebuildSearchTables(
   client: pg.PoolClient,
   transform: VectorTransform,

@@ -5,7 +5,7 @@
  * A database with a migration this version does not know is refused (an older findthis must not
  * write a newer schema).
  *
- * Layout (the search tables are built per transform, see pg-search-tables.ts):
+ * Layout (the search tables are built per transform, see search-tables.ts):
  * - products, images, objects: the catalog; objects keep the raw encoder vector (pgvector `vector`)
  *   so that whitening can be learned again, and their product id (the Citus distribution key).
  * - search_state: one row, the version every replica compares per request (bumped when the
@@ -16,6 +16,7 @@
  *   pair is built, and search_state.tables names the live pair.
  */
 import type { Pool, PoolClient } from 'pg';
+import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { FindthisError } from '../../core/errors.js';
 
 /** Session advisory lock keys (any two fixed int8 values unlikely to clash with an application's). */
@@ -86,30 +87,58 @@ CREATE TABLE thumbnails (
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /** Applies the missing migrations; returns the versions it applied. */
-export async function migrate(pool: Pool): Promise<number[]> {
+export function migrate(pool: Pool): Promise<number[]> {
+  return withAdvisoryLock(pool, LOCKS.migrate, async (client) => {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const applied = new Set(rows.map((row) => row.version));
+    const unknown = rows.find((row) => !MIGRATIONS.some((m) => m.version === row.version));
+    if (unknown) {
+      throw new FindthisError('INDEX_MISMATCH', `The database has schema migration ${unknown.version}, newer than this findthis knows (${SCHEMA_VERSION}); upgrade findthis`);
+    }
+    const done: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await inTransaction(client, async () => {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      });
+      done.push(migration.version);
+    }
+    return done;
+  });
+}
+
+/** Records `encoder` in a new database's meta table; INDEX_MISMATCH when the database holds vectors of another encoder. */
+export async function checkEncoder(pool: Pool, encoder: EncoderIdentity): Promise<void> {
+  await pool.query("INSERT INTO meta (key, value) VALUES ('encoder', $1) ON CONFLICT (key) DO NOTHING", [JSON.stringify(encoder)]);
+  const { rows } = await pool.query("SELECT value FROM meta WHERE key = 'encoder'");
+  const expected = describeEncoder(encoder);
+  const got = describeEncoder(JSON.parse(rows[0].value) as EncoderIdentity);
+  if (expected !== got) {
+    throw new FindthisError('INDEX_MISMATCH', `The database catalog was built with another encoder: expected ${expected}, but got ${got} (use another database, or re-ingest with this encoder)`);
+  }
+}
+
+/**
+ * Runs `fn` on one connection holding the session advisory lock `key` (LOCKS); with `tryLock`,
+ * returns undefined at once when another session holds it.
+ */
+export function withAdvisoryLock<T>(pool: Pool, key: number, fn: (client: PoolClient) => Promise<T>): Promise<T>;
+export function withAdvisoryLock<T>(pool: Pool, key: number, fn: (client: PoolClient) => Promise<T>, options: { tryLock: true }): Promise<T | undefined>;
+export async function withAdvisoryLock<T>(pool: Pool, key: number, fn: (client: PoolClient) => Promise<T>, options: { tryLock?: boolean } = {}): Promise<T | undefined> {
   const client = await pool.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCKS.migrate]);
+    if (options.tryLock) {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [key]);
+      if (!rows[0].locked) return undefined;
+    } else {
+      await client.query('SELECT pg_advisory_lock($1)', [key]);
+    }
     try {
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())');
-      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      const applied = new Set(rows.map((row) => row.version));
-      const unknown = rows.find((row) => !MIGRATIONS.some((m) => m.version === row.version));
-      if (unknown) {
-        throw new FindthisError('INDEX_MISMATCH', `The database has schema migration ${unknown.version}, newer than this findthis knows (${SCHEMA_VERSION}); upgrade findthis`);
-      }
-      const done: number[] = [];
-      for (const migration of MIGRATIONS) {
-        if (applied.has(migration.version)) continue;
-        await inTransaction(client, async () => {
-          await client.query(migration.sql);
-          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-        });
-        done.push(migration.version);
-      }
-      return done;
+      return await fn(client);
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]);
+      await client.query('SELECT pg_advisory_unlock($1)', [key]);
     }
   } finally {
     client.release();
