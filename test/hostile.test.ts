@@ -205,6 +205,10 @@ describe('queue, budget and stuck extractions', () => {
     const answer = await postImage(`${budgeted.url}/v1/search`, PHOTO);
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe('BUDGET_EXCEEDED');
+    // Counted for operators (FindthisOverBudget), apart from OVERLOADED.
+    const metrics = (await request(`${budgeted.url}/metrics`)).body as string;
+    expect(metrics).toContain('findthis_budget_exceeded_total 1');
+    expect(metrics).toContain('findthis_queue_rejections_total 0');
     await busy;
   });
 

@@ -373,6 +373,7 @@ describe('the search service over HTTP', () => {
       `findthis_catalog_vectors ${catalogSearch.size().vectors}`,
       'findthis_queue_depth{state="running"} 0',
       'findthis_queue_rejections_total 0',
+      'findthis_budget_exceeded_total 0',
       'process_cpu_seconds_total',
       'nodejs_eventloop_lag_seconds',
     ]) {

@@ -9,10 +9,12 @@ import cliProgress from 'cli-progress';
 import { isFindthisError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { FindthisConfig } from '../config/schema.js';
+import { PHOTO_EXTENSIONS } from '../imaging/format.js';
 import { CatalogSearch } from '../pipeline/catalog-search.js';
 import { createExtractor } from '../pipeline/extractor.js';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp']);
+/** The photo formats decode accepts, by extension (one list: src/imaging/format.ts). */
+export const IMAGE_EXTENSIONS = new Set(Object.values(PHOTO_EXTENSIONS).flat());
 
 export const EXIT_USAGE = 2;
 export const EXIT_NOTHING_DONE = 1;

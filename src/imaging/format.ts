@@ -10,6 +10,20 @@ import { FindthisError } from '../core/errors.js';
 export const PHOTO_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
 export type PhotoFormat = (typeof PHOTO_FORMATS)[number];
 
+/**
+ * File name extensions of each photo format: what the ingest command picks up in a folder. The bytes
+ * still decide (sniffPhotoFormat), so a mislabelled file is refused by its content.
+ */
+export const PHOTO_EXTENSIONS: Readonly<Record<PhotoFormat, readonly string[]>> = {
+  jpeg: ['.jpg', '.jpeg'],
+  png: ['.png'],
+  webp: ['.webp'],
+  gif: ['.gif'],
+  tiff: ['.tif', '.tiff'],
+  avif: ['.avif'],
+  heif: ['.heic', '.heif'],
+};
+
 const ascii = (bytes: Uint8Array, start: number, end: number): string => String.fromCharCode(...bytes.subarray(start, end));
 const startsWith = (bytes: Uint8Array, signature: readonly number[]): boolean => signature.every((byte, i) => bytes[i] === byte);
 

@@ -26,6 +26,7 @@ export class ServiceMetrics {
   readonly lshFallbacks: Counter;
   readonly queueDepth: Gauge<'state'>;
   readonly queueRejections: Counter;
+  readonly budgetExceeded: Counter;
   private catalogSize: () => CatalogSize | undefined | Promise<CatalogSize> = () => undefined;
 
   constructor(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
@@ -85,6 +86,11 @@ export class ServiceMetrics {
     this.queueRejections = new Counter({
       name: 'findthis_queue_rejections_total',
       help: 'Requests refused with 503 OVERLOADED because the work queue was full.',
+      registers,
+    });
+    this.budgetExceeded = new Counter({
+      name: 'findthis_budget_exceeded_total',
+      help: 'Requests answered 503 BUDGET_EXCEEDED: they waited for an extraction slot, or a search ran, longer than server.requestBudgetMs.',
       registers,
     });
     const catalogSize = (): CatalogSize | undefined | Promise<CatalogSize> => this.catalogSize();

@@ -57,7 +57,8 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
 
   /**
    * Extraction-heavy work goes through the queue within the request's time budget (counted from
-   * the received upload); a full queue is counted and answered 503. `abandonRunning`: see RunOptions.
+   * the received upload); a full queue and a used-up budget are counted and answered 503.
+   * `abandonRunning`: see RunOptions.
    */
   const queued = async <T>(req: Request, work: () => Promise<T>, abandonRunning: boolean): Promise<T> => {
     const deadline = performance.now() + deps.server.requestBudgetMs;
@@ -66,6 +67,7 @@ export function registerRoutes(app: Express, deps: RouteDependencies): void {
       return await deps.queue.run(work, { deadline, abandonRunning });
     } catch (error) {
       if (isFindthisError(error) && error.code === 'OVERLOADED') metrics.queueRejections.inc();
+      if (isFindthisError(error) && error.code === 'BUDGET_EXCEEDED') metrics.budgetExceeded.inc();
       throw error;
     }
   };
