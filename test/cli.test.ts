@@ -13,15 +13,17 @@ const dataDir = join(work, 'data');
 const input = join(work, 'catalog');
 const QUERY = join(GROCERY_DIR, 'val/Fruit/Banana/Banana_005.jpg');
 
-function run(script: 'ingest' | 'query', args: string[]) {
+function run(script: 'ingest' | 'query', args: string[], data = dataDir) {
   return spawnSync(TSX, [`src/cli/${script}.ts`, ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir },
+    env: { ...process.env, DATA_DIR: data },
     encoding: 'utf8',
   });
 }
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** What the first ingest (one image at a time) printed. */
+let oneAtATime = '';
 
 describe('npm run ingest / npm run query', () => {
   it('ingests a folder: product = sub-folder or file name; errors are listed, not fatal', () => {
@@ -37,12 +39,25 @@ describe('npm run ingest / npm run query', () => {
     writeFileSync(join(input, 'README.txt'), 'ignored: not an image extension\n');
 
     const result = run('ingest', [input]);
+    oneAtATime = result.stdout;
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^ingested 5\/6 images \(\d+ objects\) into 4 products \(4 new\)/);
     expect(result.stdout).toMatch(/catalog now 4 products, \d+ vectors/);
     expect(result.stdout).toContain('1 error(s):');
     expect(result.stdout).toContain('Broken/not-a-photo.jpg (product Broken): INVALID_IMAGE');
     expect(result.stderr).toContain('ingest 6/6'); // plain progress lines when stderr is not a terminal
+  });
+
+  it('ingests with --concurrency N on N extractor threads: the same catalog as one image at a time', () => {
+    const result = run('ingest', [input, '--concurrency', '2'], join(work, 'data-concurrent'));
+    expect(result.status, result.stderr).toBe(0);
+    const summary = (stdout: string) => /^ingested (.*) in /.exec(stdout)?.[1];
+    expect(summary(result.stdout)).toBe(summary(oneAtATime));
+    expect(/catalog now .*/.exec(result.stdout)?.[0]).toBe(/catalog now .*/.exec(oneAtATime)?.[0]);
+    expect(result.stdout).toContain('Broken/not-a-photo.jpg (product Broken): INVALID_IMAGE');
+    const bad = run('ingest', [input, '--concurrency', '0'], join(work, 'data-refused'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--concurrency');
   });
 
   it('prints per object the top matches with cosine and the seed score (100 × cosine) as JSON', () => {

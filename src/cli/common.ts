@@ -12,6 +12,7 @@ import type { FindthisConfig } from '../config/schema.js';
 import { PHOTO_EXTENSIONS } from '../imaging/format.js';
 import { CatalogSearch } from '../pipeline/catalog-search.js';
 import { createExtractor } from '../pipeline/extractor.js';
+import { createExtractorPool } from '../pipeline/extractor-pool.js';
 
 /** The photo formats decode accepts, by extension (one list: src/imaging/format.ts). */
 export const IMAGE_EXTENSIONS = new Set(Object.values(PHOTO_EXTENSIONS).flat());
@@ -25,9 +26,14 @@ export interface OpenedCatalog {
   close(): Promise<void>;
 }
 
-/** The models and the catalog + indexes under the config's DATA_DIR (config: loadConfig(), file + env). */
-export async function openCatalog(config: Readonly<FindthisConfig> = loadConfig()): Promise<OpenedCatalog> {
-  const extractor = await createExtractor(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
+/**
+ * The models and the catalog + indexes under the config's DATA_DIR (config: loadConfig(), file + env).
+ * `extractorThreads` > 1 runs that many extractions side by side on worker threads (ingest
+ * --concurrency); 1 extracts in this process.
+ */
+export async function openCatalog(config: Readonly<FindthisConfig> = loadConfig(), extractorThreads = 1): Promise<OpenedCatalog> {
+  const context = config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {};
+  const extractor = extractorThreads > 1 ? await createExtractorPool(extractorThreads, config.extractor, context) : await createExtractor(config.extractor, context);
   try {
     const catalogSearch = await CatalogSearch.open(extractor, {
       dataDir: resolve(config.paths.dataDir),

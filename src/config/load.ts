@@ -19,6 +19,7 @@ export const ENV_OVERRIDES = {
   HOST: 'server.host',
   UPLOAD_LIMIT_BYTES: 'server.uploadLimitBytes',
   QUEUE_CONCURRENCY: 'server.queueConcurrency',
+  EXTRACTOR_THREADS: 'server.extractorThreads',
   MAX_QUEUE_LENGTH: 'server.maxQueueLength',
   LOG_LEVEL: 'server.logLevel',
   DATA_DIR: 'paths.dataDir',

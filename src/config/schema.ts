@@ -35,6 +35,12 @@ export interface ServerConfig {
   uploadLimitBytes: number;
   /** Extractions (ingest or search) run at once, 1..64. Default 2 (the machine has 2 cores). Env `QUEUE_CONCURRENCY`. */
   queueConcurrency: number;
+  /**
+   * Extractor worker threads, each with its own model sessions, 1..64. Default 1. Env `EXTRACTOR_THREADS`.
+   * One thread does one extraction at a time (onnxruntime runs a session on its caller's thread);
+   * more run extractions side by side (see docs/benchmarks.md, "The service over HTTP").
+   */
+  extractorThreads: number;
   /** Requests allowed to wait for a slot, 0..10000; beyond that → 503 OVERLOADED. Default 32. Env `MAX_QUEUE_LENGTH`. */
   maxQueueLength: number;
   /** On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway, in ms. Default 10000. */
@@ -128,6 +134,7 @@ export const DEFAULT_CONFIG: FindthisConfig = {
     port: 8080,
     uploadLimitBytes: 20 * 1024 * 1024,
     queueConcurrency: 2,
+    extractorThreads: 1,
     maxQueueLength: 32,
     shutdownTimeoutMs: 10_000,
     logLevel: 'info',
@@ -200,6 +207,7 @@ export const CONFIG_SCHEMA: Schema = {
     port: int(0, 65535),
     uploadLimitBytes: int(1, 1024 ** 3),
     queueConcurrency: int(1, 64),
+    extractorThreads: int(1, 64),
     maxQueueLength: int(0, 10_000),
     shutdownTimeoutMs: int(0, 600_000),
     logLevel: oneOf(LOG_LEVELS),

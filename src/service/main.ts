@@ -12,7 +12,7 @@ import { loadConfig } from '../config/load.js';
 import type { CatalogService } from '../pipeline/catalog-service.js';
 import { describeStorage, openCatalogService } from '../storage/open-catalog.js';
 import type { Extractor } from '../pipeline/extractor.js';
-import { createExtractorThread } from '../pipeline/extractor-thread.js';
+import { createExtractorPool } from '../pipeline/extractor-pool.js';
 import { createApp } from './app.js';
 import { createHttpServer, listen } from './http-server.js';
 import { createLogger, type Logger } from './log.js';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    extractor = await createExtractorThread(config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
+    extractor = await createExtractorPool(config.server.extractorThreads, config.extractor, config.paths.modelsDir ? { modelsDir: config.paths.modelsDir } : {});
     catalogSearch = await openCatalogService(extractor, config, (message) => log.info(message));
   } catch (error) {
     fail(log, error);
