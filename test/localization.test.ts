@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { boxGem, gem, l2n, regionalGem } from '../src/embedding/gem.js';
 import { regionBudget, selectRegions } from '../src/localization/select.js';
 import { cellBox } from '../src/localization/grid.js';
+import { locateRegions } from '../src/localization/locate.js';
+import { DEFAULT_LOCALIZATION_OPTIONS } from '../src/localization/options.js';
 
 const grid = { rows: 13, columns: 13, width: 1024, height: 768 };
 
@@ -63,5 +65,19 @@ describe('choosing regions', () => {
     expect(regionBudget(348, 348, 60_000, 8)).toBe(3);
     expect(regionBudget(1024, 768, 60_000, 8)).toBe(8);
     expect(regionBudget(1024, 768, 60_000, 0)).toBe(0);
+  });
+});
+
+describe('regions of a photo', () => {
+  const map = { values: new Float32Array(2 * 13 * 13).fill(0.5), channels: 2, height: 13, width: 13 };
+  const proposal = (bbox: [number, number, number, number], objectness: number) => ({ bbox, objectness, score: objectness, label: 'object', classIndex: -1 });
+
+  it('are never specks: a box with a side under minRegionSide pixels is skipped, however sure the detector is', () => {
+    const proposals = [proposal([10, 10, 40, 300], 0.9), proposal([100, 100, 300, 140], 0.6), proposal([400, 400, 700, 700], 0.3)];
+    const located = locateRegions(map, { width: 1024, height: 768 }, proposals, undefined, DEFAULT_LOCALIZATION_OPTIONS, 3);
+    expect(DEFAULT_LOCALIZATION_OPTIONS.minRegionSide).toBe(32);
+    expect(located.map((r) => r.bbox)).toEqual([[100, 100, 300, 140], [400, 400, 700, 700]]);
+    const all = locateRegions(map, { width: 1024, height: 768 }, proposals, undefined, { ...DEFAULT_LOCALIZATION_OPTIONS, minRegionSide: 0 }, 3);
+    expect(all).toHaveLength(3);
   });
 });

@@ -265,6 +265,7 @@ export const CONFIG_SCHEMA: Schema = {
       maxRegions: int(0, 64),
       iouThreshold: num(0, 1),
       containment: num(0, 1),
+      minRegionSide: int(0, 4_096),
     },
     maxPixels: int(1, 268_402_689),
     maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),

@@ -35,10 +35,11 @@ export function locateRegions(
   gemP: number,
 ): LocatedRegion[] {
   const budget = regionBudget(size.width, size.height, options.pixelsPerRegion, options.maxRegions);
-  if (budget === 0 || proposals.length === 0) return [];
+  const large = proposals.filter(({ bbox: [x1, y1, x2, y2] }) => Math.min(x2 - x1, y2 - y1) >= options.minRegionSide);
+  if (budget === 0 || large.length === 0) return [];
   const grid = { rows: map.height, columns: map.width, width: size.width, height: size.height };
-  const products = scorer && scorer.products > 0 ? scorer.closest(map, proposals.map((p) => cellBox(p.bbox, grid)), gemP) : undefined;
-  const candidates = proposals.map((proposal, i) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness, product: products?.[i] ?? -1 }));
+  const products = scorer && scorer.products > 0 ? scorer.closest(map, large.map((p) => cellBox(p.bbox, grid)), gemP) : undefined;
+  const candidates = large.map((proposal, i) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness, product: products?.[i] ?? -1 }));
   const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment };
   return selectRegions(candidates, policy).map(({ bbox, label, score }) => ({ bbox, label, score }));
 }
