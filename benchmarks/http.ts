@@ -12,7 +12,10 @@
  * 3. each service ingests N grocery train photos with C concurrent clients, R times (the batch path).
  * Per row: the median over runs of p50/p95/p99 and requests/s, errors summed over runs, and the CPU
  * the service and this client used per request (from /proc): 2 cores × 1000 / (their sum) is the
- * most requests/s this machine could serve with nothing else running, whatever the load now.
+ * most requests/s the two cores could serve if they were all ours, at the moment's CPU cost per unit
+ * of work (which a loaded host inflates: see the yardstick).
+ * Beside the load, the CPU of one single-crop encoder run is measured as a yardstick (the host's speed
+ * varies several-fold with its load): the CPU per request in crop runs is load-independent.
  * Prints a markdown table; writes benchmarks/results/http.json (and --json FILE).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +32,7 @@ import {
   medianFigures,
   percentile,
   readPhotos,
+  referenceCropCpuMs,
   searchOnce,
   type LoadFigures,
   type LoadResult,
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
     readPhotos(Array.from({ length: REQUESTS }, (_, i) => train[Math.floor(((run * REQUESTS + i) * train.length) / (RUNS * REQUESTS))]!).map(({ path, product }) => [path, product.name])),
   );
   const rows: Row[] = [];
+  let referenceMs = Number.NaN;
   try {
     for (const variant of variants) {
       variant.dataDir = mkdtempSync(join(tmpdir(), 'findthis-bench-http-'));
@@ -132,9 +137,11 @@ async function main(): Promise<void> {
     for (const index of INDEXES) {
       for (const variant of variants) await closedLoop(variant.service!.child.pid!, WARMUP, 1, (i) => searchOnce(variant.service!.url, index, searchPhotos[i % searchPhotos.length]!));
     }
+    const reference: number[] = [];
     const bar = progress(`search: ${RUNS} runs × ${INDEXES.length} indexes × 2 client counts × ${variants.length} variants`);
     let done = 0;
     for (let run = 0; run < RUNS; run += 1) {
+      reference.push(await referenceCropCpuMs(searchPhotos[0]!.bytes));
       for (const index of INDEXES) {
         for (const clients of [1, CONCURRENCY]) {
           for (const variant of variants) {
@@ -147,6 +154,8 @@ async function main(): Promise<void> {
       }
     }
     bar.finish();
+    reference.push(await referenceCropCpuMs(searchPhotos[0]!.bytes));
+    referenceMs = percentile(reference, 50);
     for (const [key, results] of search) {
       const [variant, index, clients] = key.split('|') as [string, string, string];
       rows.push(row(variant, 'search', index, Number(clients), results));
@@ -171,12 +180,13 @@ async function main(): Promise<void> {
     }
   }
   const loadAfter = loadavg();
-  report(rows, variants, started, loadBefore, loadAfter);
+  report(rows, variants, started, loadBefore, loadAfter, referenceMs);
   const result = {
     date: started.toISOString(),
     machine: { cpus: CORES, model: cpus()[0]?.model, node: process.version, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
     settings: { runs: RUNS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, k: 5, indexes: INDEXES, variants: variants.map(({ name, env }) => ({ name, env })) },
     rows,
+    referenceCropCpuMs: referenceMs,
     target: TARGET,
   };
   await mkdir(join(PROJECT_ROOT, 'benchmarks', 'results'), { recursive: true });
@@ -184,7 +194,7 @@ async function main(): Promise<void> {
   if (args.json) await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
 }
 
-function report(rows: Row[], variants: Variant[], started: Date, loadBefore: number[], loadAfter: number[]): void {
+function report(rows: Row[], variants: Variant[], started: Date, loadBefore: number[], loadAfter: number[], referenceMs: number): void {
   const first = variants[0]!.name;
   const ratio = (r: Row): string => {
     const base = rows.find((b) => b.variant === first && b.kind === r.kind && b.index === r.index && b.clients === r.clients);
@@ -195,15 +205,16 @@ function report(rows: Row[], variants: Variant[], started: Date, loadBefore: num
   const lines = [
     `Variants: ${variants.map((v) => `${v.name} (${Object.entries(v.env).map(([k, val]) => `${k}=${val}`).join(', ') || 'embedded defaults'})`).join('; ')}.`,
     '',
-    `| variant | work | index | clients | p50 ms | p95 ms | p99 ms | per s | × ${first} | errors | server total p50 ms | right first | service CPU ms/req | client CPU ms/req | ceiling per s on ${CORES} idle cores |`,
-    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| variant | work | index | clients | p50 ms | p95 ms | p99 ms | per s | × ${first} | errors | server total p50 ms | right first | service CPU ms/req | in crop runs | client CPU ms/req | ceiling per s on ${CORES} idle cores |`,
+    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...[...rows]
       .sort((a, b) => a.kind.localeCompare(b.kind) || a.index.localeCompare(b.index) || a.clients - b.clients || variants.findIndex((v) => v.name === a.variant) - variants.findIndex((v) => v.name === b.variant))
       .map(
         (r) =>
-          `| ${r.variant} | ${r.kind} | ${r.index} | ${r.clients} | ${fmt(r.figures.p50)} | ${fmt(r.figures.p95)} | ${fmt(r.figures.p99)} | ${fmt(r.figures.rps)} | ${ratio(r)} | ${r.figures.errors}${r.figures.errors ? ` (${r.figures.errorCodes.join(', ')})` : ''} | ${fmt(r.serverTotalP50Ms)} | ${fmt(r.rightFirst, 3)} | ${fmt(r.figures.serverCpuMsPerRequest)} | ${fmt(r.figures.clientCpuMsPerRequest)} | ${fmt(ceiling(r.figures))} |`,
+          `| ${r.variant} | ${r.kind} | ${r.index} | ${r.clients} | ${fmt(r.figures.p50)} | ${fmt(r.figures.p95)} | ${fmt(r.figures.p99)} | ${fmt(r.figures.rps)} | ${ratio(r)} | ${r.figures.errors}${r.figures.errors ? ` (${r.figures.errorCodes.join(', ')})` : ''} | ${fmt(r.serverTotalP50Ms)} | ${fmt(r.rightFirst, 3)} | ${fmt(r.figures.serverCpuMsPerRequest)} | ${fmt(r.figures.serverCpuMsPerRequest / referenceMs)} | ${fmt(r.figures.clientCpuMsPerRequest)} | ${fmt(ceiling(r.figures))} |`,
       ),
     '',
+    `"in crop runs": the service's CPU per request over that of one single-crop encoder run (1 thread) measured beside the load: ${fmt(referenceMs, 2)} ms now (median of ${RUNS + 1}), a load-independent cost. "ceiling": ${CORES} × 1000 / (service + client CPU ms per request), at today's CPU cost per unit of work.`,
     `Target (issue 13), ${CONCURRENCY} clients: ≥ ${TARGET.rps} searches/s with p99 ≤ ${TARGET.p99Ms} ms and 0 errors; ingest ≥ ${TARGET.ingestPerSecond} images/s through a batch path.`,
     `${RUNS} runs × ${REQUESTS} requests per row (k=5, ${Math.min(REQUESTS, valPhotos().length)} distinct val photos, 348×348 JPEG), after ${WARMUP} warm-up requests per index; ` +
       `${started.toISOString()}; ${CORES} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; load average (1/5/15 min) ${loadBefore.map((l) => l.toFixed(2)).join('/')} before, ${loadAfter.map((l) => l.toFixed(2)).join('/')} after.`,

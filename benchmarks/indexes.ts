@@ -1,6 +1,6 @@
 /**
  * npm run bench:index -- [--n N --dim D] [--data clustered|hard] [--vectors FILE.npy] [--queries Q] [--runs R]
- *                        [--no-faiss] [--flat-only] [--json FILE]
+ *                        [--no-faiss] [--flat-only] [--quick] [--json FILE]
  *
  * Exact scan vs LSH (hashSize × numTables × probeRadius) vs HNSW (efSearch), on the same vectors and
  * queries: recall@1 and recall@10 against the exact scan, single-threaded queries/s (best of R runs
@@ -17,7 +17,9 @@
  *   also go through FAISS flat, HNSW (the same M and efConstruction) and IVF-Flat, one thread, one query
  *   at a time (benchmarks/faiss_peer.py); their rows join the table and the plot. Without it, or with
  *   --no-faiss, the benchmark says they were skipped. --flat-only runs just the two exact scans,
- *   findthis's and FAISS flat (the cheap way to repeat that ratio several times).
+ *   findthis's and FAISS flat (the cheap way to repeat that ratio several times). --quick sweeps less:
+ *   two LSH builds (16 × 32 with radius 1 and margin probes, and the defaults), efSearch 16/64/128,
+ *   nprobe 4/16/64 (at 100k × 1280 each build takes minutes).
  * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
  *   (benchmarks/results/index-recall-qps-<n>-<dim>.svg), and prints a markdown table per case.
  */
@@ -82,6 +84,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: 'clustered' },
     'no-faiss': { type: 'boolean', default: false },
     'flat-only': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
     seed: { type: 'string', default: '20261127' },
   },
 });
@@ -103,6 +106,9 @@ if (args.data !== 'clustered' && args.data !== 'hard') {
   process.exit(2);
 }
 const faiss = args['no-faiss'] ? undefined : faissVersion();
+const lshSweep = args.quick ? [{ hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(32, 64)] }, LSH_BUILDS.at(-1)!] : LSH_BUILDS;
+const efSweep = args.quick ? [16, 64, 128] : EF_SEARCH;
+const nprobeSweep = args.quick ? [4, 16, 64] : IVF_NPROBE;
 
 interface Dataset {
   name: string;
@@ -227,7 +233,7 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
     k: K,
     runs,
     warmup: WARMUP_QUERIES,
-    ...(args['flat-only'] ? {} : { hnsw: { ...HNSW_BUILD, efSearch: EF_SEARCH }, ivf: { ...ivfBuild(dataset.n), nprobe: IVF_NPROBE } }),
+    ...(args['flat-only'] ? {} : { hnsw: { ...HNSW_BUILD, efSearch: efSweep }, ivf: { ...ivfBuild(dataset.n), nprobe: nprobeSweep } }),
   });
   for (const { runQps: _, ...faissRow } of faissRows) {
     rows.push({ ...base, ...faissRow, bytesPerVector: Number.NaN, candidatesPerQuery: Number.NaN, shortAnswerShare: 0 });
@@ -239,7 +245,7 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
 function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][], base: Pick<Row, 'n' | 'dim' | 'data'>): Row[] {
   const rows: Row[] = [];
   // hashSize 0 (one bucket, what the seed's demo ran) costs a second exact scan: shown up to 100k × 128.
-  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1, probing: radius(0) }, ...LSH_BUILDS] : LSH_BUILDS;
+  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1, probing: radius(0) }, ...lshSweep] : lshSweep;
   for (const { probing, ...buildParams } of lshBuilds) {
     const { hashSize, numTables, vectorsPerBucket = 0 } = buildParams;
     const label = `hashSize=${hashSize} numTables=${numTables}${vectorsPerBucket ? ` vectorsPerBucket=${vectorsPerBucket}` : ''}`;
@@ -264,9 +270,9 @@ function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][]
   }
 
   const build = progress(`hnsw build M=${HNSW_BUILD.M} efConstruction=${HNSW_BUILD.efConstruction}`);
-  const hnsw = HnswIndex.build(store, { ...HNSW_BUILD, efSearch: EF_SEARCH[0]! }, build.update);
+  const hnsw = HnswIndex.build(store, { ...HNSW_BUILD, efSearch: efSweep[0]! }, build.update);
   const hnswSeconds = build.finish();
-  for (const efSearch of EF_SEARCH) {
+  for (const efSearch of efSweep) {
     hnsw.setEfSearch(efSearch);
     rows.push({
       index: 'hnsw',

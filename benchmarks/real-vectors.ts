@@ -5,10 +5,11 @@
  * train photos (the indexed rows) and val photos (the queries, last), each photo giving its whole
  * image, its detections (catalog extraction, as ingest stores them), two rescaled copies (decoded at
  * 256 and 128 px on the long side, then embedded whole) and N random crops (seeded: a tenth to the
- * whole of each side, anywhere in the photo), all at the encoder's crop size in batched runs.
+ * whole of each side, anywhere in the photo) pooled from the whole photo's feature map.
  * Writes DIR/raw.npy (1280-d) and DIR/whitened.npy (the project's learned whitening, learned from
  * the train rows' whole photos and detections grouped by product, then applied to every row); both
- * end with the Q query rows, as `npm run bench:index -- --vectors DIR/raw.npy --queries Q` reads them.
+ * end with the Q query rows (a seeded random sample of the val rows, in random order), as
+ * `npm run bench:index -- --vectors DIR/raw.npy --queries q` reads them (any q ≤ Q).
  * Cached per batch of photos in DIR/chunks (an interrupted run resumes); DIR defaults to
  * benchmarks/results/real-vectors (git-ignored). Minutes of CPU: run it with nice.
  */
@@ -19,7 +20,9 @@ import { loadConfig } from '../src/config/load.js';
 import { createDetector } from '../src/detection/detector.js';
 import { createEncoder } from '../src/embedding/encoder.js';
 import { whitenApply, whitenLearn, type LabelledVector } from '../src/embedding/whitening.js';
+import { boxGem, l2n } from '../src/embedding/gem.js';
 import { decodeImage } from '../src/imaging/decode.js';
+import { cellBox } from '../src/localization/grid.js';
 import { wholeImage, type Region } from '../src/imaging/resize.js';
 import { SeededRandom } from '../src/indexing/prng.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
@@ -66,30 +69,40 @@ function randomCrops(width: number, height: number, count: number, random: Seede
 }
 
 /**
- * One photo's rows, embedded as the pipeline does: whole images at the encoder's imageInputSize with
- * its whole-image pooling, detections and crops at its inputSize with its crop pooling.
+ * One photo's rows: the whole photo at the encoder's imageInputSize with its whole-image pooling (as
+ * ingest and search embed it), its detections re-encoded as crops (as ingest stores them), two
+ * rescaled copies encoded whole at the crop size, and the random crops GeM-pooled from the whole
+ * photo's feature map (as search photos' regions are scored: no CNN run per crop, which is what
+ * makes 100k+ vectors affordable on two shared cores).
  */
 async function embedPhoto(photo: GroceryPhoto, random: SeededRandom): Promise<Row[]> {
-  const { imageInputSize, inputSize, pooling, cropPooling } = encoder.meta;
+  const { imageInputSize, inputSize, pooling, cropPooling, gemP } = encoder.meta;
   const bytes = readFileSync(photo.path);
   const image = await decodeImage(bytes, extractor.maxPixels, extractor.maxDecodeSide);
   const { detections } = await detector.detect(image);
+  const whole = await encoder.encode(image, [wholeImage(image)], imageInputSize, [pooling], true);
+  const map = whole.firstMap!;
+  const grid = { rows: map.height, columns: map.width, width: image.width, height: image.height };
+  const boxes = randomCrops(image.width, image.height, CROPS, random).map(({ x, y, width, height }) => cellBox([x, y, x + width, y + height], grid));
+  const pooled = boxGem(map, boxes, gemP);
+  const cropVectors = boxes.map((_, i) => l2n(Float32Array.from(pooled.subarray(i * map.channels, (i + 1) * map.channels))));
   const detected = detections.slice(0, extractor.crop.maxObjects - 1).map((d) => cropRegion(d.bbox, extractor.crop.padding, image.width, image.height));
-  const crops = [...detected, ...randomCrops(image.width, image.height, CROPS, random)];
-  const wholes = [image, ...(await Promise.all(RESCALE_SIDES.map((side) => decodeImage(bytes, extractor.maxPixels, side))))];
-  const wholeVectors = await Promise.all(wholes.map(async (whole) => (await encoder.encode(whole, [wholeImage(whole)], imageInputSize, [pooling])).vectors[0]!));
-  const { vectors } = await encoder.encode(image, crops, inputSize, crops.map(() => cropPooling));
+  const rescaled = await Promise.all(RESCALE_SIDES.map((side) => decodeImage(bytes, extractor.maxPixels, side)));
+  const encoded = [
+    ...(detected.length > 0 ? (await encoder.encode(image, detected, inputSize, detected.map(() => cropPooling))).vectors : []),
+    ...(await Promise.all(rescaled.map(async (small) => (await encoder.encode(small, [wholeImage(small)], inputSize, [cropPooling])).vectors[0]!))),
+  ];
   const group = photo.product.name;
   return [
-    { group, stored: true, vector: wholeVectors[0]! },
-    ...vectors.map((vector, i) => ({ group, stored: i < detected.length, vector })),
-    ...wholeVectors.slice(1).map((vector) => ({ group, stored: false, vector })),
+    { group, stored: true, vector: whole.vectors[0]! },
+    ...encoded.map((vector, i) => ({ group, stored: i < detected.length, vector })),
+    ...cropVectors.map((vector) => ({ group, stored: false, vector })),
   ];
 }
 
 /** Rows of one chunk of photos, from the cache (vectors as raw float32, labels as JSON) or embedded now and cached. */
 async function chunkRows(name: string, photos: GroceryPhoto[], chunk: number): Promise<Row[]> {
-  const base = join(OUT, 'chunks', `${name}-${CROPS}-${SEED}-${chunk}`);
+  const base = join(OUT, 'chunks', `${name}-pooled-${CROPS}-${SEED}-${chunk}`);
   if (existsSync(`${base}.json`)) {
     const labels = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as Array<{ group: string; stored: boolean }>;
     const bytes = readFileSync(`${base}.f32`);
@@ -123,8 +136,15 @@ async function embedSplit(name: 'train' | 'val'): Promise<Row[]> {
 mkdirSync(join(OUT, 'chunks'), { recursive: true });
 const train = await embedSplit('train');
 const val = await embedSplit('val');
-// Queries: val rows spread evenly (whole photos, detections and crops alike).
-const queries = Array.from({ length: Math.min(QUERIES, val.length) }, (_, i) => val[Math.floor((i * val.length) / Math.min(QUERIES, val.length))]!);
+// Queries: a seeded sample of the val rows (whole photos, detections and crops alike) in random
+// order, so that the last q of them (what `bench:index --queries q` takes) are a random sample too.
+const shuffler = new SeededRandom(SEED);
+const shuffled = [...val];
+for (let i = shuffled.length - 1; i > 0; i -= 1) {
+  const j = shuffler.nextInt(i + 1);
+  [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+}
+const queries = shuffled.slice(0, QUERIES);
 const rows = [...train, ...queries];
 await writeNpyFloat32(join(OUT, 'raw.npy'), rows.map((r) => r.vector));
 

@@ -1,6 +1,10 @@
 /** Closed-loop HTTP load on a running service (searches and ingests), and the CPU it costs, for bench:http. */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../../src/config/load.js';
+import { createEncoder } from '../../src/embedding/encoder.js';
+import { decodeImage } from '../../src/imaging/decode.js';
+import { wholeImage } from '../../src/imaging/resize.js';
 import { percentileOfSorted } from './percentiles.js';
 
 export interface Photo {
@@ -147,4 +151,24 @@ export function medianFigures(runs: LoadFigures[]): LoadFigures {
     serverCpuMsPerRequest: median((f) => f.serverCpuMsPerRequest),
     clientCpuMsPerRequest: median((f) => f.clientCpuMsPerRequest),
   };
+}
+
+/**
+ * CPU ms of one single-crop encoder run (1 intra-op thread, the configured encoder), the mean of
+ * `runs`: a yardstick measured beside the load, since this shared host's speed (CPU time per unit of
+ * work included) varies several-fold with its load. Requests' CPU divided by it is load-independent.
+ */
+export async function referenceCropCpuMs(photo: Buffer, runs = 30): Promise<number> {
+  const config = loadConfig({ env: {} });
+  const encoder = await createEncoder({ ...config.extractor.encoder, threads: 1 });
+  try {
+    const image = await decodeImage(photo, config.extractor.maxPixels, config.extractor.maxDecodeSide);
+    await encoder.encode(image, [wholeImage(image)]);
+    const before = process.cpuUsage();
+    for (let i = 0; i < runs; i += 1) await encoder.encode(image, [wholeImage(image)]);
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000 / runs;
+  } finally {
+    await encoder.close();
+  }
 }
