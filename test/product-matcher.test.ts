@@ -6,7 +6,6 @@ import type { IndexKind, SearchResult } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
 import {
   matchDistinctProducts,
-  matchScopeOf,
   productOverlap,
   StoredObjects,
   type MatchRequest,
@@ -146,12 +145,7 @@ describe('StoredObjects', () => {
   });
 });
 
-describe('matchScopeOf and productOverlap', () => {
-  it('compares the whole photo with whole photos only', () => {
-    expect(matchScopeOf('whole')).toBe('whole-images');
-    expect(matchScopeOf('region')).toBe('all');
-  });
-
+describe('productOverlap', () => {
   it('gives the share of the other index\'s products that LSH found too', () => {
     const of = (...ids: string[]) => ids.map((productId) => ({ productId }) as ProductMatch);
     expect(productOverlap(of('a', 'b', 'c'), of('a', 'c', 'd', 'e'))).toBe(0.5);

@@ -79,8 +79,8 @@ export function learnAcceptance(samples: readonly StoredSample[], transformId: s
 }
 
 function learnKind(samples: readonly StoredSample[], kind: ObjectKind, options: AcceptanceOptions, seed: number): KindModel | undefined {
-  // Whole photos are compared with whole photos; regions with every stored object (as in search).
-  const pool = kind === 'whole' ? samples.filter((s) => s.kind === 'whole') : samples;
+  // Both kinds are compared with whole photos, as in search (SEARCH_SCOPE).
+  const pool = samples.filter((s) => s.kind === 'whole');
   const queries = sample(samples.filter((s) => s.kind === kind), options.queries, seed);
   if (queries.length === 0 || pool.length === 0) return undefined;
   const dim = pool[0]!.vector.length;

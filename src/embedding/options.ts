@@ -21,13 +21,15 @@ export interface EncoderOptions {
    */
   imageInputSize: number;
   /**
-   * Pooling of the whole-image object. `'rgem'` (default): GeM over the R-MAC regions, L2-normalised
-   * and summed; `'gem'`: one global GeM. Regional pooling raised grocery val recall@1 by 5–10 points
-   * at every input size: a product filling part of a shelf photo weighs as much as the shelf.
+   * Pooling of the whole-image object, and of a search photo's regions (at `inputSize`): they are
+   * compared with whole catalog photos, so they are pooled alike. `'rgem'` (default): GeM over the
+   * R-MAC regions, L2-normalised and summed; `'gem'`: one global GeM. Regional pooling raised grocery
+   * val recall@1 by 5–10 points at every input size: a product filling part of a shelf photo weighs as
+   * much as the shelf. On composed scenes it raised region recall@1 from 68.0% to 71.6%.
    */
   pooling: Pooling;
   /**
-   * Pooling of each detection crop. Default `'gem'`: a crop is already one product, tight in its box,
+   * Pooling of each detection crop of a catalog photo. Default `'gem'`: a crop is already one product, tight in its box,
    * and its 7×7 map has little to divide; regional pooling there measured the same recall (grocery,
    * catalog B whitened: recall@1 85.1 either way, recall@5 98.3 vs 98.0) for 0.7 ms more per crop.
    */

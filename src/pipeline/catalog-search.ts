@@ -24,11 +24,11 @@ import { ProductPrototypes } from './product-reference.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
 import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
-import { matchDistinctProducts, StoredObjects, type DistinctMatches, type MatchScope } from './product-matcher.js';
+import { matchDistinctProducts, SEARCH_SCOPE, StoredObjects, type DistinctMatches, type MatchScope } from './product-matcher.js';
 import { identityTransform, type VectorTransform } from '../embedding/vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
-export { matchScopeOf, type MatchScope, type ProductMatch } from './product-matcher.js';
+export { SEARCH_SCOPE, type MatchScope, type ProductMatch } from './product-matcher.js';
 export type { CatalogService } from './catalog-service.js';
 export type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
 
@@ -200,7 +200,7 @@ export class CatalogSearch implements CatalogService {
     kind: IndexKind,
     k: number,
     minScore: number,
-    scope: MatchScope = 'all',
+    scope: MatchScope = SEARCH_SCOPE,
   ): Promise<DistinctMatches> {
     const started = performance.now();
     const found = await this.matchTransformed(this.transform.apply(raw), kind, k, minScore, scope);

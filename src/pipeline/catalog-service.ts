@@ -12,7 +12,7 @@ import type { Thumbnail } from '../catalog/thumbnails.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import type { OptimizeRequest, OptimizeResult } from './optimize-policy.js';
-import { matchScopeOf, productOverlap, type DistinctMatches, type MatchScope, type ProductMatch } from './product-matcher.js';
+import { SEARCH_SCOPE, productOverlap, type DistinctMatches, type MatchScope, type ProductMatch } from './product-matcher.js';
 import type { IngestResult, JudgedMatch, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings, Verdict } from './search-types.js';
 import { rankProducts } from './answer.js';
 import type { ObjectKind } from '../core/types.js';
@@ -68,7 +68,7 @@ export async function answerSearch(extraction: Extraction, query: SearchQuery, m
   const objects: ObjectMatches[] = [];
   const judged: JudgedMatch[][] = [];
   for (const { kind, label, score, bbox, vector } of extraction.objects) {
-    const scope = matchScopeOf(kind);
+    const scope = SEARCH_SCOPE;
     const found = await match(vector, query.index, scope, wanted);
     searchMs += found.searchMs;
     const verdicts = judge(kind, label, found.matches);

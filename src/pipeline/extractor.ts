@@ -160,7 +160,8 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
         const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization, encoder.meta.gemP);
         locateMs = performance.now() - located;
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
-        const crops = regions.length > 0 ? await encoder.encode(image, regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height)), encoder.meta.inputSize, regions.map(() => encoder.meta.cropPooling)) : undefined;
+        // Regions are compared with whole catalog photos (SEARCH_SCOPE), so they are pooled like them.
+        const crops = regions.length > 0 ? await encoder.encode(image, regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height)), encoder.meta.inputSize, regions.map(() => encoder.meta.pooling)) : undefined;
         encoding = crops ? mergeEncodings(first, crops) : first;
       } else {
         found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];

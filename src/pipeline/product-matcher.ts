@@ -34,16 +34,20 @@ export interface DistinctMatches {
 }
 
 /**
- * Which stored objects a query object may match. The whole photo is compared with whole stored
- * photos only: a shelf photo resembling one apple cropped from another product's photo is not a
- * match (grocery val, whitened: whole-image recall@1 81.4% against every stored object, 85% against
- * whole images). A detection may match any stored object, the catalog photo included.
+ * Which stored objects a query object may match: whole stored photos only, or also the detections
+ * on them (`all`).
  */
 export type MatchScope = 'whole-images' | 'all';
 
-export function matchScopeOf(kind: ObjectKind): MatchScope {
-  return kind === 'whole' ? 'whole-images' : 'all';
-}
+/**
+ * What a search compares its objects with, the whole photo and its regions alike: whole catalog
+ * photos. A shelf photo resembling one apple cropped from another product's photo is not a match
+ * (grocery val, whitened: whole-image recall@1 81.4% against every stored object, 85% against whole
+ * images), and a region, pooled like a whole photo, finds its product among whole photos more often
+ * than among everything (composed val scenes: region recall@1 65.6% against everything with
+ * global GeM, 71.6% against whole photos with regional GeM; docs/design.md).
+ */
+export const SEARCH_SCOPE: MatchScope = 'whole-images';
 
 /**
  * The neighbour search the matcher needs: an IndexSet, any one index behind the same call, or a

@@ -15,7 +15,7 @@ import { ACCEPT_ALL, answerSearch, ingestAnswer, newImage, stageTimings, type Ca
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
-import { matchDistinctProducts, type DistinctMatches, type MatchScope } from '../../pipeline/product-matcher.js';
+import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches, type MatchScope } from '../../pipeline/product-matcher.js';
 import { PgStore, type SearchSnapshot } from './pg-store.js';
 
 export interface PgCatalogSearchOptions {
@@ -73,7 +73,7 @@ export class PgCatalogSearch implements CatalogService {
   }
 
   /** The best `k` distinct products for one raw vector (as CatalogSearch.matchVector). */
-  async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope = 'all'): Promise<DistinctMatches> {
+  async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope = SEARCH_SCOPE): Promise<DistinctMatches> {
     const started = performance.now();
     const snapshot = await this.store.refresh();
     const found = await this.matchTransformed(snapshot, snapshot.transform.apply(raw), kind, k, minScore, scope);
