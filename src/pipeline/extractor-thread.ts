@@ -9,6 +9,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FindthisError } from '../core/errors.js';
 import { reviveError, serializeError, startModuleWorker, type SerializedError } from '../core/worker.js';
 import { createExtractor, type EncoderMeta, type Extraction, type ExtractionPurpose, type Extractor, type ExtractorContext, type ExtractorOptions, type ProductReference } from './extractor.js';
+import { bytesOf } from '../core/bytes.js';
 
 interface ExtractorThreadData {
   task: 'extractor';
@@ -133,7 +134,7 @@ async function serveExtractor({ options, context }: ExtractorThreadData): Promis
       extractor.setReference(message.reference);
       return;
     }
-    const image = Buffer.from(message.image.buffer, message.image.byteOffset, message.image.byteLength);
+    const image = bytesOf(message.image);
     extractor.extract(image, message.purpose).then(
       (extraction) => post({ type: 'extracted', id: message.id, extraction }, [...new Set(extraction.objects.map((object) => object.vector.buffer as ArrayBuffer))]),
       (error: unknown) => post({ type: 'rejected', id: message.id, error: serializeError(error) }),
