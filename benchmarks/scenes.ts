@@ -1,6 +1,6 @@
 /**
- * npm run bench:scenes -- [--scenes N | --quick] [--part all|scenes|open-set] [--seed N] [--index lsh|hnsw|exact] [--config FILE]
- *                         [--rebuild] [--stale-catalog] [--cache DIR] [--json FILE] [--png FILE]
+ * npm run bench:scenes -- [--scenes N | --quick] [--part all|scenes|open-set|latency] [--seed N] [--index lsh|hnsw|exact] [--config FILE]
+ *                         [--rebuild] [--stale-catalog] [--cache DIR] [--json FILE] [--png FILE] [--runs R]
  *
  * Photos of several products, and photos of products the catalog lacks (issue 9), searched through
  * the same CatalogSearch the service uses, k = 5:
@@ -13,7 +13,10 @@
  *             missing products answered empty, in-catalog recall@1 (empty = miss), and the same
  *             recall@1 in catalog B for reference;
  *   coco      the 12 photos of ../shared/datasets/coco-sample (no groceries): how many get an empty answer;
- *   latency   p50/p95 of the whole search() by photo size (348×348 singles, each canvas shape).
+ *   latency   p50/p95 of the whole search() by photo size (348×348 singles, each canvas shape), as the
+ *             run found them. `--part latency` instead times only, before and after issue 9 side by side
+ *             (benchmarks/lib/scenes-latency.ts): every 6th val photo and the first 20 scenes of 1024×768,
+ *             `--runs` (3) times each; writes benchmarks/results/scenes-latency.json.
  * Catalogs are built once and cached (benchmarks/lib/scenes-catalogs.ts) under
  * benchmarks/results/scenes-catalogs or --cache DIR (e.g. another worktree's, to skip its ingest);
  * --rebuild ignores the cache. --stale-catalog searches the last catalog ingested even when the
@@ -24,6 +27,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkOneOf, invalidConfig, parseInteger } from '../src/config/checks.js';
@@ -36,8 +40,9 @@ import { groceryPhotos, groceryProducts } from './lib/grocery.js';
 import { openCatalog } from './lib/grocery-catalog.js';
 import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
-import { composeScene } from './lib/scenes-compose.js';
-import { scenesCatalogs } from './lib/scenes-catalogs.js';
+import { composeScene, planScene } from './lib/scenes-compose.js';
+import { pairedLatency, printPairedLatency, type TimedPhoto } from './lib/scenes-latency.js';
+import { scenesCatalogs, type ScenesCatalogs } from './lib/scenes-catalogs.js';
 import { openSetMetrics, sceneMetrics, sceneOutcome, singleOutcome, type SceneOutcome, type SearchedPhoto, type SingleOutcome } from './lib/scenes-metrics.js';
 import { scenesPicture, type PictureExample } from './lib/scenes-picture.js';
 import { printReport, type LatencyRow } from './lib/scenes-report.js';
@@ -55,6 +60,7 @@ const { values: args } = parseArgs({
     'stale-catalog': { type: 'boolean', default: false },
     json: { type: 'string' },
     png: { type: 'string' },
+    runs: { type: 'string', default: '3' },
   },
 });
 
@@ -65,20 +71,32 @@ const COCO_DIR = join(PROJECT_ROOT, '..', 'shared', 'datasets', 'coco-sample');
 const PICTURED = 6;
 
 const config = loadConfig({ env: {}, ...(args.config ? { file: args.config } : {}) });
-const part = checkOneOf('--part', args.part, ['all', 'scenes', 'open-set'], invalidConfig);
-const sceneCount = part === 'open-set' ? 0 : args.scenes ? parseInteger('--scenes', args.scenes, 1, 100_000, invalidConfig) : args.quick ? 30 : 100;
+const part = checkOneOf('--part', args.part, ['all', 'scenes', 'open-set', 'latency'], invalidConfig);
+const runs = parseInteger('--runs', args.runs, 1, 100, invalidConfig);
+const sceneCount = part === 'open-set' || part === 'latency' ? 0 : args.scenes ? parseInteger('--scenes', args.scenes, 1, 100_000, invalidConfig) : args.quick ? 30 : 100;
 const seed = parseInteger('--seed', args.seed, 0, 2 ** 32 - 1, invalidConfig);
 const index = checkOneOf('--index', args.index ?? config.search.defaultIndex, ['lsh', 'hnsw', 'exact'] as IndexKind[], invalidConfig);
 // similar: every object's matches with their verdicts, for region recall; `answer` holds the accepted ones either way.
 const query = { k: K, index, minScore: config.search.minScore, compare: false, similar: true };
 const products = new Map(groceryProducts().map((product) => [product.name, product]));
 const valPhotos = groceryPhotos('val');
-const singles = part === 'scenes' ? [] : args.quick ? valPhotos.filter((_, i) => i % 3 === 0) : valPhotos;
+const singles = part === 'scenes' || part === 'latency' ? [] : args.quick ? valPhotos.filter((_, i) => i % 3 === 0) : valPhotos;
 const startedAt = new Date();
 
 const extractor = await createExtractor(config.extractor);
 try {
   const catalogs = await scenesCatalogs(extractor, config, { seed, rebuild: args.rebuild, staleCatalog: args['stale-catalog'], ...(args.cache ? { cacheDir: args.cache } : {}) });
+  if (part === 'latency') {
+    const b = await openCatalog(extractor, config, catalogs.b);
+    await timeSideBySide(b);
+    await b.close();
+  } else await measureAll(catalogs);
+} finally {
+  await extractor.close();
+}
+
+/** Every part but latency: scenes, the open set, coco-sample; the report, the JSON and the picture. */
+async function measureAll(catalogs: ScenesCatalogs): Promise<void> {
   const [b, open] = await Promise.all([openCatalog(extractor, config, catalogs.b), openCatalog(extractor, config, catalogs.open)]);
   const latencies = new Map<string, number[]>();
   /** One search, its wall time filed under the photo's size. */
@@ -164,8 +182,25 @@ try {
   if (examples.length > 0) await writeFile(png, await scenesPicture(examples));
   process.stderr.write(`wrote ${join(RESULTS_DIR, 'scenes.json')}${examples.length > 0 ? ` and ${png}` : ''}\n`);
   await Promise.all([b.close(), open.close()]);
-} finally {
-  await extractor.close();
+}
+
+/** `--part latency`: the search before and after issue 9, paired on the same photos (see scenes-latency.ts). */
+async function timeSideBySide(catalog: CatalogSearch): Promise<void> {
+  const photos: TimedPhoto[] = valPhotos.filter((_, i) => i % 6 === 0).map(({ path }) => ({ shape: '348×348', jpeg: readFileSync(path) }));
+  for (let i = 0, found = 0; found < 20 && i < 10_000; i++) {
+    const plan = planScene(seed, i);
+    if (plan.width !== 1024 || plan.height !== 768) continue;
+    photos.push({ shape: '1024×768', jpeg: (await composeScene(seed, i)).jpeg });
+    found++;
+  }
+  for (const { jpeg } of photos.slice(0, 3)) await catalog.search(jpeg, query); // warm-up
+  const bar = progress(`time ${photos.length} photos × ${runs} runs, before and after`);
+  const rows = await pairedLatency(catalog, photos, query, runs, (done, of) => bar.update(done, of));
+  bar.finish();
+  const load = loadavg().map((value) => value.toFixed(1)).join(' / ');
+  printPairedLatency(rows, `${startedAt.toISOString()}, load average ${load}, ${cpus().length} cores`);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(join(RESULTS_DIR, 'scenes-latency.json'), JSON.stringify({ measuredAt: startedAt.toISOString(), loadAverage: loadavg(), runs, index, rows }, null, 2));
 }
 
 /** Coverage and answer recall per coarse class (Apple, Milk, …): where localisation fails. */
