@@ -3,25 +3,12 @@
  * API while the service keeps running and writing. The index files are not copied: they are rebuilt
  * from the catalog after a restore. Exit 0 on success, 1 when the copy fails, 2 for bad usage.
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { invalidParameter } from '../core/errors.js';
-import { loadConfig } from '../config/load.js';
 import { backupCatalog } from '../catalog/backup.js';
-import { describeError, exitWithError, writeStdout } from './common.js';
+import { backupFileAndDataDir, describeError, writeStdout } from './common.js';
 
 const USAGE = 'usage: npm run backup -- FILE   (env DATA_DIR, FINDTHIS_CONFIG)';
 
-let dest: string;
-let dataDir: string;
-try {
-  const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
-  if (positionals.length !== 1) throw invalidParameter('arguments', `one backup FILE (${USAGE})`, positionals.join(' '));
-  dest = resolve(positionals[0]!);
-  dataDir = resolve(loadConfig().paths.dataDir);
-} catch (error) {
-  exitWithError(error);
-}
+const { file: dest, dataDir } = backupFileAndDataDir(USAGE);
 try {
   const result = await backupCatalog(dataDir, dest);
   await writeStdout(`backed up ${result.products} products, ${result.images} images (${result.bytes} bytes) from ${dataDir} to ${result.file}\n`);

@@ -1,12 +1,13 @@
 /**
- * What the ingest and query commands share: loading the config, opening the same CatalogSearch the
+ * What the CLI commands share: loading the config, opening the same CatalogSearch the
  * service uses, finding images in a folder, a progress display, and turning errors into messages and
  * exit codes (2 = bad usage or start-up failure).
  */
 import { readdirSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { isFindthisError } from '../core/errors.js';
+import { invalidParameter, isFindthisError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { FindthisConfig } from '../config/schema.js';
 import { PHOTO_EXTENSIONS } from '../imaging/format.js';
@@ -121,6 +122,20 @@ export function startProgress(total: number, verb: string): Progress {
  */
 export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * The one backup FILE argument of `backup` and `restore`, and the configured DATA_DIR, both absolute;
+ * on bad usage or config, the message and exit EXIT_USAGE.
+ */
+export function backupFileAndDataDir(usage: string): { file: string; dataDir: string } {
+  try {
+    const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
+    if (positionals.length !== 1) throw invalidParameter('arguments', `one backup FILE (${usage})`, positionals.join(' '));
+    return { file: resolve(positionals[0]!), dataDir: resolve(loadConfig().paths.dataDir) };
+  } catch (error) {
+    exitWithError(error);
+  }
 }
 
 /** Prints a start-up or usage failure and exits with EXIT_USAGE. */

@@ -4,26 +4,13 @@
  * stopped: a DATA_DIR in use is refused (DATA_DIR_LOCKED). Exit 0 on success, 1 when the restore
  * fails, 2 for bad usage, a file that is not a findthis catalog, or a DATA_DIR in use.
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { invalidParameter } from '../core/errors.js';
-import { loadConfig } from '../config/load.js';
 import { restoreCatalog } from '../catalog/backup.js';
-import { describeError, EXIT_USAGE, exitWithError, writeStdout } from './common.js';
+import { backupFileAndDataDir, describeError, EXIT_USAGE, writeStdout } from './common.js';
 import { isFindthisError } from '../core/errors.js';
 
 const USAGE = 'usage: npm run restore -- FILE   (env DATA_DIR, FINDTHIS_CONFIG; the service must be stopped)';
 
-let source: string;
-let dataDir: string;
-try {
-  const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: {} });
-  if (positionals.length !== 1) throw invalidParameter('arguments', `one backup FILE (${USAGE})`, positionals.join(' '));
-  source = resolve(positionals[0]!);
-  dataDir = resolve(loadConfig().paths.dataDir);
-} catch (error) {
-  exitWithError(error);
-}
+const { file: source, dataDir } = backupFileAndDataDir(USAGE);
 try {
   const result = await restoreCatalog(dataDir, source);
   await writeStdout(`restored ${result.products} products, ${result.images} images from ${source} into ${result.file}; the indexes are rebuilt at the next start\n`);
