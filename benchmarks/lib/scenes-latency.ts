@@ -35,7 +35,7 @@ export async function pairedLatency(catalog: CatalogSearch, photos: readonly Tim
   const before = async (jpeg: Buffer) => {
     const started = performance.now();
     const extraction = await catalog.extractor.extract(jpeg, 'catalog');
-    await answerSearch(extraction, query, (vector, kind, scope, k) => catalog.matchVector(vector, kind, k, query.minScore, scope), ACCEPT_ALL, started);
+    await answerSearch(extraction, query, (vector, kind, k) => catalog.matchVector(vector, kind, k, query.minScore), ACCEPT_ALL, started);
     return performance.now() - started;
   };
   const after = async (jpeg: Buffer) => {

@@ -170,7 +170,7 @@ export class CatalogSearch implements CatalogService {
   async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
     const extraction = await this.extractQuery(image);
-    const match = (vector: Float32Array, kind: IndexKind, scope: MatchScope, k: number) => this.matchTransformed(this.transform.apply(vector), kind, k, query.minScore, scope);
+    const match = (vector: Float32Array, kind: IndexKind, k: number) => this.matchTransformed(this.transform.apply(vector), kind, k, query.minScore, SEARCH_SCOPE);
     return answerSearch(extraction, query, match, this.judgeObject(), started);
   }
 

@@ -12,7 +12,7 @@ import type { Thumbnail } from '../catalog/thumbnails.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import type { OptimizeRequest, OptimizeResult } from './optimize-policy.js';
-import { SEARCH_SCOPE, productOverlap, type DistinctMatches, type MatchScope, type ProductMatch } from './product-matcher.js';
+import { productOverlap, type DistinctMatches, type ProductMatch } from './product-matcher.js';
 import type { IngestResult, JudgedMatch, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings, Verdict } from './search-types.js';
 import { rankProducts } from './answer.js';
 import type { ObjectKind } from '../core/types.js';
@@ -47,8 +47,8 @@ export interface CatalogService {
   close(): Promise<void>;
 }
 
-/** Finds one object's `k` best distinct products by `kind`, in the given scope (the backend's own matcher). */
-export type MatchOne = (vector: Float32Array, kind: IndexKind, scope: MatchScope, k: number) => Promise<DistinctMatches>;
+/** Finds one object's `k` best distinct products by `kind` among whole catalog photos (SEARCH_SCOPE; the backend's own matcher). */
+export type MatchOne = (vector: Float32Array, kind: IndexKind, k: number) => Promise<DistinctMatches>;
 
 /** Judges one object's distinct products, best first: accepted and confidence for each (see src/acceptance). */
 export type JudgeObject = (kind: ObjectKind, label: string, matches: readonly ProductMatch[]) => Verdict[];
@@ -68,8 +68,7 @@ export async function answerSearch(extraction: Extraction, query: SearchQuery, m
   const objects: ObjectMatches[] = [];
   const judged: JudgedMatch[][] = [];
   for (const { kind, label, score, bbox, vector } of extraction.objects) {
-    const scope = SEARCH_SCOPE;
-    const found = await match(vector, query.index, scope, wanted);
+    const found = await match(vector, query.index, wanted);
     searchMs += found.searchMs;
     const verdicts = judge(kind, label, found.matches);
     const all = found.matches.map((m, i) => ({ ...m, ...verdicts[i]! })).slice(0, query.k);
@@ -77,9 +76,9 @@ export async function answerSearch(extraction: Extraction, query: SearchQuery, m
     const matches = query.similar ? all : all.filter((m) => m.accepted);
     const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found, matches };
     if (query.compare) {
-      const lsh = query.index === 'lsh' ? found : await match(vector, 'lsh', scope, query.k);
-      const hnsw = await match(vector, 'hnsw', scope, query.k);
-      const exact = await match(vector, 'exact', scope, query.k);
+      const lsh = query.index === 'lsh' ? found : await match(vector, 'lsh', query.k);
+      const hnsw = await match(vector, 'hnsw', query.k);
+      const exact = await match(vector, 'exact', query.k);
       const top = (d: DistinctMatches) => d.matches.slice(0, query.k);
       result.overlap = { hnsw: productOverlap(top(lsh), top(hnsw)), exact: productOverlap(top(lsh), top(exact)) };
     }

@@ -67,8 +67,8 @@ export class PgCatalogSearch implements CatalogService {
     const extraction = await this.extractor.extract(image, 'search');
     const snapshot = await this.store.refresh();
     // No acceptance model or product prototypes on this backend yet: regions by objectness, every match accepted.
-    const match = (vector: Float32Array, kind: IndexKind, scope: MatchScope, k: number) =>
-      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore, scope);
+    const match = (vector: Float32Array, kind: IndexKind, k: number) =>
+      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore, SEARCH_SCOPE);
     return answerSearch(extraction, query, match, ACCEPT_ALL, started);
   }
 
