@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/load.js';
 import { createDetector } from '../src/detection/detector.js';
 import { createEncoder } from '../src/embedding/encoder.js';
 import { whitenApply, whitenLearn, type LabelledVector } from '../src/embedding/whitening.js';
-import { boxGem, l2n } from '../src/embedding/gem.js';
+import { l2n } from '../src/embedding/gem.js';
 import { decodeImage } from '../src/imaging/decode.js';
 import { cellBox } from '../src/localization/grid.js';
 import { wholeImage, type Region } from '../src/imaging/resize.js';
@@ -84,8 +84,7 @@ async function embedPhoto(photo: GroceryPhoto, random: SeededRandom): Promise<Ro
   const map = whole.firstMap!;
   const grid = { rows: map.height, columns: map.width, width: image.width, height: image.height };
   const boxes = randomCrops(image.width, image.height, CROPS, random).map(({ x, y, width, height }) => cellBox([x, y, x + width, y + height], grid));
-  const pooled = boxGem(map, boxes, gemP);
-  const cropVectors = boxes.map((_, i) => l2n(Float32Array.from(pooled.subarray(i * map.channels, (i + 1) * map.channels))));
+  const cropVectors = boxes.map((box) => l2n(Float32Array.from(map.pool(box))));
   const detected = detections.slice(0, extractor.crop.maxObjects - 1).map((d) => cropRegion(d.bbox, extractor.crop.padding, image.width, image.height));
   const rescaled = await Promise.all(RESCALE_SIDES.map((side) => decodeImage(bytes, extractor.maxPixels, side)));
   const encoded = [

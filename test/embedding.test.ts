@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, type Encoder } from '../src/embedding/encoder.js';
 import { tapFeatures } from '../src/embedding/feature-tap.js';
-import { dequantize, gem, gemQuantized, l2n, regionalGem, rmacRegions } from '../src/embedding/gem.js';
+import { dequantize, gem, gemQuantized, GemIntegral, l2n, regionalGem, rmacRegions } from '../src/embedding/gem.js';
 import { DEFAULT_ENCODER_OPTIONS } from '../src/embedding/options.js';
 import { decodeImage, type RawImage } from '../src/imaging/decode.js';
 import { wholeImage } from '../src/imaging/resize.js';
@@ -77,8 +77,8 @@ describe('regional GeM over the R-MAC grid', () => {
     const quantized = new Uint8Array(64 * 25).map((_, i) => (i * 53) % 256);
     const floats = dequantize(quantized, 0.02, 7);
     const whole = [{ y: 0, x: 0, size: 5 }];
-    const fromQuantized = l2n(regionalGem({ quantized, scale: 0.02, zeroPoint: 7 }, 64, 5, 5, whole, 3));
-    const fromFloats = l2n(regionalGem(floats, 64, 5, 5, whole, 3));
+    const fromQuantized = l2n(regionalGem(new GemIntegral({ values: { quantized, scale: 0.02, zeroPoint: 7 }, channels: 64, height: 5, width: 5 }, 3), whole));
+    const fromFloats = l2n(regionalGem(new GemIntegral({ values: floats, channels: 64, height: 5, width: 5 }, 3), whole));
     const reference = l2n(gem(floats, 64, 25, 3));
     for (let c = 0; c < 64; c++) {
       expect(fromQuantized[c]).toBeCloseTo(reference[c]!, 5);
@@ -92,7 +92,7 @@ describe('regional GeM over the R-MAC grid', () => {
     map.fill(1, 0, 16);
     map[16] = 100;
     const global = l2n(gem(map, 2, 16, 3));
-    const regional = l2n(regionalGem(map, 2, 4, 4, rmacRegions(4, 4, 3), 3));
+    const regional = l2n(regionalGem(new GemIntegral({ values: map, channels: 2, height: 4, width: 4 }, 3), rmacRegions(4, 4, 3)));
     expect(regional[0]! / regional[1]!).toBeGreaterThan(global[0]! / global[1]!);
   });
 });

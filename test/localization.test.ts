@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxGem, gem, l2n, regionalGem } from '../src/embedding/gem.js';
+import { boxGem, gem, GemIntegral, l2n, regionalGem } from '../src/embedding/gem.js';
 import { regionBudget, selectRegions } from '../src/localization/select.js';
 import { cellBox } from '../src/localization/grid.js';
 import { locateRegions } from '../src/localization/locate.js';
@@ -31,7 +31,7 @@ describe('box GeM from integral images', () => {
     const expected = gem(cropped, channels, box.height * box.width);
     for (let c = 0; c < channels; c++) expect(pooled[c]).toBeCloseTo(expected[c]!, 6);
     const regions = [{ y: 0, x: 0, size: 2 }, { y: 1, x: 1, size: 3 }];
-    const summed = regionalGem(values, channels, height, width, regions);
+    const summed = regionalGem(new GemIntegral({ values, channels, height, width }), regions);
     const parts = boxGem({ values, channels, height, width }, regions.map(({ y, x, size }) => ({ y, x, height: size, width: size })));
     const manual = new Float32Array(channels);
     for (let r = 0; r < 2; r++) {
@@ -44,6 +44,7 @@ describe('box GeM from integral images', () => {
 
 describe('choosing regions', () => {
   const candidate = (bbox: [number, number, number, number], score: number, product: number) => ({ bbox, score, product });
+  const productOf = (c: { product: number }) => c.product;
 
   it('keeps the best, drops overlapping ones, and drops a piece of a pile inside a region of the same product', () => {
     const chosen = selectRegions(
@@ -54,14 +55,14 @@ describe('choosing regions', () => {
         candidate([60, 60, 90, 90], 0.7, 3), // another product lying on it
         candidate([200, 0, 300, 100], 0.5, 4),
       ],
-      { budget: 10, iouThreshold: 0.3, containment: 0.5 },
+      { budget: 10, iouThreshold: 0.3, containment: 0.5, productOf },
     );
     expect(chosen.map((c) => c.product)).toEqual([1, 3, 4]);
   });
 
   it('spends at most the budget, which grows with the photo', () => {
     const many = Array.from({ length: 10 }, (_, i) => candidate([i * 100, 0, i * 100 + 50, 50], 1 - i / 20, i));
-    expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5 })).toHaveLength(3);
+    expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5, productOf })).toHaveLength(3);
     expect(regionBudget(348, 348, 60_000, 8)).toBe(3);
     expect(regionBudget(1024, 768, 60_000, 8)).toBe(8);
     expect(regionBudget(1024, 768, 60_000, 0)).toBe(0);
@@ -69,15 +70,32 @@ describe('choosing regions', () => {
 });
 
 describe('regions of a photo', () => {
-  const map = { values: new Float32Array(2 * 13 * 13).fill(0.5), channels: 2, height: 13, width: 13 };
+  const map = new GemIntegral({ values: new Float32Array(2 * 13 * 13).fill(0.5), channels: 2, height: 13, width: 13 });
   const proposal = (bbox: [number, number, number, number], objectness: number) => ({ bbox, objectness, score: objectness, label: 'object', classIndex: -1 });
 
   it('are never specks: a box with a side under minRegionSide pixels is skipped, however sure the detector is', () => {
     const proposals = [proposal([10, 10, 40, 300], 0.9), proposal([100, 100, 300, 140], 0.6), proposal([400, 400, 700, 700], 0.3)];
-    const located = locateRegions(map, { width: 1024, height: 768 }, proposals, undefined, DEFAULT_LOCALIZATION_OPTIONS, 3);
+    const located = locateRegions(map, { width: 1024, height: 768 }, proposals, undefined, DEFAULT_LOCALIZATION_OPTIONS);
     expect(DEFAULT_LOCALIZATION_OPTIONS.minRegionSide).toBe(32);
     expect(located.map((r) => r.bbox)).toEqual([[100, 100, 300, 140], [400, 400, 700, 700]]);
-    const all = locateRegions(map, { width: 1024, height: 768 }, proposals, undefined, { ...DEFAULT_LOCALIZATION_OPTIONS, minRegionSide: 0 }, 3);
+    const all = locateRegions(map, { width: 1024, height: 768 }, proposals, undefined, { ...DEFAULT_LOCALIZATION_OPTIONS, minRegionSide: 0 });
     expect(all).toHaveLength(3);
   });
+
+  it('compares with the prototypes only proposals lying inside or around a better one, and that one', () => {
+    const asked: number[][] = [];
+    const scorer = {
+      products: 2,
+      closest: (_: GemIntegral, box: { x: number; y: number; width: number; height: number }) => {
+        asked.push([box.x, box.y]);
+        return 0; // every box looks like product 0
+      },
+    };
+    const proposals = [proposal([0, 0, 400, 400], 0.9), proposal([60, 60, 200, 200], 0.8), proposal([600, 0, 900, 300], 0.7), proposal([500, 400, 1000, 760], 0.6)];
+    const located = locateRegions(map, { width: 1024, height: 768 }, proposals, scorer, DEFAULT_LOCALIZATION_OPTIONS);
+    // The small box inside the first one is the same pile; the two apart from both are never scored.
+    expect(located.map((r) => r.score)).toEqual([0.9, 0.7, 0.6]);
+    expect(asked).toHaveLength(2);
+  });
 });
+

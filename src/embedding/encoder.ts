@@ -9,7 +9,7 @@ import { letterboxGeometry, letterboxInto, resizeInto, type Region } from '../im
 import { resolveModel } from '../models/manifest.js';
 import { createSession, ort } from '../models/session.js';
 import { tapFeatures, type FeatureQuantization } from './feature-tap.js';
-import { gem, gemQuantized, l2n, regionalGem, rmacRegions, type FeatureMap, type PoolRegion } from './gem.js';
+import { gem, gemQuantized, GemIntegral, l2n, regionalGem, rmacRegions, type PoolRegion } from './gem.js';
 import type { EncoderOptions, Pooling } from './options.js';
 
 /** What produced a vector: an index stores this and refuses vectors from another encoder. */
@@ -41,8 +41,8 @@ export interface Encoding {
   encodeMs: number;
   /** Dequantize + GeM + L2 of every region. */
   poolMs: number;
-  /** The feature map of regions[0], when asked for (`keepFirstMap`): regions are pooled from it later. */
-  firstMap?: FeatureMap;
+  /** The GeM integral of regions[0]'s feature map, when asked for (`keepFirstMap`): boxes of it are pooled later. */
+  firstMap?: GemIntegral;
 }
 
 export interface Encoder {
@@ -53,7 +53,7 @@ export interface Encoder {
   /**
    * Embeds each region of the image (at least one), in one batched session run at `inputSize`
    * (default: meta.inputSize), pooling region i with `poolings[i]` (default: meta.pooling for all);
-   * with `keepFirstMap`, also returns the feature map of regions[0].
+   * with `keepFirstMap`, also returns the GeM integral of regions[0]'s feature map.
    */
   encode(image: RawImage, regions: readonly Region[], inputSize?: number, poolings?: readonly Pooling[], keepFirstMap?: boolean): Promise<Encoding>;
   close(): Promise<void>;
@@ -142,27 +142,25 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
       const [, , height = 0, width = 0] = features.dims;
       const perSample = dim * height * width;
       const quantization = tap.quantization;
+      let firstMap: GemIntegral | undefined;
       const vectors = regions.map((_, index) => {
         const begin = index * perSample;
-        if (poolings[index] === 'rgem') {
-          const grid = gridFor(height, width);
-          const values = quantization
-            ? { quantized: (features.data as Uint8Array).subarray(begin, begin + perSample), ...quantization }
-            : (features.data as Float32Array).subarray(begin, begin + perSample);
-          return l2n(regionalGem(values, dim, height, width, grid, options.gemP));
+        const values = quantization
+          ? { quantized: (features.data as Uint8Array).subarray(begin, begin + perSample), ...quantization }
+          : (features.data as Float32Array).subarray(begin, begin + perSample);
+        const kept = keepFirstMap && index === 0;
+        if (poolings[index] === 'rgem' || kept) {
+          const integral = new GemIntegral({ values, channels: dim, height, width }, options.gemP);
+          if (kept) firstMap = integral;
+          if (poolings[index] === 'rgem') return l2n(regionalGem(integral, gridFor(height, width)));
         }
-        const pooled = quantization
-          ? gemQuantized((features.data as Uint8Array).subarray(begin, begin + perSample), quantization.scale, quantization.zeroPoint, dim, height * width, options.gemP)
-          : gem((features.data as Float32Array).subarray(begin, begin + perSample), dim, height * width, options.gemP);
+        const pooled = 'quantized' in values
+          ? gemQuantized(values.quantized, values.scale, values.zeroPoint, dim, height * width, options.gemP)
+          : gem(values, dim, height * width, options.gemP);
         return l2n(pooled);
       });
       const encoding: Encoding = { vectors, cropMs: cropped - start, encodeMs: encoded - cropped, poolMs: performance.now() - encoded };
-      if (keepFirstMap) {
-        const values = quantization
-          ? { quantized: (features.data as Uint8Array).slice(0, perSample), ...quantization }
-          : (features.data as Float32Array).slice(0, perSample);
-        encoding.firstMap = { values, channels: dim, height, width };
-      }
+      if (firstMap) encoding.firstMap = firstMap;
       return encoding;
     },
     close: () => session.release(),

@@ -122,56 +122,80 @@ export interface FeatureMap {
 }
 
 /**
- * GeM over each box of one feature map: returns `boxes.length × channels` values, box-major (not
- * normalised). Per channel, max(x, eps)^p goes into an integral image, so every box costs four
- * look-ups whatever its size: pooling hundreds of windows costs about as much as pooling one.
+ * GeM over any box of one feature map in four look-ups per channel: max(x, eps)^p goes into one
+ * integral image per channel, built once, so pooling hundreds of boxes (a photo's proposals, the R-MAC
+ * grid) costs little more than building it. One photo's integral serves both its regional GeM and the
+ * scoring of its proposals.
  */
+export class GemIntegral {
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  /** Channel c's integral image at c·plane: (height + 1) × (width + 1) sums, a zero row and column first. */
+  private readonly sums: Float64Array;
+  private readonly plane: number;
+
+  constructor(map: FeatureMap, readonly p = 3, eps = GEM_EPS) {
+    const { values, channels, height, width } = map;
+    this.channels = channels;
+    this.height = height;
+    this.width = width;
+    const stride = width + 1;
+    const spatial = height * width;
+    this.plane = (height + 1) * stride;
+    const sums = (this.sums = new Float64Array(this.plane * channels));
+    const powered = new Float64Array(spatial);
+    const table = new Float64Array(256);
+    if (!(values instanceof Float32Array)) {
+      for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - values.zeroPoint) * values.scale, eps), p);
+    }
+    for (let c = 0; c < channels; c++) {
+      const from = c * spatial;
+      if (values instanceof Float32Array) {
+        for (let i = 0; i < spatial; i++) {
+          const x = Math.max(values[from + i]!, eps);
+          powered[i] = p === 3 ? x * x * x : Math.pow(x, p);
+        }
+      } else {
+        const { quantized } = values;
+        for (let i = 0; i < spatial; i++) powered[i] = table[quantized[from + i]!]!;
+      }
+      const base = c * this.plane;
+      for (let y = 0, i = 0; y < height; y++) {
+        let rowSum = 0;
+        const above = base + y * stride + 1;
+        const row = above + stride;
+        for (let x = 0; x < width; x++, i++) {
+          rowSum += powered[i]!;
+          sums[row + x] = sums[above + x]! + rowSum;
+        }
+      }
+    }
+  }
+
+  /** GeM of the cells in `box` (not normalised), `channels` values written to `out`. */
+  pool({ y, x, height, width }: CellBox, out = new Float64Array(this.channels)): Float64Array {
+    const stride = this.width + 1;
+    // sum = I[bottom right] − I[bottom left] − I[top right] + I[top left]
+    const bottomRight = (y + height) * stride + x + width;
+    const bottomLeft = (y + height) * stride + x;
+    const topRight = y * stride + x + width;
+    const topLeft = y * stride + x;
+    const inverseArea = 1 / (height * width);
+    const root = rootOf(this.p);
+    const sums = this.sums;
+    for (let c = 0, at = 0; c < this.channels; c++, at += this.plane) {
+      out[c] = root((sums[at + bottomRight]! - sums[at + bottomLeft]! - sums[at + topRight]! + sums[at + topLeft]!) * inverseArea);
+    }
+    return out;
+  }
+}
+
+/** GeM over each box of one feature map: `boxes.length × channels` values, box-major (not normalised). */
 export function boxGem(map: FeatureMap, boxes: readonly CellBox[], p = 3, eps = GEM_EPS): Float64Array {
-  const { values, channels, height, width } = map;
-  const spatial = height * width;
-  const plane = new Float64Array(spatial);
-  const table = new Float64Array(256);
-  if (!(values instanceof Float32Array)) {
-    for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - values.zeroPoint) * values.scale, eps), p);
-  }
-  const stride = width + 1;
-  const integral = new Float64Array((height + 1) * stride);
-  const count = boxes.length;
-  // Integral-image corners of each box: sum = I[bottomRight] − I[bottomLeft] − I[topRight] + I[topLeft].
-  const corners = new Int32Array(count * 4);
-  boxes.forEach(({ y, x, height: h, width: w }, r) => {
-    corners.set([(y + h) * stride + x + w, (y + h) * stride + x, y * stride + x + w, y * stride + x], r * 4);
-  });
-  const sums = new Float64Array(count * channels);
-  for (let c = 0; c < channels; c++) {
-    const base = c * spatial;
-    if (values instanceof Float32Array) {
-      for (let i = 0; i < spatial; i++) {
-        const x = Math.max(values[base + i]!, eps);
-        plane[i] = p === 3 ? x * x * x : Math.pow(x, p);
-      }
-    } else {
-      const { quantized } = values;
-      for (let i = 0; i < spatial; i++) plane[i] = table[quantized[base + i]!]!;
-    }
-    for (let y = 0; y < height; y++) {
-      let rowSum = 0;
-      const above = y * stride + 1;
-      const row = above + stride;
-      for (let x = 0; x < width; x++) {
-        rowSum += plane[y * width + x]!;
-        integral[row + x] = integral[above + x]! + rowSum;
-      }
-    }
-    for (let r = 0, k = 0; r < count; r++, k += 4) {
-      sums[r * channels + c] = integral[corners[k]!]! - integral[corners[k + 1]!]! - integral[corners[k + 2]!]! + integral[corners[k + 3]!]!;
-    }
-  }
-  const root = rootOf(p);
-  for (let r = 0; r < count; r++) {
-    const area = boxes[r]!.height * boxes[r]!.width;
-    for (let c = 0, i = r * channels; c < channels; c++, i++) sums[i] = root(sums[i]! / area);
-  }
+  const integral = new GemIntegral(map, p, eps);
+  const sums = new Float64Array(boxes.length * map.channels);
+  boxes.forEach((box, r) => integral.pool(box, sums.subarray(r * map.channels, (r + 1) * map.channels)));
   return sums;
 }
 
@@ -180,24 +204,16 @@ export function boxGem(map: FeatureMap, boxes: readonly CellBox[], p = 3, eps = 
  * The caller L2-normalises the sum. Regions let a product that fills only part of a cluttered photo
  * weigh as much as the shelf around it.
  */
-export function regionalGem(
-  features: FeatureValues,
-  channels: number,
-  height: number,
-  width: number,
-  regions: readonly PoolRegion[],
-  p = 3,
-  eps = GEM_EPS,
-): Float32Array {
-  const boxes = regions.map(({ y, x, size }) => ({ y, x, height: size, width: size }));
-  const pooled = boxGem({ values: features, channels, height, width }, boxes, p, eps);
+export function regionalGem(integral: GemIntegral, regions: readonly PoolRegion[], eps = GEM_EPS): Float32Array {
+  const channels = integral.channels;
+  const pooled = new Float64Array(channels);
   const out = new Float32Array(channels);
-  for (let r = 0; r < regions.length; r++) {
-    const offset = r * channels;
+  for (const { y, x, size } of regions) {
+    integral.pool({ y, x, height: size, width: size }, pooled);
     let sumSquares = 0;
-    for (let c = 0; c < channels; c++) sumSquares += pooled[offset + c]! * pooled[offset + c]!;
+    for (let c = 0; c < channels; c++) sumSquares += pooled[c]! * pooled[c]!;
     const inverse = 1 / (Math.sqrt(sumSquares) + eps);
-    for (let c = 0; c < channels; c++) out[c]! += pooled[offset + c]! * inverse;
+    for (let c = 0; c < channels; c++) out[c]! += pooled[c]! * inverse;
   }
   return out;
 }

@@ -1,9 +1,9 @@
 /**
  * Where the products in a search photo are. The detector's class-agnostic proposals (objectness, not
- * COCO class: most groceries have no COCO class) are the candidates, best objectness first. Each is
- * GeM-pooled from the whole photo's feature map (already computed for the photo's own vector, so no
- * second CNN run) and compared with the catalog's product prototypes, to tell which product it looks
- * like: a proposal inside or around a better one that looks like the same product is the same pile.
+ * COCO class: most groceries have no COCO class) are the candidates, best objectness first. A proposal
+ * inside or around a better one is compared with the catalog's product prototypes, GeM-pooled from the
+ * whole photo's feature map (already computed for the photo's own vector, so no second CNN run): if
+ * both look like the same product, it is the same pile. Only such pairs are pooled and compared.
  * The best candidates that repeat no better one are kept, up to the photo's region budget.
  *
  * Measured on composed grocery scenes (docs/design.md): sliding windows over the feature map scored
@@ -13,7 +13,7 @@
  */
 import type { BBox } from '../core/types.js';
 import type { Proposal } from '../detection/detector.js';
-import type { FeatureMap } from '../embedding/gem.js';
+import type { GemIntegral } from '../embedding/gem.js';
 import type { LocalizationOptions } from './options.js';
 import type { ProductScorer } from './reference.js';
 import { regionBudget, selectRegions } from './select.js';
@@ -27,19 +27,22 @@ export interface LocatedRegion {
 }
 
 export function locateRegions(
-  map: FeatureMap,
+  map: GemIntegral,
   size: { width: number; height: number },
   proposals: readonly Proposal[],
   scorer: ProductScorer | undefined,
   options: LocalizationOptions,
-  gemP: number,
 ): LocatedRegion[] {
   const budget = regionBudget(size.width, size.height, options.pixelsPerRegion, options.maxRegions);
   const large = proposals.filter(({ bbox: [x1, y1, x2, y2] }) => Math.min(x2 - x1, y2 - y1) >= options.minRegionSide);
   if (budget === 0 || large.length === 0) return [];
   const grid = { rows: map.height, columns: map.width, width: size.width, height: size.height };
-  const products = scorer && scorer.products > 0 ? scorer.closest(map, large.map((p) => cellBox(p.bbox, grid)), gemP) : undefined;
-  const candidates = large.map((proposal, i) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness, product: products?.[i] ?? -1 }));
-  const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment };
+  const candidates = large.map((proposal) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness, product: undefined as number | undefined }));
+  const productOf = (candidate: (typeof candidates)[number]): number => {
+    if (!scorer || scorer.products === 0) return -1;
+    candidate.product ??= scorer.closest(map, cellBox(candidate.bbox, grid));
+    return candidate.product;
+  };
+  const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment, productOf };
   return selectRegions(candidates, policy).map(({ bbox, label, score }) => ({ bbox, label, score }));
 }

@@ -5,7 +5,7 @@
  * extractor's thread. Comparing a region with a few thousand prototypes costs far less than searching
  * the index, and it only has to group regions: the chosen ones are embedded and searched properly.
  */
-import { boxGem, l2n, type CellBox, type FeatureMap } from '../embedding/gem.js';
+import { l2n, type CellBox, type GemIntegral } from '../embedding/gem.js';
 import { transformFromSpec, type TransformSpec } from '../embedding/vector-transform.js';
 
 export interface ProductReference {
@@ -19,8 +19,8 @@ export interface ProductReference {
 /** A reference ready to use: the transform rebuilt once. */
 export interface ProductScorer {
   readonly products: number;
-  /** The closest prototype's row for each box of the map, GeM-pooled. */
-  closest(map: FeatureMap, boxes: readonly CellBox[], gemP: number): number[];
+  /** The closest prototype's row for one box of a photo's feature map, GeM-pooled from its integral. */
+  closest(map: GemIntegral, box: CellBox): number;
 }
 
 export function productScorer(reference: ProductReference): ProductScorer {
@@ -29,23 +29,19 @@ export function productScorer(reference: ProductReference): ProductScorer {
   const products = Math.floor(prototypes.length / dim);
   return {
     products,
-    closest(map, boxes, gemP) {
-      const pooled = boxGem(map, boxes, gemP);
-      const channels = map.channels;
-      return boxes.map((_, b) => {
-        const vector = transform.apply(l2n(Float32Array.from(pooled.subarray(b * channels, (b + 1) * channels))));
-        let best = -1;
-        let score = -Infinity;
-        for (let p = 0, offset = 0; p < products; p++, offset += dim) {
-          let dot = 0;
-          for (let k = 0; k < dim; k++) dot += prototypes[offset + k]! * vector[k]!;
-          if (dot > score) {
-            score = dot;
-            best = p;
-          }
+    closest(map, box) {
+      const vector = transform.apply(l2n(Float32Array.from(map.pool(box))));
+      let best = -1;
+      let score = -Infinity;
+      for (let p = 0, offset = 0; p < products; p++, offset += dim) {
+        let dot = 0;
+        for (let k = 0; k < dim; k++) dot += prototypes[offset + k]! * vector[k]!;
+        if (dot > score) {
+          score = dot;
+          best = p;
         }
-        return best;
-      });
+      }
+      return best;
     },
   };
 }

@@ -5,20 +5,23 @@
  */
 import type { BBox } from '../core/types.js';
 
-/** A candidate region in photo pixels, with the score that ranks it and the product it looks like. */
+/** A candidate region in photo pixels, with the score that ranks it. */
 export interface RegionCandidate {
   bbox: BBox;
   score: number;
-  /** The product it resembles most (a prototype row), −1 when unknown. */
-  product: number;
 }
 
-export interface SelectionPolicy {
+export interface SelectionPolicy<C extends RegionCandidate = RegionCandidate> {
   /** Most regions kept. */
   budget: number;
   iouThreshold: number;
   /** Share of a region's own area inside a kept region of the same product above which it is dropped. */
   containment: number;
+  /**
+   * The product a candidate resembles most (a prototype row), −1 when unknown. Asked only of a
+   * candidate lying inside or around a kept one, and of that one: most candidates never need it.
+   */
+  productOf: (candidate: C) => number;
 }
 
 function area([x1, y1, x2, y2]: BBox): number {
@@ -30,18 +33,19 @@ function intersection(a: BBox, b: BBox): number {
 }
 
 /** Whether `candidate` repeats `kept`: overlaps it, or sits inside it (or holds it) showing the same product. */
-function repeats(candidate: RegionCandidate, kept: RegionCandidate, policy: SelectionPolicy): boolean {
+function repeats<C extends RegionCandidate>(candidate: C, kept: C, policy: SelectionPolicy<C>): boolean {
   const shared = intersection(candidate.bbox, kept.bbox);
   if (shared === 0) return false;
   const own = area(candidate.bbox);
   const other = area(kept.bbox);
   if (shared / (own + other - shared) > policy.iouThreshold) return true;
-  const sameProduct = candidate.product >= 0 && candidate.product === kept.product;
-  return sameProduct && shared / Math.min(own, other) > policy.containment;
+  if (shared / Math.min(own, other) <= policy.containment) return false;
+  const product = policy.productOf(candidate);
+  return product >= 0 && product === policy.productOf(kept);
 }
 
 /** The best candidates that repeat none kept before them, at most `budget`, best first. */
-export function selectRegions<C extends RegionCandidate>(candidates: readonly C[], policy: SelectionPolicy): C[] {
+export function selectRegions<C extends RegionCandidate>(candidates: readonly C[], policy: SelectionPolicy<C>): C[] {
   const sorted = [...candidates].sort((a, b) => b.score - a.score);
   const kept: C[] = [];
   for (const candidate of sorted) {

@@ -157,7 +157,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
       if (purpose === 'search') {
         const first = await encodeObjects(encoder, image, [wholeImage(image)], true);
         const located = performance.now();
-        const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization, encoder.meta.gemP);
+        const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization);
         locateMs = performance.now() - located;
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
         // Regions are compared with whole catalog photos (SEARCH_SCOPE), so they are pooled like them.
