@@ -12,7 +12,7 @@ const n = 3000;
 const data = clusteredData({ n: n + 10, queries: 30, dim, clusters: 40, seed: 21 });
 const params: IndexParams = {
   dim,
-  lsh: { hashSize: 10, numTables: 8, probeRadius: 1, seed: 7 },
+  lsh: { hashSize: 10, numTables: 8, probeRadius: 1, seed: 7, planes: 'learned' },
   hnsw: { M: 8, efConstruction: 60, efSearch: 40 },
 };
 const meta = { encoder: 'test-encoder', dim };
@@ -108,6 +108,20 @@ describe('index persistence', () => {
     expect((await IndexSet.open(dir, buildTime, vectors(), meta, { log })).rebuilt).toEqual(['lsh', 'hnsw']);
     expect(logged.join('\n')).toMatch(/numTables=8, now 9/);
     expect(logged.join('\n')).toMatch(/M=8, now 12/);
+  });
+
+  it('stores learned hyperplanes (they cannot be re-drawn from the seed); files with random ones still load', async () => {
+    await savedSet();
+    const head = (await readFile(indexFilePath(dir, 'lsh'))).toString('utf8', 24, 1000);
+    expect(head).toContain('"planes":"learned"');
+    expect(head).toMatch(/"name":"planes","bytes":20480\b/); // 80 planes × 64 dimensions × 4 bytes
+    const random = { ...params, lsh: { ...params.lsh, planes: 'random' as const } };
+    const { set, rebuilt } = await IndexSet.open(dir, random, vectors(), meta, { log });
+    expect(rebuilt).toEqual(['lsh']);
+    expect(logged.join('\n')).toMatch(/planes="learned", now undefined/);
+    await set.save();
+    expect((await readFile(indexFilePath(dir, 'lsh'))).toString('utf8', 24, 1000)).not.toMatch(/"planes"|"name":"planes"/);
+    expect((await IndexSet.open(dir, random, vectors(), meta, { log })).rebuilt).toEqual([]);
   });
 
   it('rebuilds when the meta (e.g. encoder) differs', async () => {

@@ -89,8 +89,8 @@ describe('LshIndex', () => {
     expect(lsh.search(row(data.vectors, dim, 2999), 1).neighbors[0]).toMatchObject({ id: 'v2999' });
   });
 
-  it('centres its hyperplanes on the data: a catalog grown from empty by single adds hashes like a bulk build', () => {
-    const params: LshParams = { hashSize: 12, numTables: 8, probeRadius: 1, seed: 2 };
+  it.each(['random', 'learned'] as const)('fits its %s hyperplanes to the data: a catalog grown from empty by single adds hashes like a bulk build', (planes) => {
+    const params: LshParams = { hashSize: 12, numTables: 8, probeRadius: 1, seed: 2, planes };
     const bulk = LshIndex.build(storeOf(3000), params);
     const grown = new LshIndex(new VectorStore(dim), params);
     for (let i = 0; i < 3000; i++) grown.add(`v${i}`, row(data.vectors, dim, i));
@@ -98,6 +98,20 @@ describe('LshIndex', () => {
     expect(grown.bucketCount()).toBe(bulk.bucketCount());
     // Through the origin instead, the non-negative vectors would crowd into few buckets.
     expect(bulk.bucketCount()).toBeGreaterThan(11_000); // 14,340 centred, 7,959 through the origin
+  });
+
+  it('with learned hyperplanes finds more of the true neighbours from fewer candidates than with random ones', () => {
+    const found = (planes: LshParams['planes']) => {
+      const lsh = LshIndex.build(store, { hashSize: 16, numTables: 16, probeRadius: 1, seed: 4, planes });
+      let candidates = 0;
+      for (let q = 0; q < queryCount; q++) candidates += lsh.search(row(data.queries, dim, q), 10).stats.candidatesScored;
+      return { recall: meanRecall(lsh, exact, 10), candidates: candidates / queryCount };
+    };
+    const random = found('random');
+    const learned = found('learned');
+    // Seeded, so exact figures: recall 0.93 from 169 candidates a query, against 0.81 from 174.
+    expect(learned.recall).toBeGreaterThan(random.recall + 0.05);
+    expect(learned.candidates).toBeLessThan(random.candidates);
   });
 
   it('never returns a removed id, also after other ids are added into the freed slots', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ERRORS } from '../src/core/errors.js';
 import { ENV_OVERRIDES } from '../src/config/load.js';
 import { DEFAULT_CONFIG } from '../src/config/schema.js';
-import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES } from '../src/indexing/params.js';
+import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES, LSH_PLANES } from '../src/indexing/params.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { ServiceMetrics } from '../src/service/metrics.js';
 
@@ -63,5 +63,12 @@ describe('docs/reference.md', () => {
     expect(row, name).not.toBeNull();
     expect(row![1]!.trim().split(' ')[0]!.replace(/,/g, '')).toBe(`${min}..${max}`);
     expect(row![2]!.trim()).toBe(String(value));
+  });
+
+  it('shows the LSH knob planes with its values and default', () => {
+    const row = /\| `planes` \| LSH \|[^|]*\| ([^|]+) \| ([^|]+) \|/.exec(section);
+    expect(row).not.toBeNull();
+    expect(row![1]!.trim()).toBe(LSH_PLANES.map((value) => `\`${value}\``).join(', '));
+    expect(row![2]!.trim()).toBe(DEFAULT_INDEX_PARAMS.lsh.planes);
   });
 });

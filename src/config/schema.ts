@@ -6,7 +6,7 @@ import { DETECTOR_FORMATS } from '../detection/options.js';
 import { POOLINGS } from '../embedding/options.js';
 import { DEFAULT_ACCEPTANCE_OPTIONS, type AcceptanceOptions } from '../acceptance/learn.js';
 import { DEFAULT_WHITENING_OPTIONS } from '../embedding/whitening.js';
-import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES, type IntegerRange } from '../indexing/params.js';
+import { DEFAULT_INDEX_PARAMS, HNSW_PARAM_RANGES, LSH_PARAM_RANGES, LSH_PLANES, type IntegerRange } from '../indexing/params.js';
 import type { HnswParams, IndexKind, LshParams } from '../indexing/types.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, type ExtractorOptions } from '../pipeline/extractor.js';
 import {
@@ -271,7 +271,7 @@ export const CONFIG_SCHEMA: Schema = {
     maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),
     decodeTimeoutSeconds: int(0, 3600),
   },
-  index: { lsh: integerRules(LSH_PARAM_RANGES), hnsw: integerRules(HNSW_PARAM_RANGES) },
+  index: { lsh: { ...integerRules(LSH_PARAM_RANGES), planes: oneOf(LSH_PLANES) }, hnsw: integerRules(HNSW_PARAM_RANGES) },
   whitening: {
     enabled: (name, value) => checkBoolean(name, value, invalidConfig),
     dimensions: int(1, 4096),

@@ -8,8 +8,9 @@ import type { VectorStore } from './vector-store.js';
 /**
  * `lsh.ftix`, the LSH index's file in the common container (index-file.ts). It holds the params that
  * shape the keys, the caller's `meta`, the ids with their keys (all hashSize bits) and the hashing
- * centre; not the vectors (they are the catalog's) nor the hyperplanes (re-drawn from the seed and
- * checked by checksum).
+ * centre; not the vectors (they are the catalog's). Random hyperplanes are re-drawn from the seed and
+ * checked by checksum; learned ones (`planes` 'learned', once learned) are stored with their thresholds.
+ * A file without the `planes` param is a random-planes index, as every file written before it existed.
  */
 
 /** Stored keys re-computed at load to detect vectors that changed under the same ids. */
@@ -46,7 +47,12 @@ export async function writeLshFile(
       centredAtSize: hyperplanes.centredAtSize,
       planesCrc32: hyperplanes.planesCrc32(),
     },
-    { ids: Buffer.from(JSON.stringify(ids), 'utf8'), signatures: bytesOf(signatures), centre: bytesOf(hyperplanes.centre) },
+    {
+      ids: Buffer.from(JSON.stringify(ids), 'utf8'),
+      signatures: bytesOf(signatures),
+      centre: bytesOf(hyperplanes.centre),
+      ...(hyperplanes.planesLearned ? { planes: bytesOf(hyperplanes.planes.rows), thresholds: bytesOf(hyperplanes.thresholds) } : {}),
+    },
   );
 }
 
@@ -69,14 +75,22 @@ export async function readLshFile(
   const { header } = contents;
   checkSameValues(path, 'LSH parameter', header.params, buildParams(params));
   checkSameValues(path, 'meta', header.meta, meta);
-  if (header.planesCrc32 !== hyperplanes.planesCrc32()) {
+  const planes = contents.sections.get('planes');
+  const thresholds = contents.sections.get('thresholds');
+  if (planes === undefined && header.planesCrc32 !== hyperplanes.planesCrc32()) {
     throw new FindthisError('INDEX_MISMATCH', `Index file ${path} was hashed with other hyperplanes (generator changed)`);
   }
   const ids = JSON.parse(requireSection(contents, 'ids', path).toString('utf8')) as string[];
   const stored = uint32Section(requireSection(contents, 'signatures', path));
   const centre = requireSection(contents, 'centre', path);
-  if (centre.byteLength !== store.dim * 4) throw new FindthisError('INDEX_CORRUPT', `Index file ${path} has a centre of ${centre.byteLength} bytes`);
-  hyperplanes.restoreCentre(centre, header.centredAtSize);
+  checkBytes(path, 'centre', centre, store.dim * 4);
+  if (planes === undefined) {
+    hyperplanes.restore(centre, header.centredAtSize);
+  } else {
+    checkBytes(path, 'planes', planes, hyperplanes.planes.rows.byteLength);
+    checkBytes(path, 'thresholds', thresholds, hyperplanes.thresholds.byteLength);
+    hyperplanes.restore(centre, header.centredAtSize, { planes, thresholds: thresholds! });
+  }
   const { tableCount } = hyperplanes;
   if (ids.length !== store.size || stored.length !== ids.length * tableCount) {
     throw new FindthisError('INDEX_MISMATCH', `Index file ${path} holds ${ids.length} vectors, the catalog ${store.size}`);
@@ -101,7 +115,17 @@ export async function readLshFile(
   return signatures;
 }
 
-/** The params that shape the stored keys (probeRadius and probes are query-time; vectorsPerBucket only picks the bits buckets use). */
-function buildParams(params: LshParams): Record<string, number> {
-  return { hashSize: params.hashSize, numTables: params.numTables, seed: params.seed };
+/**
+ * The params that shape the stored keys (probeRadius and probes are query-time; vectorsPerBucket only
+ * picks the bits buckets use). `planes` only when learned, so files written before it keep loading.
+ */
+function buildParams(params: LshParams): Record<string, number | string> {
+  const { hashSize, numTables, seed, planes = 'random' } = params;
+  return { hashSize, numTables, seed, ...(planes === 'random' ? {} : { planes }) };
+}
+
+function checkBytes(path: string, name: string, section: Buffer | undefined, bytes: number): void {
+  if (section?.byteLength !== bytes) {
+    throw new FindthisError('INDEX_CORRUPT', `Index file ${path} has ${section === undefined ? 'no' : `a ${section.byteLength}-byte`} ${name} section, expected ${bytes} bytes`);
+  }
 }

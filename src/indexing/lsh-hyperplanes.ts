@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { bytesOf } from '../core/bytes.js';
 import { KernelMatrix } from './kernel-matrix.js';
+import { learnPlanes, MIN_LEARN_SIZE } from './learned-planes.js';
 import { SeededRandom } from './prng.js';
 import type { LshParams } from './types.js';
 import type { VectorStore } from './vector-store.js';
@@ -14,22 +15,27 @@ import type { VectorStore } from './vector-store.js';
  * The planes pass through the mean of the indexed vectors, not the origin: CNN (ReLU + GeM) embeddings
  * are non-negative and share a large common component, so planes through the origin put most of the
  * catalog on the same side and waste their bits. The side of plane j is then projection > planes·centre
- * (the plane's threshold).
+ * (the plane's threshold). With `learned`, each re-centring instead fits the planes and their
+ * thresholds to the catalog (learned-planes.ts), from the same seeded rows; they can no longer be
+ * re-drawn from the seed, so the index file stores them.
  */
 export class CentredHyperplanes {
   /** Row j = hyperplane j's normal. */
   readonly planes: KernelMatrix;
-  /** Mean of the vectors when the centre was last estimated, and planes·centre (the bit thresholds). */
+  /** Mean of the vectors when the centre was last estimated, and the bit thresholds (planes·centre, or learned). */
   readonly centre: Float32Array;
   readonly thresholds: Float32Array;
   /** Catalog size when the centre was last estimated (the index re-centres once it has doubled). */
   centredAtSize = 0;
+  /** Whether the planes in use were learned (false: the seed's random planes, through the centre). */
+  planesLearned = false;
 
   constructor(
     readonly tableCount: number,
     readonly hashSize: number,
     dim: number,
-    seed: number,
+    private readonly seed: number,
+    readonly learned: boolean,
   ) {
     this.planes = hyperplanes(tableCount * hashSize, dim, seed);
     this.centre = new Float32Array(dim);
@@ -50,13 +56,29 @@ export class CentredHyperplanes {
       for (let d = 0; d < dim; d++) sum[d]! += vector[d]!;
     }
     for (let d = 0; d < dim; d++) this.centre[d] = size > 0 ? sum[d]! / size : 0;
-    this.setThresholds(size);
+    if (this.learned && size >= MIN_LEARN_SIZE) {
+      learnPlanes(store, hyperplanes(this.thresholds.length, dim, this.seed).rows, this.hashSize, this.planes, this.thresholds);
+      this.centredAtSize = size;
+      this.planesLearned = true;
+    } else {
+      this.setThresholds(size);
+    }
   }
 
-  /** Takes a centre read from an index file, estimated when the catalog held `centredAtSize` vectors. */
-  restoreCentre(centre: Buffer, centredAtSize: number): void {
+  /**
+   * Takes a centre read from an index file, estimated when the catalog held `centredAtSize` vectors,
+   * and, when the file holds learned planes, those planes and their thresholds.
+   */
+  restore(centre: Buffer, centredAtSize: number, learned?: { planes: Buffer; thresholds: Buffer }): void {
     bytesOf(this.centre).set(centre);
-    this.setThresholds(centredAtSize);
+    if (learned === undefined) {
+      this.setThresholds(centredAtSize);
+      return;
+    }
+    bytesOf(this.planes.rows).set(learned.planes);
+    bytesOf(this.thresholds).set(learned.thresholds);
+    this.centredAtSize = centredAtSize;
+    this.planesLearned = true;
   }
 
   /**

@@ -19,9 +19,10 @@ const MIN_LAZY_ENTRIES = 256;
  * Random-hyperplane LSH for cosine similarity (Charikar 2002), with exact re-ranking.
  *
  * - `numTables` tables; in each, a vector's key is `hashSize` bits, its sides of random hyperplanes
- *   through the catalog's centre (CentredHyperplanes, lsh-hyperplanes.ts). The centre is estimated at
- *   build, stored with the index, and re-estimated (with a full re-hash, at the next lazy rebuild)
- *   whenever the catalog has doubled since — so a catalog grown from empty by single adds stays centred.
+ *   through the catalog's centre, or of hyperplanes learned from the catalog (`planes`: CentredHyperplanes,
+ *   lsh-hyperplanes.ts). Centre (or planes) are estimated at build, stored with the index, and re-estimated
+ *   (with a full re-hash, at the next lazy rebuild) whenever the catalog has doubled since — so a catalog
+ *   grown from empty by single adds stays centred.
  * - A query collects the slots in its bucket of every table and, with `probes` p > 1, in the
  *   (p − 1)·numTables other buckets a neighbour most likely fell into, ordered by the query's margins to
  *   the hyperplanes (MarginProbes, Lv et al. 2007); without `probes`, with `probeRadius` r > 0, in every
@@ -38,7 +39,7 @@ const MIN_LAZY_ENTRIES = 256;
  *   almost all empty, so every query would come back short and fall back to HNSW. The tables are
  *   rebuilt (not re-hashed: the stored keys have all hashSize bits) when the catalog's size moves
  *   `activeBits`, i.e. at most once per doubling.
- * - On disk (lsh-file.ts): ids, keys and centre; the vectors are the catalog's.
+ * - On disk (lsh-file.ts): ids, keys, centre and learned planes; the vectors are the catalog's.
  */
 export class LshIndex implements PersistedIndex {
   readonly kind = 'lsh' as const;
@@ -72,7 +73,7 @@ export class LshIndex implements PersistedIndex {
     validateLshParams(params);
     this.params = { ...params };
     this.tableCount = params.hashSize === 0 ? 1 : params.numTables;
-    this.hyperplanes = new CentredHyperplanes(this.tableCount, params.hashSize, store.dim, params.seed);
+    this.hyperplanes = new CentredHyperplanes(this.tableCount, params.hashSize, store.dim, params.seed, params.planes === 'learned');
     this.queryKeys = new Uint32Array(this.tableCount);
     this.bits = activeBitsFor(params, store.size);
     this.bitMask = lowBits(this.bits);
@@ -248,7 +249,7 @@ export class LshIndex implements PersistedIndex {
     this.staleEntries = 0;
   }
 
-  /** Re-estimates the centre as the mean of the live vectors and re-hashes every live slot. */
+  /** Re-estimates the centre (and learns the planes) from the live vectors and re-hashes every live slot. */
   private recentre(onProgress?: (done: number, total: number) => void): void {
     this.hyperplanes.recentre(this.store);
     const size = this.store.size;

@@ -1,5 +1,5 @@
 import { invalidParameter } from '../core/errors.js';
-import type { HnswParams, IndexParams, LshParams } from './types.js';
+import type { HnswParams, IndexParams, LshParams, LshPlanes } from './types.js';
 
 /**
  * Defaults chosen from `npm run bench:index` (docs/benchmarks.md, section "Vector indexes"). On clustered,
@@ -7,10 +7,12 @@ import type { HnswParams, IndexParams, LshParams } from './types.js';
  * scoring ~1.2% of the catalog (≈13× the exact scan's queries/s); HNSW M 16 / efConstruction 200 /
  * efSearch 64, recall@10 1.00 (efSearch 16 already gives 0.98) at well over 20× the exact scan.
  * vectorsPerBucket 2 keeps 16 bits from about 65k vectors up (100k: ⌈log2 50,000⌉ = 16) and uses
- * fewer below (10k: 13 bits; the 81-product grocery catalog's 300 vectors: 8).
+ * fewer below (10k: 13 bits; the 81-product grocery catalog's 300 vectors: 8). Learned planes beat
+ * random ones on the clustered, the hard synthetic and the real whitened vectors at 100k (more recall
+ * from fewer candidates: docs/benchmarks.md, "Data-adapted hyperplanes").
  */
 export const DEFAULT_INDEX_PARAMS: Omit<IndexParams, 'dim'> = {
-  lsh: { hashSize: 16, numTables: 32, probeRadius: 1, probes: 0, seed: 1, vectorsPerBucket: 2 },
+  lsh: { hashSize: 16, numTables: 32, probeRadius: 1, probes: 0, seed: 1, vectorsPerBucket: 2, planes: 'learned' },
   hnsw: { M: 16, efConstruction: 200, efSearch: 64 },
 };
 
@@ -21,7 +23,7 @@ export type IntegerRange = readonly [min: number, max: number];
  * The allowed range of every index parameter, written only here: the validators below, the config
  * schema's rules and the knobs table in docs/reference.md (checked by a test) all follow it.
  */
-export const LSH_PARAM_RANGES: Readonly<Record<keyof LshParams, IntegerRange>> = {
+export const LSH_PARAM_RANGES: Readonly<Record<Exclude<keyof LshParams, 'planes'>, IntegerRange>> = {
   hashSize: [0, 32],
   numTables: [1, 256],
   probeRadius: [0, 3],
@@ -29,6 +31,9 @@ export const LSH_PARAM_RANGES: Readonly<Record<keyof LshParams, IntegerRange>> =
   seed: [0, 0xffffffff],
   vectorsPerBucket: [0, 1_000_000],
 };
+
+/** The values of the one LSH knob that is not a number (LshParams.planes). */
+export const LSH_PLANES: readonly LshPlanes[] = ['random', 'learned'];
 
 export const HNSW_PARAM_RANGES: Readonly<Record<keyof HnswParams, IntegerRange>> = {
   M: [2, 100],
@@ -43,14 +48,17 @@ function checkInteger(name: string, value: unknown, [min, max]: IntegerRange): v
 }
 
 /** Checks every present parameter of `params` against its range in `ranges`. */
-function checkRanges<P extends object>(params: P, ranges: Readonly<Record<keyof P, IntegerRange>>, required: ReadonlyArray<keyof P>): void {
-  for (const [name, range] of Object.entries(ranges) as Array<[keyof P & string, IntegerRange]>) {
+function checkRanges<P extends object, K extends keyof P>(params: P, ranges: Readonly<Record<K, IntegerRange>>, required: ReadonlyArray<K>): void {
+  for (const [name, range] of Object.entries(ranges) as Array<[K & string, IntegerRange]>) {
     if (params[name] !== undefined || required.includes(name)) checkInteger(name, params[name], range);
   }
 }
 
 export function validateLshParams(params: LshParams): void {
   checkRanges(params, LSH_PARAM_RANGES, ['hashSize', 'numTables', 'probeRadius', 'seed']);
+  if (params.planes !== undefined && !LSH_PLANES.includes(params.planes)) {
+    throw invalidParameter('planes', `one of ${LSH_PLANES.join(', ')}`, params.planes);
+  }
 }
 
 export function validateHnswParams(params: HnswParams): void {

@@ -57,6 +57,9 @@ export interface PersistedIndex extends VectorIndex {
   save(dir: string, meta: IndexMeta): Promise<void>;
 }
 
+/** How an LSH index draws its hyperplanes (LshParams.planes). */
+export type LshPlanes = 'random' | 'learned';
+
 /** LSH knobs, named as in the Python seed (LSHash's hash_size, num_hashtables); ranges in LSH_PARAM_RANGES (params.ts). */
 export interface LshParams {
   /** Bits per signature = random hyperplanes per table. 0 = one bucket holding everything = exact search. */
@@ -73,6 +76,12 @@ export interface LshParams {
   probes?: number;
   /** Seed of the hyperplane generator: the same seed gives the same index. */
   seed: number;
+  /**
+   * 'random': Gaussian hyperplanes through the catalog's centre, re-drawn from the seed. 'learned':
+   * hyperplanes fitted to the catalog (learned-planes.ts) whenever it is re-centred, stored in the
+   * index file. Absent: 'random'.
+   */
+  planes?: LshPlanes;
   /**
    * Grows the bits a bucket key uses with the catalog: ⌈log2(vectors / vectorsPerBucket)⌉, at least 1,
    * at most hashSize (keys are always computed with hashSize bits; buckets use their low bits). So a

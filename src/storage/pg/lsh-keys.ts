@@ -6,7 +6,8 @@
  * The in-process index buckets by the low `bits` of each key, with `bits` growing with the catalog
  * (vectorsPerBucket). To make "the first `bits` planes agree" a b-tree range, plane j is written at
  * bit (hashSize − 1 − j): vectors sharing planes 0..bits−1 then hold one contiguous key range, so
- * the bucket size can follow the catalog without re-keying a row.
+ * the bucket size can follow the catalog without re-keying a row. Always random planes: learned ones
+ * (`planes` 'learned') would re-key every row at each re-learning, so this backend ignores that knob.
  */
 import type { KernelMatrix } from '../../indexing/kernel-matrix.js';
 import { hyperplanes } from '../../indexing/lsh-hyperplanes.js';
