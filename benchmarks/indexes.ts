@@ -1,6 +1,6 @@
 /**
  * npm run bench:index -- [--n N --dim D] [--data clustered|hard] [--vectors FILE.npy] [--queries Q] [--runs R]
- *                        [--no-faiss] [--flat-only] [--quick] [--json FILE]
+ *                        [--no-faiss] [--flat-only] [--quick] [--planes random,learned] [--json FILE]
  *
  * Exact scan vs LSH (hashSize × numTables × probeRadius) vs HNSW (efSearch), on the same vectors and
  * queries: recall@1 and recall@10 against the exact scan, single-threaded queries/s (best of R runs
@@ -19,7 +19,8 @@
  *   --no-faiss, the benchmark says they were skipped. --flat-only runs just the two exact scans,
  *   findthis's and FAISS flat (the cheap way to repeat that ratio several times). --quick sweeps less:
  *   two LSH builds (16 × 32 with radius 1 and margin probes, and the defaults), efSearch 16/64/128,
- *   nprobe 4/16/64 (at 100k × 1280 each build takes minutes).
+ *   nprobe 4/16/64 (at 100k × 1280 each build takes minutes). Every LSH build runs with each of
+ *   --planes (default both: random hyperplanes and hyperplanes learned from the data).
  * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
  *   (benchmarks/results/index-recall-qps-<n>-<dim>.svg), and prints a markdown table per case.
  */
@@ -31,8 +32,8 @@ import { parseArgs } from 'node:util';
 import { ExactIndex } from '../src/indexing/exact-index.js';
 import { HnswIndex } from '../src/indexing/hnsw-index.js';
 import { LshIndex } from '../src/indexing/lsh-index.js';
-import { DEFAULT_INDEX_PARAMS } from '../src/indexing/params.js';
-import type { HnswParams, LshParams, SearchResult } from '../src/indexing/types.js';
+import { DEFAULT_INDEX_PARAMS, LSH_PLANES } from '../src/indexing/params.js';
+import type { HnswParams, LshParams, LshPlanes, SearchResult } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
 import { clusteredData, hardDataOptions, row } from './lib/clustered-vectors.js';
 import { faissVersion, ivfBuild, runFaissPeer } from './lib/faiss-peer.js';
@@ -50,7 +51,7 @@ const byMargin = (...counts: number[]): Probing[] => counts.map((probes) => ({ p
  * Builds swept with every bit of every key in use (vectorsPerBucket 0), each with its probe settings, then
  * the defaults as the service runs them. Radius 2 (1 + b + b(b−1)/2 buckets per table) only pays off with long keys.
  */
-const LSH_BUILDS: (Omit<LshParams, 'probeRadius' | 'probes' | 'seed'> & { probing: Probing[] })[] = [
+const LSH_BUILDS: (Omit<LshParams, 'probeRadius' | 'probes' | 'seed' | 'planes'> & { probing: Probing[] })[] = [
   { hashSize: 12, numTables: 8, probing: radius(0, 1) },
   { hashSize: 12, numTables: 16, probing: [...radius(0, 1), ...byMargin(4, 8)] },
   { hashSize: 16, numTables: 16, probing: [...radius(0, 1), ...byMargin(8, 16, 32)] },
@@ -85,6 +86,7 @@ const { values: args } = parseArgs({
     'no-faiss': { type: 'boolean', default: false },
     'flat-only': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    planes: { type: 'string', default: LSH_PLANES.join(',') },
     seed: { type: 'string', default: '20261127' },
   },
 });
@@ -103,6 +105,11 @@ const runs = positiveInteger('runs', args.runs);
 const seed = positiveInteger('seed', args.seed);
 if (args.data !== 'clustered' && args.data !== 'hard') {
   process.stderr.write(`--data: expected clustered or hard, but got ${JSON.stringify(args.data)}\n`);
+  process.exit(2);
+}
+const planesSwept = args.planes.split(',') as LshPlanes[];
+if (planesSwept.some((planes) => !LSH_PLANES.includes(planes))) {
+  process.stderr.write(`--planes: expected a comma-separated list of ${LSH_PLANES.join(', ')}, but got ${JSON.stringify(args.planes)}\n`);
   process.exit(2);
 }
 const faiss = args['no-faiss'] ? undefined : faissVersion();
@@ -245,10 +252,11 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
 function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][], base: Pick<Row, 'n' | 'dim' | 'data'>): Row[] {
   const rows: Row[] = [];
   // hashSize 0 (one bucket, what the seed's demo ran) costs a second exact scan: shown up to 100k × 128.
-  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1, probing: radius(0) }, ...lshSweep] : lshSweep;
+  const withPlanes = lshSweep.flatMap((build) => planesSwept.map((planes) => ({ ...build, planes })));
+  const lshBuilds = dataset.n * dataset.dim <= 100_000 * 128 ? [{ hashSize: 0, numTables: 1, probing: radius(0), planes: 'random' as const }, ...withPlanes] : withPlanes;
   for (const { probing, ...buildParams } of lshBuilds) {
-    const { hashSize, numTables, vectorsPerBucket = 0 } = buildParams;
-    const label = `hashSize=${hashSize} numTables=${numTables}${vectorsPerBucket ? ` vectorsPerBucket=${vectorsPerBucket}` : ''}`;
+    const { hashSize, numTables, vectorsPerBucket = 0, planes } = buildParams;
+    const label = `hashSize=${hashSize} numTables=${numTables}${vectorsPerBucket ? ` vectorsPerBucket=${vectorsPerBucket}` : ''} planes=${planes}`;
     const build = progress(`lsh build ${label}`);
     const started = performance.now();
     const lsh = LshIndex.build(store, { ...buildParams, probeRadius: 0, seed: LSH_SEED }, build.update);
@@ -260,7 +268,7 @@ function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][]
       if ('probeRadius' in probe) lsh.setProbeRadius(probe.probeRadius);
       rows.push({
         index: 'lsh',
-        params: { hashSize, numTables, ...probe, ...(vectorsPerBucket ? { vectorsPerBucket, activeBits: lsh.activeBits } : {}) },
+        params: { hashSize, numTables, ...probe, ...(vectorsPerBucket ? { vectorsPerBucket, activeBits: lsh.activeBits } : {}), planes },
         ...base,
         ...measure(`lsh ${label} ${'probes' in probe ? `probes=${probe.probes}` : `r=${probe.probeRadius}`}`, dataset, truth, (q) => lsh.search(q, K)),
         buildSeconds,

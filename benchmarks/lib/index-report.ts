@@ -4,7 +4,7 @@ import { svgChart, type ChartSeries } from './svg-chart.js';
 
 export interface IndexRow {
   index: 'exact' | 'lsh' | 'hnsw' | FaissIndexName;
-  params: Record<string, number>;
+  params: Record<string, number | string>;
   n: number;
   dim: number;
   recallAt1: number;
@@ -64,9 +64,13 @@ export function recallQpsPlot(rows: IndexRow[], title: string): string {
   const of = (index: IndexRow['index']) => rows.filter((r) => r.index === index);
   const lsh = of('lsh').filter((r) => r.params.hashSize !== 0);
   const hnsw = of('hnsw');
+  const lshPlanes = [...new Set(lsh.map((r) => r.params.planes ?? 'random'))];
   const series: ChartSeries[] = [
     { name: 'HNSW, hnswlib (ef)', points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
-    { name: 'LSH, best settings', points: paretoFront(lsh).map((r) => point(r, lshLabel(r))) },
+    ...lshPlanes.map((planes) => {
+      const ofPlanes = lsh.filter((r) => (r.params.planes ?? 'random') === planes);
+      return { name: `LSH, ${lshPlanes.length > 1 ? `${planes} planes, ` : ''}best settings`, points: paretoFront(ofPlanes).map((r) => point(r, lshLabel(r))) };
+    }),
     { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
     { name: 'exact scan', points: of('exact').map((r) => point(r)), line: false },
   ];
