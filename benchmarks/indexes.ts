@@ -1,6 +1,6 @@
 /**
  * npm run bench:index -- [--n N --dim D] [--data clustered|hard] [--vectors FILE.npy] [--queries Q] [--runs R]
- *                        [--no-faiss] [--flat-only] [--quick] [--planes random,learned] [--json FILE]
+ *                        [--no-faiss] [--flat-only] [--lsh-only] [--quick] [--planes random,learned] [--json FILE]
  *
  * Exact scan vs LSH (hashSize × numTables × probeRadius) vs HNSW (efSearch), on the same vectors and
  * queries: recall@1 and recall@10 against the exact scan, single-threaded queries/s (best of R runs
@@ -17,8 +17,9 @@
  *   also go through FAISS flat, HNSW (the same M and efConstruction) and IVF-Flat, one thread, one query
  *   at a time (benchmarks/faiss_peer.py); their rows join the table and the plot. Without it, or with
  *   --no-faiss, the benchmark says they were skipped. --flat-only runs just the two exact scans,
- *   findthis's and FAISS flat (the cheap way to repeat that ratio several times). --quick sweeps less:
- *   two LSH builds (16 × 32 with radius 1 and margin probes, and the defaults), efSearch 16/64/128,
+ *   findthis's and FAISS flat (the cheap way to repeat that ratio several times); --lsh-only those two and
+ *   the LSH rows (no HNSW). --quick sweeps less: three LSH builds (16 × 32 with radius 1 and 16/32/64
+ *   margin probes, 14 × 24 with 16 probes, and the defaults), efSearch 16/64/128,
  *   nprobe 4/16/64 (at 100k × 1280 each build takes minutes). Every LSH build runs with each of
  *   --planes (default both: random hyperplanes and hyperplanes learned from the data).
  * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
@@ -85,6 +86,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: 'clustered' },
     'no-faiss': { type: 'boolean', default: false },
     'flat-only': { type: 'boolean', default: false },
+    'lsh-only': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     planes: { type: 'string', default: LSH_PLANES.join(',') },
     seed: { type: 'string', default: '20261127' },
@@ -113,7 +115,9 @@ if (planesSwept.some((planes) => !LSH_PLANES.includes(planes))) {
   process.exit(2);
 }
 const faiss = args['no-faiss'] ? undefined : faissVersion();
-const lshSweep = args.quick ? [{ hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(32, 64)] }, LSH_BUILDS.at(-1)!] : LSH_BUILDS;
+const lshSweep = args.quick
+  ? [{ hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(16, 32, 64)] }, { hashSize: 14, numTables: 24, probing: byMargin(16) }, LSH_BUILDS.at(-1)!]
+  : LSH_BUILDS;
 const efSweep = args.quick ? [16, 64, 128] : EF_SEARCH;
 const nprobeSweep = args.quick ? [4, 16, 64] : IVF_NPROBE;
 
@@ -240,7 +244,7 @@ async function benchCase(n: number | undefined, dim: number): Promise<Row[]> {
     k: K,
     runs,
     warmup: WARMUP_QUERIES,
-    ...(args['flat-only'] ? {} : { hnsw: { ...HNSW_BUILD, efSearch: efSweep }, ivf: { ...ivfBuild(dataset.n), nprobe: nprobeSweep } }),
+    ...(args['flat-only'] || args['lsh-only'] ? {} : { hnsw: { ...HNSW_BUILD, efSearch: efSweep }, ivf: { ...ivfBuild(dataset.n), nprobe: nprobeSweep } }),
   });
   for (const { runQps: _, ...faissRow } of faissRows) {
     rows.push({ ...base, ...faissRow, bytesPerVector: Number.NaN, candidatesPerQuery: Number.NaN, shortAnswerShare: 0 });
@@ -277,6 +281,7 @@ function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][]
     }
   }
 
+  if (args['lsh-only']) return rows;
   const build = progress(`hnsw build M=${HNSW_BUILD.M} efConstruction=${HNSW_BUILD.efConstruction}`);
   const hnsw = HnswIndex.build(store, { ...HNSW_BUILD, efSearch: efSweep[0]! }, build.update);
   const hnswSeconds = build.finish();
