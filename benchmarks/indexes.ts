@@ -18,7 +18,7 @@
  *   at a time (benchmarks/faiss_peer.py); their rows join the table and the plot. Without it, or with
  *   --no-faiss, the benchmark says they were skipped. --flat-only runs just the two exact scans,
  *   findthis's and FAISS flat (the cheap way to repeat that ratio several times); --lsh-only those two and
- *   the LSH rows (no HNSW). --quick sweeps less: three LSH builds (16 × 32 with radius 1 and 16/32/64
+ *   the LSH rows (no HNSW). --quick sweeps less: three LSH builds (16 × 32 with radius 1 and 16/24/32/64
  *   margin probes, 14 × 24 with 16 probes, and the defaults), efSearch 16/64/128,
  *   nprobe 4/16/64 (at 100k × 1280 each build takes minutes). Every LSH build runs with each of
  *   --planes (default both: random hyperplanes and hyperplanes learned from the data).
@@ -56,7 +56,7 @@ const LSH_BUILDS: (Omit<LshParams, 'probeRadius' | 'probes' | 'seed' | 'planes'>
   { hashSize: 12, numTables: 8, probing: radius(0, 1) },
   { hashSize: 12, numTables: 16, probing: [...radius(0, 1), ...byMargin(4, 8)] },
   { hashSize: 16, numTables: 16, probing: [...radius(0, 1), ...byMargin(8, 16, 32)] },
-  { hashSize: 16, numTables: 32, probing: [...radius(0, 1), ...byMargin(8, 16, 32, 64)] },
+  { hashSize: 16, numTables: 32, probing: [...radius(0, 1), ...byMargin(8, 16, 24, 32, 64)] },
   { hashSize: 14, numTables: 24, probing: byMargin(8, 16, 32) },
   { hashSize: 18, numTables: 32, probing: byMargin(32, 64, 128) },
   { hashSize: 20, numTables: 32, probing: radius(0, 1, 2) },
@@ -116,7 +116,7 @@ if (planesSwept.some((planes) => !LSH_PLANES.includes(planes))) {
 }
 const faiss = args['no-faiss'] ? undefined : faissVersion();
 const lshSweep = args.quick
-  ? [{ hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(16, 32, 64)] }, { hashSize: 14, numTables: 24, probing: byMargin(16) }, LSH_BUILDS.at(-1)!]
+  ? [{ hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(16, 24, 32, 64)] }, { hashSize: 14, numTables: 24, probing: byMargin(16) }, LSH_BUILDS.at(-1)!]
   : LSH_BUILDS;
 const efSweep = args.quick ? [16, 64, 128] : EF_SEARCH;
 const nprobeSweep = args.quick ? [4, 16, 64] : IVF_NPROBE;

@@ -69,7 +69,7 @@ export function recallQpsPlot(rows: IndexRow[], title: string): string {
     { name: 'HNSW, hnswlib (ef)', points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
     ...lshPlanes.map((planes) => {
       const ofPlanes = lsh.filter((r) => (r.params.planes ?? 'random') === planes);
-      return { name: `LSH, ${lshPlanes.length > 1 ? `${planes} planes, ` : ''}best settings`, points: paretoFront(ofPlanes).map((r) => point(r, lshLabel(r))) };
+      return { name: lshPlanes.length > 1 ? `LSH ${planes} planes, best` : 'LSH, best settings', points: paretoFront(ofPlanes).map((r) => point(r, lshLabel(r))) };
     }),
     { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
     { name: 'exact scan', points: of('exact').map((r) => point(r)), line: false },
