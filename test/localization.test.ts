@@ -63,7 +63,8 @@ describe('choosing regions', () => {
   it('spends at most the budget, which grows with the photo', () => {
     const many = Array.from({ length: 10 }, (_, i) => candidate([i * 100, 0, i * 100 + 50, 50], 1 - i / 20, i));
     expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5, productOf })).toHaveLength(3);
-    expect(regionBudget(348, 348, 60_000, 8)).toBe(3);
+    expect(regionBudget(348, 348, 60_000, 8)).toBe(2);
+    expect(regionBudget(200, 200, 60_000, 8)).toBe(0); // smaller than one region: the whole photo alone
     expect(regionBudget(1024, 768, 60_000, 8)).toBe(8);
     expect(regionBudget(1024, 768, 60_000, 0)).toBe(0);
   });

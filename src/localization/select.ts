@@ -55,7 +55,10 @@ export function selectRegions<C extends RegionCandidate>(candidates: readonly C[
   return kept;
 }
 
-/** Regions a photo of `width × height` pixels gets besides the whole photo. */
+/**
+ * Regions a photo of `width × height` pixels gets besides the whole photo: one per whole
+ * `pixelsPerRegion`, so a photo smaller than that is the whole photo alone.
+ */
 export function regionBudget(width: number, height: number, pixelsPerRegion: number, maxRegions: number): number {
-  return Math.min(maxRegions, Math.ceil((width * height) / pixelsPerRegion));
+  return Math.min(maxRegions, Math.floor((width * height) / pixelsPerRegion));
 }
