@@ -44,7 +44,7 @@ describe('box GeM from integral images', () => {
 
 describe('choosing regions', () => {
   const candidate = (bbox: [number, number, number, number], score: number, product: number) => ({ bbox, score, product });
-  const productOf = (c: { product: number }) => c.product;
+  const samePile = (a: { product: number }, b: { product: number }) => a.product === b.product;
 
   it('keeps the best, drops overlapping ones, and drops a piece of a pile inside a region of the same product', () => {
     const chosen = selectRegions(
@@ -55,14 +55,14 @@ describe('choosing regions', () => {
         candidate([60, 60, 90, 90], 0.7, 3), // another product lying on it
         candidate([200, 0, 300, 100], 0.5, 4),
       ],
-      { budget: 10, iouThreshold: 0.3, containment: 0.5, productOf },
+      { budget: 10, iouThreshold: 0.3, containment: 0.5, samePile },
     );
     expect(chosen.map((c) => c.product)).toEqual([1, 3, 4]);
   });
 
   it('spends at most the budget, which grows with the photo', () => {
     const many = Array.from({ length: 10 }, (_, i) => candidate([i * 100, 0, i * 100 + 50, 50], 1 - i / 20, i));
-    expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5, productOf })).toHaveLength(3);
+    expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5, samePile })).toHaveLength(3);
     expect(regionBudget(348, 348, 60_000, 8)).toBe(2);
     expect(regionBudget(200, 200, 60_000, 8)).toBe(0); // smaller than one region: the whole photo alone
     expect(regionBudget(1024, 768, 60_000, 8)).toBe(8);
@@ -87,16 +87,31 @@ describe('regions of a photo', () => {
     const asked: number[][] = [];
     const scorer = {
       products: 2,
-      closest: (_: GemIntegral, box: { x: number; y: number; width: number; height: number }) => {
+      vectorOf: (_: GemIntegral, box: { x: number; y: number; width: number; height: number }) => {
         asked.push([box.x, box.y]);
-        return 0; // every box looks like product 0
+        return Float32Array.of(1, 0);
       },
+      closest: () => 0, // every box looks like product 0
     };
     const proposals = [proposal([0, 0, 400, 400], 0.9), proposal([60, 60, 200, 200], 0.8), proposal([600, 0, 900, 300], 0.7), proposal([500, 400, 1000, 760], 0.6)];
     const located = locateRegions(map, { width: 1024, height: 768 }, proposals, scorer, DEFAULT_LOCALIZATION_OPTIONS);
     // The small box inside the first one is the same pile; the two apart from both are never scored.
     expect(located.map((r) => r.score)).toEqual([0.9, 0.7, 0.6]);
     expect(asked).toHaveLength(2);
+  });
+
+  it('takes a part as the same pile when it looks like it, though a different prototype is nearest to it', () => {
+    // The pile's box and a fruit of it: nearest two different prototypes, yet cosine 0.8 to each other.
+    const scorer = {
+      products: 2,
+      vectorOf: (_: GemIntegral, box: { width: number }) => (box.width > 3 ? Float32Array.of(1, 0) : Float32Array.of(0.8, 0.6)),
+      closest: (vector: Float32Array) => (vector[1]! > 0.5 ? 1 : 0),
+    };
+    const proposals = [proposal([0, 0, 400, 400], 0.9), proposal([60, 60, 200, 200], 0.8)];
+    const size = { width: 1024, height: 768 };
+    expect(locateRegions(map, size, proposals, scorer, { ...DEFAULT_LOCALIZATION_OPTIONS, pileSimilarity: 0.7 })).toHaveLength(1);
+    expect(locateRegions(map, size, proposals, scorer, { ...DEFAULT_LOCALIZATION_OPTIONS, pileSimilarity: 0.9 })).toHaveLength(2);
+    expect(locateRegions(map, size, proposals, scorer, { ...DEFAULT_LOCALIZATION_OPTIONS, pileSimilarity: 1 })).toHaveLength(2);
   });
 });
 

@@ -265,6 +265,7 @@ export const CONFIG_SCHEMA: Schema = {
       maxRegions: int(0, 64),
       iouThreshold: num(0, 1),
       containment: num(0, 1),
+      pileSimilarity: num(0, 1),
       minRegionSide: int(0, 4_096),
     },
     maxPixels: int(1, 268_402_689),

@@ -37,12 +37,23 @@ export function locateRegions(
   const large = proposals.filter(({ bbox: [x1, y1, x2, y2] }) => Math.min(x2 - x1, y2 - y1) >= options.minRegionSide);
   if (budget === 0 || large.length === 0) return [];
   const grid = { rows: map.height, columns: map.width, width: size.width, height: size.height };
-  const candidates = large.map((proposal) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness, product: undefined as number | undefined }));
-  const productOf = (candidate: (typeof candidates)[number]): number => {
-    if (!scorer || scorer.products === 0) return -1;
-    candidate.product ??= scorer.closest(map, cellBox(candidate.bbox, grid));
-    return candidate.product;
+  type Candidate = { bbox: BBox; label: string; score: number; look?: { vector: Float32Array; product: number } };
+  const candidates: Candidate[] = large.map((proposal) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness }));
+  const lookOf = (candidate: Candidate) => {
+    if (!candidate.look) {
+      const vector = scorer!.vectorOf(map, cellBox(candidate.bbox, grid));
+      candidate.look = { vector, product: scorer!.closest(vector) };
+    }
+    return candidate.look;
   };
-  const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment, productOf };
+  const samePile = (a: Candidate, b: Candidate): boolean => {
+    if (!scorer || scorer.products === 0) return false;
+    const x = lookOf(a), y = lookOf(b);
+    if (x.product === y.product) return true;
+    let dot = 0;
+    for (let k = 0; k < x.vector.length; k++) dot += x.vector[k]! * y.vector[k]!;
+    return dot >= options.pileSimilarity;
+  };
+  const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment, samePile };
   return selectRegions(candidates, policy).map(({ bbox, label, score }) => ({ bbox, label, score }));
 }

@@ -21,6 +21,14 @@ export interface LocalizationOptions {
    */
   containment: number;
   /**
+   * A region inside or around a better one (see `containment`) shows the same product when both are
+   * closest to the same product prototype, or when their own vectors (GeM of their boxes on the
+   * photo's feature map, in the indexes' space) have at least this cosine, 0..1 (1: the prototypes
+   * alone). Default 0.5: one lemon of a pile can sit nearer a melon's prototype than the pile does,
+   * yet it looks like the pile.
+   */
+  pileSimilarity: number;
+  /**
    * Proposals whose shorter side is under this many pixels of the decoded photo are not regions, 0..4,096.
    * Default 32: such a crop is enlarged seven times or more to the encoder's 224, and its vector says
    * more about the blur than the object. On composed grocery scenes these were parts of a product
@@ -35,5 +43,6 @@ export const DEFAULT_LOCALIZATION_OPTIONS: LocalizationOptions = {
   maxRegions: 10,
   iouThreshold: 0.3,
   containment: 0.5,
+  pileSimilarity: 0.5,
   minRegionSide: 32,
 };

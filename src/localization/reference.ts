@@ -19,8 +19,10 @@ export interface ProductReference {
 /** A reference ready to use: the transform rebuilt once. */
 export interface ProductScorer {
   readonly products: number;
-  /** The closest prototype's row for one box of a photo's feature map, GeM-pooled from its integral. */
-  closest(map: GemIntegral, box: CellBox): number;
+  /** One box of a photo's feature map, GeM-pooled from its integral, in the indexes' space (unit length). */
+  vectorOf(map: GemIntegral, box: CellBox): Float32Array;
+  /** The closest prototype's row for a vector from vectorOf. */
+  closest(vector: Float32Array): number;
 }
 
 export function productScorer(reference: ProductReference): ProductScorer {
@@ -29,8 +31,8 @@ export function productScorer(reference: ProductReference): ProductScorer {
   const products = Math.floor(prototypes.length / dim);
   return {
     products,
-    closest(map, box) {
-      const vector = transform.apply(l2n(Float32Array.from(map.pool(box))));
+    vectorOf: (map, box) => l2n(transform.apply(l2n(Float32Array.from(map.pool(box))))),
+    closest(vector) {
       let best = -1;
       let score = -Infinity;
       for (let p = 0, offset = 0; p < products; p++, offset += dim) {

@@ -18,10 +18,10 @@ export interface SelectionPolicy<C extends RegionCandidate = RegionCandidate> {
   /** Share of a region's own area inside a kept region of the same product above which it is dropped. */
   containment: number;
   /**
-   * The product a candidate resembles most (a prototype row), −1 when unknown. Asked only of a
-   * candidate lying inside or around a kept one, and of that one: most candidates never need it.
+   * Whether a candidate lying inside or around a kept one shows the same product (one pile): asked only
+   * of such pairs, so most candidates are never compared.
    */
-  productOf: (candidate: C) => number;
+  samePile: (candidate: C, kept: C) => boolean;
 }
 
 function area([x1, y1, x2, y2]: BBox): number {
@@ -40,8 +40,7 @@ function repeats<C extends RegionCandidate>(candidate: C, kept: C, policy: Selec
   const other = area(kept.bbox);
   if (shared / (own + other - shared) > policy.iouThreshold) return true;
   if (shared / Math.min(own, other) <= policy.containment) return false;
-  const product = policy.productOf(candidate);
-  return product >= 0 && product === policy.productOf(kept);
+  return policy.samePile(candidate, kept);
 }
 
 /** The best candidates that repeat none kept before them, at most `budget`, best first. */
