@@ -33,8 +33,8 @@ import { parseArgs } from 'node:util';
 import { ExactIndex } from '../src/indexing/exact-index.js';
 import { HnswIndex } from '../src/indexing/hnsw-index.js';
 import { LshIndex } from '../src/indexing/lsh-index.js';
-import { DEFAULT_INDEX_PARAMS, LSH_PLANES } from '../src/indexing/params.js';
-import type { HnswParams, LshParams, LshPlanes, SearchResult } from '../src/indexing/types.js';
+import { LSH_PLANES } from '../src/indexing/params.js';
+import type { LshPlanes, SearchResult } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
 import { clusteredData, hardDataOptions, row } from './lib/clustered-vectors.js';
 import { faissVersion, ivfBuild, runFaissPeer } from './lib/faiss-peer.js';
@@ -43,33 +43,8 @@ import { readNpyFloat32 } from './lib/npy.js';
 import { percentileOfSorted } from './lib/percentiles.js';
 import { progress } from './lib/progress.js';
 import { recallAtK } from './lib/recall.js';
+import { FULL_SWEEP, HNSW_BUILD, QUICK_SWEEP, radius } from './lib/index-sweep.js';
 
-/** How an LSH query probes: every bucket within a Hamming radius, or `probes` per table ordered by margin. */
-type Probing = { probeRadius: number } | { probes: number };
-const radius = (...radii: number[]): Probing[] => radii.map((probeRadius) => ({ probeRadius }));
-const byMargin = (...counts: number[]): Probing[] => counts.map((probes) => ({ probes }));
-/**
- * Builds swept with every bit of every key in use (vectorsPerBucket 0), each with its probe settings, then
- * the defaults as the service runs them. Radius 2 (1 + b + b(b−1)/2 buckets per table) only pays off with long keys.
- */
-const LSH_BUILDS: (Omit<LshParams, 'probeRadius' | 'probes' | 'seed' | 'planes'> & { probing: Probing[] })[] = [
-  { hashSize: 12, numTables: 8, probing: radius(0, 1) },
-  { hashSize: 12, numTables: 16, probing: [...radius(0, 1), ...byMargin(4, 8)] },
-  { hashSize: 16, numTables: 16, probing: [...radius(0, 1), ...byMargin(8, 16, 32)] },
-  { hashSize: 16, numTables: 32, probing: [...radius(0, 1), ...byMargin(8, 16, 24, 32, 64)] },
-  { hashSize: 14, numTables: 24, probing: byMargin(8, 16, 32) },
-  { hashSize: 18, numTables: 32, probing: byMargin(32, 64, 128) },
-  { hashSize: 20, numTables: 32, probing: radius(0, 1, 2) },
-  {
-    hashSize: DEFAULT_INDEX_PARAMS.lsh.hashSize,
-    numTables: DEFAULT_INDEX_PARAMS.lsh.numTables,
-    vectorsPerBucket: DEFAULT_INDEX_PARAMS.lsh.vectorsPerBucket,
-    probing: [DEFAULT_INDEX_PARAMS.lsh.probes ? { probes: DEFAULT_INDEX_PARAMS.lsh.probes } : { probeRadius: DEFAULT_INDEX_PARAMS.lsh.probeRadius }],
-  },
-];
-const HNSW_BUILD: Omit<HnswParams, 'efSearch'> = { M: 16, efConstruction: 200 };
-const EF_SEARCH = [10, 16, 32, 64, 128, 256];
-const IVF_NPROBE = [1, 2, 4, 8, 16, 32, 64];
 const LSH_SEED = 1;
 const K = 10;
 const WARMUP_QUERIES = 50;
@@ -115,11 +90,7 @@ if (planesSwept.some((planes) => !LSH_PLANES.includes(planes))) {
   process.exit(2);
 }
 const faiss = args['no-faiss'] ? undefined : faissVersion();
-const lshSweep = args.quick
-  ? [{ hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(16, 24, 32, 64)] }, { hashSize: 14, numTables: 24, probing: byMargin(16) }, LSH_BUILDS.at(-1)!]
-  : LSH_BUILDS;
-const efSweep = args.quick ? [16, 64, 128] : EF_SEARCH;
-const nprobeSweep = args.quick ? [4, 16, 64] : IVF_NPROBE;
+const { lshBuilds: lshSweep, efSearch: efSweep, nprobe: nprobeSweep } = args.quick ? QUICK_SWEEP : FULL_SWEEP;
 
 interface Dataset {
   name: string;
