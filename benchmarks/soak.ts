@@ -150,7 +150,7 @@ try {
   process.stderr.write(`service stopped (exit ${exitCode}); checking consistency\n`);
   const config = loadConfig({ env: {} });
   const extractor = await createExtractor(config.extractor);
-  const catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
+  const catalogSearch = await CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor, acceptance: config.acceptance });
   const consistency = await checkConsistency(catalogSearch, acknowledged, deleted);
   await catalogSearch.close();
   await extractor.close();

@@ -14,9 +14,9 @@ export function catalogBPhotos(): GroceryPhoto[] {
   return [...groceryProducts().map((product) => ({ path: product.iconic, product })), ...groceryPhotos('train')];
 }
 
-/** Opens (or creates) the catalog in `dataDir` with the config's index and search settings. */
+/** Opens (or creates) the catalog in `dataDir` with the config's index, search and acceptance settings. */
 export function openCatalog(extractor: Extractor, config: Readonly<FindthisConfig>, dataDir: string): Promise<CatalogSearch> {
-  return CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor });
+  return CatalogSearch.open(extractor, { dataDir, index: config.index, candidateFactor: config.search.candidateFactor, acceptance: config.acceptance });
 }
 
 /** Ingests each photo under its product's name, showing progress; returns image id → photo path. */
