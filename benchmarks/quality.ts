@@ -30,7 +30,7 @@ import { whiteningFromBuffer } from '../src/embedding/whitening-record.js';
 import type { IndexKind } from '../src/indexing/types.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { rankProducts, type RankedProduct } from '../src/pipeline/answer.js';
-import { SEARCH_SCOPE, type CatalogSearch } from '../src/pipeline/catalog-search.js';
+import type { CatalogSearch } from '../src/pipeline/catalog-search.js';
 import { WHOLE_IMAGE_LABEL, type EmbeddedObject } from '../src/core/types.js';
 import { createExtractor, type Extraction } from '../src/pipeline/extractor.js';
 import { groceryPhotos, groceryProducts, type GroceryPhoto } from './lib/grocery.js';
@@ -189,7 +189,7 @@ async function evaluate(search: CatalogSearch, queries: readonly Query[], settin
     for (const { photo, extraction } of queries) {
       const perObject = [];
       for (const object of extraction.objects as EmbeddedObject[]) {
-        const found = await search.matchVector(object.vector, index, K, 0, SEARCH_SCOPE);
+        const found = await search.matchVector(object.vector, index, K, 0);
         times.push(found.searchMs);
         objects++;
         if (found.fallback) fellBack++;
@@ -282,7 +282,7 @@ async function examplesPicture(search: CatalogSearch, all: readonly Query[]): Pr
     composites.push(caption(`query: ${photo.product.name}`, gap, top - 20, tile));
     const perObject = [];
     for (const object of extraction.objects) {
-      perObject.push({ kind: object.kind, label: object.label, bbox: object.bbox, matches: (await search.matchVector(object.vector, 'hnsw', 3, 0, SEARCH_SCOPE)).matches });
+      perObject.push({ kind: object.kind, label: object.label, bbox: object.bbox, matches: (await search.matchVector(object.vector, 'hnsw', 3, 0)).matches });
     }
     for (const [rank, match] of rankProducts(perObject).slice(0, 3).entries()) {
       const left = gap + (rank + 1) * (tile + gap) + gap * 2;

@@ -17,7 +17,6 @@ import type { IndexKind } from '../src/indexing/types.js';
 import { rankProducts } from '../src/pipeline/answer.js';
 import { CatalogSearch } from '../src/pipeline/catalog-search.js';
 import { createExtractor } from '../src/pipeline/extractor.js';
-import { SEARCH_SCOPE } from '../src/pipeline/product-matcher.js';
 import { PgCatalogSearch } from '../src/storage/pg/pg-catalog-search.js';
 import { iconicImages, valPhotos } from './lib/grocery.js';
 
@@ -56,7 +55,7 @@ try {
       for (const [label, backend] of Object.entries(backends) as [keyof typeof backends, CatalogSearch | PgCatalogSearch][]) {
         const perObject = [];
         for (const object of objects) {
-          const found = await backend.matchVector(object.vector, kind, K, 0, SEARCH_SCOPE);
+          const found = await backend.matchVector(object.vector, kind, K, 0);
           perObject.push({ kind: object.kind, label: object.label, bbox: object.bbox, matches: found.matches });
         }
         firsts[label] = rankProducts(perObject)[0]?.productId;

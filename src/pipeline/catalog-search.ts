@@ -24,11 +24,11 @@ import { ProductPrototypes } from './product-reference.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
 import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
-import { matchDistinctProducts, SEARCH_SCOPE, StoredObjects, type DistinctMatches, type MatchScope } from './product-matcher.js';
+import { matchDistinctProducts, SEARCH_SCOPE, StoredObjects, type DistinctMatches } from './product-matcher.js';
 import { identityTransform, type VectorTransform } from '../embedding/vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
-export { SEARCH_SCOPE, type MatchScope, type ProductMatch } from './product-matcher.js';
+export { type ProductMatch } from './product-matcher.js';
 export type { CatalogService } from './catalog-service.js';
 export type { IngestResult, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings } from './search-types.js';
 
@@ -170,7 +170,7 @@ export class CatalogSearch implements CatalogService {
   async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
     const extraction = await this.extractQuery(image);
-    const match = (vector: Float32Array, kind: IndexKind, k: number) => this.matchTransformed(this.transform.apply(vector), kind, k, query.minScore, SEARCH_SCOPE);
+    const match = (vector: Float32Array, kind: IndexKind, k: number) => this.matchTransformed(this.transform.apply(vector), kind, k, query.minScore);
     return answerSearch(extraction, query, match, this.judgeObject(), started);
   }
 
@@ -193,23 +193,17 @@ export class CatalogSearch implements CatalogService {
   /**
    * The best `k` distinct products for one raw vector: asks the index for k × candidateFactor
    * neighbours and doubles until k products are found, a neighbour falls below `minScore`, or the
-   * index has nothing more to give. With scope `whole-images`, only stored whole images count.
+   * index has nothing more to give. Only stored whole images count (SEARCH_SCOPE), as in a search.
    */
-  async matchVector(
-    raw: Float32Array,
-    kind: IndexKind,
-    k: number,
-    minScore: number,
-    scope: MatchScope = SEARCH_SCOPE,
-  ): Promise<DistinctMatches> {
+  async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
     const started = performance.now();
-    const found = await this.matchTransformed(this.transform.apply(raw), kind, k, minScore, scope);
+    const found = await this.matchTransformed(this.transform.apply(raw), kind, k, minScore);
     return { ...found, searchMs: performance.now() - started };
   }
 
   /** matchVector for a vector already in the indexes' space. */
-  private matchTransformed(query: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope): Promise<DistinctMatches> {
-    const request = { k, minScore, scope, candidateFactor: this.options.candidateFactor };
+  private matchTransformed(query: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
+    const request = { k, minScore, scope: SEARCH_SCOPE, candidateFactor: this.options.candidateFactor };
     return matchDistinctProducts(this.indexes, kind, query, this.objects, request, (productId) => this.metadataOf(productId));
   }
 

@@ -15,7 +15,7 @@ import { ACCEPT_ALL, answerSearch, ingestAnswer, newImage, stageTimings, type Ca
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
-import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches, type MatchScope } from '../../pipeline/product-matcher.js';
+import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches } from '../../pipeline/product-matcher.js';
 import { PgStore, type SearchSnapshot } from './pg-store.js';
 
 export interface PgCatalogSearchOptions {
@@ -68,20 +68,20 @@ export class PgCatalogSearch implements CatalogService {
     const snapshot = await this.store.refresh();
     // No acceptance model or product prototypes on this backend yet: regions by objectness, every match accepted.
     const match = (vector: Float32Array, kind: IndexKind, k: number) =>
-      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore, SEARCH_SCOPE);
+      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore);
     return answerSearch(extraction, query, match, ACCEPT_ALL, started);
   }
 
   /** The best `k` distinct products for one raw vector (as CatalogSearch.matchVector). */
-  async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope = SEARCH_SCOPE): Promise<DistinctMatches> {
+  async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
     const started = performance.now();
     const snapshot = await this.store.refresh();
-    const found = await this.matchTransformed(snapshot, snapshot.transform.apply(raw), kind, k, minScore, scope);
+    const found = await this.matchTransformed(snapshot, snapshot.transform.apply(raw), kind, k, minScore);
     return { ...found, searchMs: performance.now() - started };
   }
 
   /** The shared matcher over the database: each neighbour query brings its objects and metadata along. */
-  private matchTransformed(snapshot: SearchSnapshot, query: Float32Array, kind: IndexKind, k: number, minScore: number, scope: MatchScope): Promise<DistinctMatches> {
+  private matchTransformed(snapshot: SearchSnapshot, query: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
     const refs = new Map<string, ObjectRef>();
     const metadata = new Map<string, ProductMetadata>();
     const source = {
@@ -97,7 +97,7 @@ export class PgCatalogSearch implements CatalogService {
       },
     };
     const objects = { get: (id: string) => refs.get(id), wholeImages: snapshot.wholeImages };
-    const request = { k, minScore, scope, candidateFactor: this.options.candidateFactor };
+    const request = { k, minScore, scope: SEARCH_SCOPE, candidateFactor: this.options.candidateFactor };
     return matchDistinctProducts(source, kind, query, objects, request, (productId) => metadata.get(productId) ?? {});
   }
 
