@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxGem, gem, GemIntegral, l2n, regionalGem } from '../src/embedding/gem.js';
+import { gem, GemIntegral, l2n, regionalGem } from '../src/embedding/gem.js';
 import { regionBudget, selectRegions } from '../src/localization/select.js';
 import { cellBox } from '../src/localization/grid.js';
 import { locateRegions } from '../src/localization/locate.js';
@@ -27,15 +27,16 @@ describe('box GeM from integral images', () => {
     const cropped = new Float32Array(channels * box.height * box.width);
     let n = 0;
     for (let c = 0; c < channels; c++) for (let y = box.y; y < box.y + box.height; y++) for (let x = box.x; x < box.x + box.width; x++) cropped[n++] = values[c * height * width + y * width + x]!;
-    const pooled = boxGem({ values, channels, height, width }, [box]);
+    const integral = new GemIntegral({ values, channels, height, width });
+    const pooled = integral.pool(box);
     const expected = gem(cropped, channels, box.height * box.width);
     for (let c = 0; c < channels; c++) expect(pooled[c]).toBeCloseTo(expected[c]!, 6);
     const regions = [{ y: 0, x: 0, size: 2 }, { y: 1, x: 1, size: 3 }];
-    const summed = regionalGem(new GemIntegral({ values, channels, height, width }), regions);
-    const parts = boxGem({ values, channels, height, width }, regions.map(({ y, x, size }) => ({ y, x, height: size, width: size })));
+    const summed = regionalGem(integral, regions);
+    const parts = regions.map(({ y, x, size }) => integral.pool({ y, x, height: size, width: size }));
     const manual = new Float32Array(channels);
     for (let r = 0; r < 2; r++) {
-      const unit = l2n(Float32Array.from(parts.subarray(r * channels, (r + 1) * channels)));
+      const unit = l2n(Float32Array.from(parts[r]!));
       for (let c = 0; c < channels; c++) manual[c]! += unit[c]!;
     }
     for (let c = 0; c < channels; c++) expect(summed[c]).toBeCloseTo(manual[c]!, 6);

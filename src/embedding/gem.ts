@@ -191,14 +191,6 @@ export class GemIntegral {
   }
 }
 
-/** GeM over each box of one feature map: `boxes.length × channels` values, box-major (not normalised). */
-export function boxGem(map: FeatureMap, boxes: readonly CellBox[], p = 3, eps = GEM_EPS): Float64Array {
-  const integral = new GemIntegral(map, p, eps);
-  const sums = new Float64Array(boxes.length * map.channels);
-  boxes.forEach((box, r) => integral.pool(box, sums.subarray(r * map.channels, (r + 1) * map.channels)));
-  return sums;
-}
-
 /**
  * Regional GeM (cirtorch's `Rpool` around GeM): GeM over each region, each L2-normalised, summed.
  * The caller L2-normalises the sum. Regions let a product that fills only part of a cluttered photo
