@@ -17,7 +17,8 @@ import type { GemIntegral } from '../embedding/gem.js';
 import type { LocalizationOptions } from './options.js';
 import type { ProductScorer } from './reference.js';
 import { regionBudget, selectRegions } from './select.js';
-import { cellBox } from './grid.js';
+import { cellBox, type Grid } from './grid.js';
+import { dotAt } from '../indexing/vector-math.js';
 
 /** A chosen region: its box in the decoded photo's pixels, the detector's label (a class or `object`) and objectness. */
 export interface LocatedRegion {
@@ -37,23 +38,29 @@ export function locateRegions(
   const large = proposals.filter(({ bbox: [x1, y1, x2, y2] }) => Math.min(x2 - x1, y2 - y1) >= options.minRegionSide);
   if (budget === 0 || large.length === 0) return [];
   const grid = { rows: map.height, columns: map.width, width: size.width, height: size.height };
-  type Candidate = { bbox: BBox; label: string; score: number; look?: { vector: Float32Array; product: number } };
   const candidates: Candidate[] = large.map((proposal) => ({ bbox: proposal.bbox, label: proposal.label, score: proposal.objectness }));
+  const samePile = scorer && scorer.products > 0 ? pileTest(scorer, map, grid, options.pileSimilarity) : () => false;
+  const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment, samePile };
+  return selectRegions(candidates, policy).map(({ bbox, label, score }) => ({ bbox, label, score }));
+}
+
+type Candidate = { bbox: BBox; label: string; score: number; look?: { vector: Float32Array; product: number } };
+
+/**
+ * Whether two candidates show the same product: nearest one prototype, or box vectors at least
+ * `similarity` alike. Each candidate is pooled and compared once, and only when asked.
+ */
+function pileTest(scorer: ProductScorer, map: GemIntegral, grid: Grid, similarity: number): (a: Candidate, b: Candidate) => boolean {
   const lookOf = (candidate: Candidate) => {
     if (!candidate.look) {
-      const vector = scorer!.vectorOf(map, cellBox(candidate.bbox, grid));
-      candidate.look = { vector, product: scorer!.closest(vector) };
+      const vector = scorer.vectorOf(map, cellBox(candidate.bbox, grid));
+      candidate.look = { vector, product: scorer.closest(vector) };
     }
     return candidate.look;
   };
-  const samePile = (a: Candidate, b: Candidate): boolean => {
-    if (!scorer || scorer.products === 0) return false;
-    const x = lookOf(a), y = lookOf(b);
-    if (x.product === y.product) return true;
-    let dot = 0;
-    for (let k = 0; k < x.vector.length; k++) dot += x.vector[k]! * y.vector[k]!;
-    return dot >= options.pileSimilarity;
+  return (a, b) => {
+    const x = lookOf(a);
+    const y = lookOf(b);
+    return x.product === y.product || dotAt(x.vector, 0, y.vector) >= similarity;
   };
-  const policy = { budget, iouThreshold: options.iouThreshold, containment: options.containment, samePile };
-  return selectRegions(candidates, policy).map(({ bbox, label, score }) => ({ bbox, label, score }));
 }

@@ -6,6 +6,7 @@
  * the index, and it only has to group regions: the chosen ones are embedded and searched properly.
  */
 import { l2n, type CellBox, type GemIntegral } from '../embedding/gem.js';
+import { dotAt } from '../indexing/vector-math.js';
 import { transformFromSpec, type TransformSpec } from '../embedding/vector-transform.js';
 
 export interface ProductReference {
@@ -19,7 +20,7 @@ export interface ProductReference {
 /** A reference ready to use: the transform rebuilt once. */
 export interface ProductScorer {
   readonly products: number;
-  /** One box of a photo's feature map, GeM-pooled from its integral, in the indexes' space (unit length). */
+  /** One box of a photo's feature map, GeM-pooled from its integral, in the indexes' space (unit length: the transform normalises). */
   vectorOf(map: GemIntegral, box: CellBox): Float32Array;
   /** The closest prototype's row for a vector from vectorOf. */
   closest(vector: Float32Array): number;
@@ -31,13 +32,12 @@ export function productScorer(reference: ProductReference): ProductScorer {
   const products = Math.floor(prototypes.length / dim);
   return {
     products,
-    vectorOf: (map, box) => l2n(transform.apply(l2n(Float32Array.from(map.pool(box))))),
+    vectorOf: (map, box) => transform.apply(l2n(Float32Array.from(map.pool(box)))),
     closest(vector) {
       let best = -1;
       let score = -Infinity;
       for (let p = 0, offset = 0; p < products; p++, offset += dim) {
-        let dot = 0;
-        for (let k = 0; k < dim; k++) dot += prototypes[offset + k]! * vector[k]!;
+        const dot = dotAt(prototypes, offset, vector);
         if (dot > score) {
           score = dot;
           best = p;
