@@ -135,4 +135,39 @@ describe('PgStore', () => {
     expect(found.rows[0]?.productId).toBe('late');
     expect(found.stats.fellBack).toBe(false);
   });
+
+  it('keeps each product vector sum and the region label counts in step with adds, deletes and rebuilds', async () => {
+    // After the adds, the delete of p42 and the rebuilds above: what B reads is what the catalog holds.
+    const expectStored = async (store: PgStore) => {
+      const stored = await store.storedReference();
+      expect(stored.catalogVersion).toBe((await store.refresh()).catalogVersion);
+      expect(stored.sums.map((s) => s.productId).sort()).toEqual([...Array.from({ length: products }, (_, p) => `p${p}`).filter((id) => id !== 'p42'), 'late'].sort());
+      for (const { productId, vector } of stored.sums) {
+        const p = productId === 'late' ? 42 : Number(productId.slice(1));
+        const objects = objectsOf(p);
+        vector.forEach((value, k) => expect(value).toBeCloseTo(objects.reduce((sum, o) => sum + o.vector[k]!, 0), 5));
+      }
+      expect(stored.regionLabels).toEqual(new Map([['thing', products * (perImage - 1)]]));
+    };
+    await expectStored(b);
+    const before = (await b.refresh()).catalogVersion;
+    await a.addImage({ productId: 'extra', width: 10, height: 10, objects: objectsOf(3) });
+    expect((await b.refresh()).catalogVersion).toBe(before + 1);
+    expect(await a.removeProduct('extra')).toBe(true);
+    expect((await b.refresh()).catalogVersion).toBe(before + 2);
+    await expectStored(b);
+
+    // A database from before migration 3 gets them from its stored vectors when it is opened.
+    const client = new pg.Client({ connectionString: engine.url });
+    await client.connect();
+    const { tables } = (await client.query('SELECT tables FROM search_state')).rows[0];
+    await client.query(`DROP TABLE product_sums_${tables}; DROP TABLE region_labels; ALTER TABLE search_state DROP COLUMN catalog_version, DROP COLUMN acceptance; DELETE FROM schema_migrations WHERE version = 3`);
+    await client.end();
+    const reopened = await PgStore.open(options);
+    try {
+      await expectStored(reopened);
+    } finally {
+      await reopened.close();
+    }
+  });
 });

@@ -14,12 +14,10 @@ import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import { ingestFingerprint, rememberAnswer, replayOf } from './idempotent-ingest.js';
-import { ACCEPT_ALL, answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService, type JudgeObject, type ProductPage } from './catalog-service.js';
+import { answerSearch, judgeWith, ingestAnswer, newImage, stageTimings, type CatalogService, type JudgeObject, type ProductPage } from './catalog-service.js';
 import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions, type StoredSample } from '../acceptance/learn.js';
 import { learnAcceptanceOffThread } from '../acceptance/learn-thread.js';
-import { judge, type AcceptanceModel } from '../acceptance/model.js';
-import type { ObjectKind } from '../core/types.js';
-import { UNSURE_LABEL } from '../detection/detector.js';
+import type { AcceptanceModel } from '../acceptance/model.js';
 import { ProductPrototypes } from './product-reference.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
 import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
@@ -46,9 +44,6 @@ export interface CatalogSearchOptions {
 
 /** The catalog setting that keeps the learned acceptance model. */
 const ACCEPTANCE_SETTING = 'acceptance';
-
-/** Stored detections of a class that make it a class products can have (one could be a stray box). */
-const MIN_LABELLED_REGIONS = 2;
 
 /** The embedded backend: SQLite and in-process indexes (see the file comment). */
 export class CatalogSearch implements CatalogService {
@@ -176,18 +171,7 @@ export class CatalogSearch implements CatalogService {
 
   /** The acceptance model's judge, or ACCEPT_ALL while there is none. */
   private judgeObject(): JudgeObject {
-    const model = this.acceptance;
-    if (!model) return ACCEPT_ALL;
-    return (kind, label, matches) => judge(kind === 'whole' ? model.whole : model.region, matches, this.showsNoProduct(kind, label));
-  }
-
-  /**
-   * Whether a region is something the catalog's products never are: the detector names it confidently
-   * (a class, not `object`) and no catalog photo has a detection of that class. A chair in a grocery
-   * catalog's search photo is no grocery however it resembles one; in a furniture catalog it would be.
-   */
-  private showsNoProduct(kind: ObjectKind, label: string): boolean {
-    return kind === 'region' && label !== UNSURE_LABEL && this.objects.regionsLabelled(label) < MIN_LABELLED_REGIONS;
+    return judgeWith(this.acceptance, (label) => this.objects.regionsLabelled(label));
   }
 
   /**

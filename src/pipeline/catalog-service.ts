@@ -16,6 +16,8 @@ import { productOverlap, type DistinctMatches, type ProductMatch } from './produ
 import type { IngestResult, JudgedMatch, ObjectMatches, SearchAnswer, SearchQuery, SearchTimings, Verdict } from './search-types.js';
 import { rankProducts } from './answer.js';
 import type { ObjectKind } from '../core/types.js';
+import { judge, type AcceptanceModel } from '../acceptance/model.js';
+import { UNSURE_LABEL } from '../detection/detector.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -55,6 +57,24 @@ export type JudgeObject = (kind: ObjectKind, label: string, matches: readonly Pr
 
 /** Every match accepted, with no confidence: a catalog with no acceptance model. */
 export const ACCEPT_ALL: JudgeObject = (_kind, _label, matches) => matches.map(() => ({ accepted: true, confidence: null }));
+
+/** Stored detections of a class that make it a class products can have (one could be a stray box). */
+const MIN_LABELLED_REGIONS = 2;
+
+/**
+ * The judge of a catalog with acceptance model `model` (ACCEPT_ALL without one), whose stored regions
+ * carry each label `regionsLabelled(label)` times. A region the detector names confidently (a class,
+ * not `object`) with a class no catalog photo has a detection of is never accepted: a chair in a
+ * grocery catalog's search photo is no grocery however it resembles one; in a furniture catalog it
+ * would be.
+ */
+export function judgeWith(model: AcceptanceModel | undefined, regionsLabelled: (label: string) => number): JudgeObject {
+  if (!model) return ACCEPT_ALL;
+  return (kind, label, matches) => {
+    const showsNoProduct = kind === 'region' && label !== UNSURE_LABEL && regionsLabelled(label) < MIN_LABELLED_REGIONS;
+    return judge(kind === 'whole' ? model.whole : model.region, matches, showsNoProduct);
+  };
+}
 
 /**
  * The answer to a search, from its extraction: every object matched (one after the other; with

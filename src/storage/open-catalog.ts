@@ -15,7 +15,7 @@ export async function openCatalogService(
   log: (message: string) => void = () => undefined,
 ): Promise<CatalogService> {
   const common = { index: config.index, candidateFactor: config.search.candidateFactor };
-  if (config.paths.databaseUrl) return PgCatalogSearch.open(extractor, { url: config.paths.databaseUrl, ...common, log });
+  if (config.paths.databaseUrl) return PgCatalogSearch.open(extractor, { url: config.paths.databaseUrl, ...common, log, acceptance: config.acceptance });
   return CatalogSearch.open(extractor, { dataDir: resolve(config.paths.dataDir), ...common, log, acceptance: config.acceptance });
 }
 

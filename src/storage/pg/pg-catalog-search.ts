@@ -1,8 +1,10 @@
 /**
  * The catalog service on PostgreSQL (FINDTHIS_DATABASE_URL): the same verbs, matcher and optimize
- * policy as the embedded CatalogSearch, over a PgStore. It keeps no catalog state between requests:
- * each search reads the current search_state (version, counters) once, and neighbours come back from
- * the database with their objects and product metadata, so replicas on one database never disagree.
+ * policy as the embedded CatalogSearch, over a PgStore. Each search reads the current search_state
+ * (versions, counters) once; between requests a replica keeps only what those versions determine (the
+ * transform and its acceptance model, the products' prototypes and region label counts), read again
+ * when they move, and neighbours come back from the database with their objects and product metadata,
+ * so replicas on one database never disagree.
  */
 import { performance } from 'node:perf_hooks';
 import type { ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/records.js';
@@ -11,12 +13,16 @@ import type { LabelledVector } from '../../embedding/whitening.js';
 import { makeThumbnail } from '../../imaging/thumbnail.js';
 import type { IndexKind } from '../../indexing/types.js';
 import type { CatalogIndexParams } from '../../pipeline/catalog-indexes.js';
-import { ACCEPT_ALL, answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
+import { answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
 import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches } from '../../pipeline/product-matcher.js';
+import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions } from '../../acceptance/learn.js';
+import { learnAcceptanceOffThread, type RawSample } from '../../acceptance/learn-thread.js';
+import type { VectorTransform } from '../../embedding/vector-transform.js';
 import { PgStore, type SearchSnapshot } from './pg-store.js';
+import { ReplicaReference } from './replica-reference.js';
 
 export interface PgCatalogSearchOptions {
   /** postgres://… */
@@ -27,17 +33,24 @@ export interface PgCatalogSearchOptions {
   /** Connections this process keeps open. Default 4. */
   poolSize?: number;
   log?: (message: string) => void;
+  /** How optimize learns the acceptance model. Default DEFAULT_ACCEPTANCE_OPTIONS. */
+  acceptance?: AcceptanceOptions;
 }
 
 export class PgCatalogSearch implements CatalogService {
   /** Optimizes asked of this process run one at a time (across replicas, the database's lock orders them). */
   private readonly optimizations = new OneAtATime();
+  /** The products' prototypes and region label counts, as of the last catalog version a search saw. */
+  private readonly reference: ReplicaReference;
 
   private constructor(
     readonly extractor: Extractor,
     readonly store: PgStore,
     private readonly options: PgCatalogSearchOptions,
-  ) {}
+    transform: VectorTransform,
+  ) {
+    this.reference = new ReplicaReference(transform, () => store.storedReference(), () => store.refresh());
+  }
 
   /** Connects, migrates, and checks the database was filled by this extractor's encoder (INDEX_MISMATCH otherwise). */
   static async open(extractor: Extractor, options: PgCatalogSearchOptions): Promise<PgCatalogSearch> {
@@ -48,7 +61,7 @@ export class PgCatalogSearch implements CatalogService {
       ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
-    return new PgCatalogSearch(extractor, store, options);
+    return new PgCatalogSearch(extractor, store, options, (await store.refresh()).transform);
   }
 
   async ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult> {
@@ -62,14 +75,20 @@ export class PgCatalogSearch implements CatalogService {
     };
   }
 
+  /**
+   * As CatalogSearch.search: the photo's regions grouped by the catalog's current product prototypes,
+   * every match judged by the acceptance model of the current transform (unjudged without one).
+   */
   async search(image: Buffer, query: SearchQuery): Promise<SearchAnswer> {
     const started = performance.now();
-    const extraction = await this.extractor.extract(image, 'search');
     const snapshot = await this.store.refresh();
-    // No acceptance model or product prototypes on this backend yet: regions by objectness, every match accepted.
+    await this.reference.follow(snapshot);
+    const prototypes = this.reference.takeChanged();
+    if (prototypes) this.extractor.setReference(prototypes);
+    const extraction = await this.extractor.extract(image, 'search');
     const match = (vector: Float32Array, kind: IndexKind, k: number) =>
       this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore);
-    return answerSearch(extraction, query, match, ACCEPT_ALL, started);
+    return answerSearch(extraction, query, match, this.reference.judge(snapshot), started);
   }
 
   /** The best `k` distinct products for one raw vector (as CatalogSearch.matchVector). */
@@ -124,8 +143,9 @@ export class PgCatalogSearch implements CatalogService {
   }
 
   /**
-   * As CatalogSearch.optimize, but once across replicas: learning and the rebuild run under the
-   * database's rebuild lock, and every replica picks the new transform up at its next request.
+   * As CatalogSearch.optimize, but once across replicas: learning (whitening, then the acceptance
+   * model) and the rebuild run under the database's rebuild lock, and every replica picks the new
+   * transform and model up at its next request.
    */
   optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
     return this.optimizations.run(() =>
@@ -133,8 +153,14 @@ export class PgCatalogSearch implements CatalogService {
         const started = performance.now();
         const current = (await this.store.refresh()).transform;
         const choice = await chooseTransform({ dim: this.extractor.encoder.dim, wholeImageSamples: () => this.wholeImageSamples() }, current, request);
-        const { vectors } = await rebuild(choice.transform);
-        return optimizeResult(await this.store.counts(), vectors, choice, acceptanceSummary(undefined, 'the PostgreSQL backend does not learn one yet'), started);
+        // Learned before the rebuild, so that the swap puts the transform and its model in place together.
+        const raw: RawSample[] = [];
+        for await (const sample of this.store.labelledVectors()) raw.push(sample);
+        const unjudgeable = whyNotJudgeable(raw);
+        const options = this.options.acceptance ?? DEFAULT_ACCEPTANCE_OPTIONS;
+        const { model } = await learnAcceptanceOffThread(unjudgeable ? [] : raw, choice.transform.spec, choice.transform.id, options);
+        const { vectors } = await rebuild(choice.transform, model ?? null);
+        return optimizeResult(await this.store.counts(), vectors, choice, acceptanceSummary(model, unjudgeable), started);
       }),
     );
   }

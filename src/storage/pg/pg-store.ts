@@ -1,9 +1,10 @@
 /**
  * The catalog and its search tables in PostgreSQL (pgvector), through a `pg` Pool: what the service
  * keeps in SQLite and in-process indexes on the embedded backend. Nothing a search needs is cached
- * per process except the transform and LSH planes of the current search_state version, and that
- * version is read on every `refresh()` (one short query), so replicas sharing one database see each
- * other's adds, deletes and rebuilds at once.
+ * per process except the transform, acceptance model and LSH planes of the current search_state
+ * version, and that version (with the catalog version every write bumps) is read on every
+ * `refresh()` (one short query), so replicas sharing one database see each other's adds, deletes and
+ * rebuilds at once.
  *
  * Writes lock the search_state row first (an add bumps its counters), so a rebuild's swap, which
  * updates that row, never interleaves with a write, and a write prepared under an older version is
@@ -12,14 +13,17 @@
 import pg from 'pg';
 import { checkString } from '../../config/checks.js';
 import { FindthisError } from '../../core/errors.js';
-import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN, type AddedImage, type CatalogCounts, type NewImage, type ProductMetadata, type ProductRecord, type ProductSummary } from '../../catalog/records.js';
+import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN, type AddedImage, type CatalogCounts, type NewImage, type ProductRecord, type ProductSummary } from '../../catalog/records.js';
 import type { EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
+import { readProduct, readProductPage, readThumbnail } from './catalog-reads.js';
 import type { ObjectKind } from '../../core/types.js';
 import { activeBitsFor, recentreDue } from '../../indexing/lsh-hyperplanes.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
+import type { AcceptanceModel } from '../../acceptance/model.js';
 import { SqlLshKeys } from './lsh-keys.js';
+import { readStoredReference, recordAdded, recordRemoved, type StoredReference } from './reference-tables.js';
 import { checkEncoder, inTransaction, LOCKS, migrate, withAdvisoryLock } from './schema.js';
 import { createFirstSearchTables, rebuildSearchTables, type RebuildResult } from './rebuild.js';
 import { insertSearchRows, nearest, parseVector, searchTables, vectorText, type NeighbourAnswer, type SearchTables } from './search-tables.js';
@@ -46,6 +50,10 @@ export interface SearchSnapshot {
   wholeImages: number;
   /** Vectors when the LSH centre was last estimated. */
   centredAt: number;
+  /** Bumped by every add and delete (reference-tables.ts). */
+  catalogVersion: number;
+  /** Learned by the optimize that made this version's transform; undefined: answer unjudged. */
+  acceptance: AcceptanceModel | undefined;
 }
 
 class StaleSnapshot extends Error {}
@@ -90,18 +98,26 @@ export class PgStore {
 
   /** The current search state: one query for the version and counters, and the transform reloaded when the version moved. */
   async refresh(): Promise<SearchSnapshot> {
-    const { rows } = await this.pool.query('SELECT version, tables, vectors, whole_images, lsh_centred_at FROM search_state WHERE id = 1');
+    const { rows } = await this.pool.query('SELECT version, vectors, whole_images, lsh_centred_at, catalog_version FROM search_state WHERE id = 1');
     const row = rows[0];
     const version = Number(row.version);
-    const counters = { vectors: Number(row.vectors), wholeImages: Number(row.whole_images), centredAt: Number(row.lsh_centred_at) };
+    const counters = { vectors: Number(row.vectors), wholeImages: Number(row.whole_images), centredAt: Number(row.lsh_centred_at), catalogVersion: Number(row.catalog_version) };
     if (this.snapshot?.version !== version) {
-      const loaded = await this.pool.query('SELECT version, tables, transform_kind, transform_data, dim, lsh_centre FROM search_state WHERE id = 1');
+      const loaded = await this.pool.query('SELECT version, tables, transform_kind, transform_data, dim, lsh_centre, acceptance FROM search_state WHERE id = 1');
       const state = loaded.rows[0];
       const transform = state.transform_kind === 'whitening'
         ? transformFromSpec({ kind: 'whitening', data: state.transform_data as Buffer })
         : identityTransform(this.encoder.dim);
       const centre = new Float32Array(new Uint8Array(state.lsh_centre as Buffer).slice().buffer);
-      this.snapshot = { version: Number(state.version), tables: searchTables(Number(state.tables)), transform, lshKeys: new SqlLshKeys(this.options.index.lsh, Number(state.dim), centre), ...counters };
+      const acceptance = state.acceptance as AcceptanceModel | null;
+      this.snapshot = {
+        version: Number(state.version),
+        tables: searchTables(Number(state.tables)),
+        transform,
+        lshKeys: new SqlLshKeys(this.options.index.lsh, Number(state.dim), centre),
+        ...counters,
+        acceptance: acceptance?.learnedFrom.transform === transform.id ? acceptance : undefined,
+      };
     } else {
       this.snapshot = { ...this.snapshot, ...counters };
     }
@@ -141,7 +157,7 @@ export class PgStore {
         const keys = vectors.map((vector) => snapshot.lshKeys.keys(vector));
         try {
           const added = await inTransaction(client, async () => {
-            const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2 WHERE id = 1 RETURNING version', [input.objects.length, wholeImages]);
+            const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2, catalog_version = catalog_version + 1 WHERE id = 1 RETURNING version', [input.objects.length, wholeImages]);
             if (Number(state.rows[0].version) !== snapshot.version) throw new StaleSnapshot();
             const inserted = await client.query('INSERT INTO products (id, metadata) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [input.productId, JSON.stringify(input.metadata ?? {})]);
             const createdProduct = inserted.rowCount === 1;
@@ -160,6 +176,7 @@ export class PgStore {
               objectIds.push(Number(row.rows[0].id));
             }
             await insertSearchRows(client, snapshot.tables, objectIds, vectors, keys);
+            await recordAdded(client, snapshot.tables, input.productId, vectors, input.objects.filter((o) => o.kind === 'region').map((o) => o.label));
             if (input.thumbnail) {
               await client.query("INSERT INTO thumbnails (image_id, type, data, etag) VALUES ($1, 'image/webp', $2, $3)", [imageId, input.thumbnail, thumbnailEtag(input.thumbnail)]);
             }
@@ -183,9 +200,10 @@ export class PgStore {
       return await inTransaction(client, async () => {
         await client.query('SELECT version FROM search_state WHERE id = 1 FOR UPDATE');
         const { rows } = await client.query("SELECT count(*) AS vectors, count(*) FILTER (WHERE kind = 'whole') AS whole FROM objects WHERE product_id = $1", [id]);
+        await recordRemoved(client, id);
         const deleted = await client.query('DELETE FROM products WHERE id = $1', [id]);
         if (deleted.rowCount === 0) return false;
-        await client.query('UPDATE search_state SET vectors = vectors - $1, whole_images = whole_images - $2 WHERE id = 1', [Number(rows[0].vectors), Number(rows[0].whole)]);
+        await client.query('UPDATE search_state SET vectors = vectors - $1, whole_images = whole_images - $2, catalog_version = catalog_version + 1 WHERE id = 1', [Number(rows[0].vectors), Number(rows[0].whole)]);
         return true;
       });
     } finally {
@@ -194,37 +212,18 @@ export class PgStore {
   }
 
   /** The product with its images and objects (no vectors), or undefined. */
-  async product(id: string): Promise<ProductRecord | undefined> {
-    const product = await this.pool.query('SELECT id, metadata, created FROM products WHERE id = $1', [id]);
-    if (product.rowCount === 0) return undefined;
-    const images = await this.pool.query('SELECT id, width, height, sha256, created FROM images WHERE product_id = $1 ORDER BY id', [id]);
-    const objects = await this.pool.query('SELECT id, image_id, kind, label, score, x1, y1, x2, y2 FROM objects WHERE product_id = $1 ORDER BY id', [id]);
-    const row = product.rows[0];
-    return {
-      id: row.id,
-      metadata: row.metadata as ProductMetadata,
-      created: (row.created as Date).toISOString(),
-      images: images.rows.map((image) => ({ id: Number(image.id), width: image.width, height: image.height, sha256: image.sha256, created: (image.created as Date).toISOString() })),
-      objects: objects.rows.map((object) => ({ id: Number(object.id), imageId: Number(object.image_id), kind: object.kind, label: object.label, score: object.score, bbox: [object.x1, object.y1, object.x2, object.y2] })),
-    };
+  product(id: string): Promise<ProductRecord | undefined> {
+    return readProduct(this.pool, id);
   }
 
   /** One page of products in id order, each with its image count and first image. */
-  async listProducts(offset: number, limit: number): Promise<ProductSummary[]> {
-    const { rows } = await this.pool.query(
-      `SELECT p.id, p.metadata, p.created, count(i.id) AS images, min(i.id) AS image_id
-         FROM products p LEFT JOIN images i ON i.product_id = p.id GROUP BY p.id ORDER BY p.id LIMIT $1 OFFSET $2`,
-      [limit, offset],
-    );
-    return rows.map((row) => ({ id: row.id, metadata: row.metadata, created: (row.created as Date).toISOString(), images: Number(row.images), imageId: row.image_id === null ? null : Number(row.image_id) }));
+  listProducts(offset: number, limit: number): Promise<ProductSummary[]> {
+    return readProductPage(this.pool, offset, limit);
   }
 
   /** The image's thumbnail; `undefined` when the image has none, `null` when there is no such image. */
-  async thumbnail(imageId: number): Promise<Thumbnail | undefined | null> {
-    const { rows } = await this.pool.query('SELECT i.id, t.type, t.data, t.etag FROM images i LEFT JOIN thumbnails t ON t.image_id = i.id WHERE i.id = $1', [imageId]);
-    if (rows.length === 0) return null;
-    const row = rows[0];
-    return row.data === null ? undefined : { type: row.type, data: row.data as Buffer, etag: row.etag };
+  thumbnail(imageId: number): Promise<Thumbnail | undefined | null> {
+    return readThumbnail(this.pool, imageId);
   }
 
   async counts(): Promise<CatalogCounts> {
@@ -246,6 +245,16 @@ export class PgStore {
     }
   }
 
+  /** The live pair's product sums and the region label counts, consistent with one catalog version (reference-tables.ts). */
+  async storedReference(): Promise<StoredReference> {
+    const client = await this.pool.connect();
+    try {
+      return await inTransaction(client, () => readStoredReference(client));
+    } finally {
+      client.release();
+    }
+  }
+
   /**
    * Re-indexes every stored vector under `transform` into new search tables (LSH centre re-estimated,
    * HNSW built), then swaps them in and bumps the version: every replica picks the new transform up
@@ -259,8 +268,10 @@ export class PgStore {
    * Runs `fn` holding the database's rebuild lock, so that an optimize (learn, then rebuild) runs once
    * at a time across every replica; `fn` rebuilds with the function it is given.
    */
-  async underRebuildLock<T>(fn: (rebuild: (transform: VectorTransform) => Promise<RebuildResult>) => Promise<T>): Promise<T> {
-    const result = await withAdvisoryLock(this.pool, LOCKS.rebuild, (client) => fn((transform) => rebuildSearchTables(client, transform, this.options.index, () => this.labelledVectors())));
+  async underRebuildLock<T>(fn: (rebuild: (transform: VectorTransform, acceptance?: AcceptanceModel | null) => Promise<RebuildResult>) => Promise<T>): Promise<T> {
+    const result = await withAdvisoryLock(this.pool, LOCKS.rebuild, (client) =>
+      fn((transform, acceptance) => rebuildSearchTables(client, transform, this.options.index, () => this.labelledVectors(), acceptance === undefined ? {} : { acceptance })),
+    );
     await this.refresh();
     return result;
   }

@@ -10,7 +10,9 @@
 import type pg from 'pg';
 import type { HnswParams, LshParams } from '../../indexing/types.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
+import type { AcceptanceModel } from '../../acceptance/model.js';
 import { SqlLshKeys } from './lsh-keys.js';
+import { fillProductSums } from './reference-tables.js';
 import { inTransaction, LOCKS, withAdvisoryLock } from './schema.js';
 import { createHnswIndex, createSearchTables, dropSearchTables, insertSearchRows, parseVector, searchTables } from './search-tables.js';
 
@@ -25,6 +27,13 @@ export interface RebuildResult {
 }
 
 type RawRows = () => AsyncIterable<{ id: number; vector: Float32Array }>;
+
+export interface RebuildOptions {
+  /** Skip (rebuilt: false) when the version is no longer this one (a background re-centring). */
+  onlyIfVersion?: number;
+  /** The acceptance model learned under the new transform (null: none), swapped in with it; absent: keep the stored one. */
+  acceptance?: AcceptanceModel | null;
+}
 
 /** A new database gets its first (empty, untransformed) search tables and state row, under the rebuild lock. */
 export async function createFirstSearchTables(pool: pg.Pool, dim: number, hnsw: HnswParams): Promise<void> {
@@ -50,11 +59,11 @@ export async function rebuildSearchTables(
   transform: VectorTransform,
   index: { lsh: LshParams; hnsw: HnswParams },
   rawRows: RawRows,
-  options: { onlyIfVersion?: number } = {},
+  options: RebuildOptions = {},
 ): Promise<RebuildResult> {
   const suffix = Number((await client.query("SELECT nextval('search_tables_seq') AS n")).rows[0].n);
   try {
-    return await fillAndSwap(client, suffix, transform, index, rawRows, options.onlyIfVersion);
+    return await fillAndSwap(client, suffix, transform, index, rawRows, options);
   } catch (error) {
     await dropSearchTables(client, searchTables(suffix)).catch(() => undefined);
     if (error instanceof VersionMoved) return { rebuilt: false, vectors: 0 };
@@ -68,7 +77,7 @@ async function fillAndSwap(
   transform: VectorTransform,
   index: { lsh: LshParams; hnsw: HnswParams },
   rawRows: RawRows,
-  onlyIfVersion: number | undefined,
+  { onlyIfVersion, acceptance }: RebuildOptions,
 ): Promise<RebuildResult> {
   const tables = searchTables(suffix);
   await createSearchTables(client, tables, transform.outputDim);
@@ -106,11 +115,14 @@ async function fillAndSwap(
     const missing = await client.query(`SELECT o.id, o.raw::text AS raw FROM objects o WHERE NOT EXISTS (SELECT 1 FROM ${tables.vectors} s WHERE s.object_id = o.id) ORDER BY o.id`);
     await write(missing.rows.map((row) => ({ id: Number(row.id), vector: parseVector(row.raw) })));
     const vectors = Number((await client.query(`SELECT count(*) AS n FROM ${tables.vectors}`)).rows[0].n);
+    // Summed here, in the swap, so that every add and delete before it is counted once (one pass in SQL).
+    await fillProductSums(client, tables);
     const { spec } = transform;
     await client.query(
       'UPDATE search_state SET version = version + 1, tables = $1, transform_kind = $2, transform_data = $3, dim = $4, lsh_centre = $5, lsh_centred_at = $6, vectors = $6 WHERE id = 1',
       [suffix, spec.kind, spec.kind === 'whitening' ? Buffer.from(spec.data) : null, transform.outputDim, Buffer.from(centre.buffer), vectors],
     );
+    if (acceptance !== undefined) await client.query('UPDATE search_state SET acceptance = $1 WHERE id = 1', [acceptance === null ? null : JSON.stringify(acceptance)]);
     await dropSearchTables(client, searchTables(Number(state.rows[0].tables)));
     return { rebuilt: true, vectors };
   });

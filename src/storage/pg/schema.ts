@@ -9,8 +9,10 @@
  * - products, images, objects: the catalog; objects keep the raw encoder vector (pgvector `vector`)
  *   so that whitening can be learned again, and their product id (the Citus distribution key).
  * - search_state: one row, the version every replica compares per request (bumped when the
- *   transform or the LSH centre changes), the transform's bytes, the LSH centre, and the vector
- *   counters the matcher needs (kept in step by every write, so a search never counts rows).
+ *   transform or the LSH centre changes), the transform's bytes and the acceptance model learned
+ *   under it, the LSH centre, the vector counters the matcher needs (kept in step by every write, so
+ *   a search never counts rows), and the catalog version every add and delete bumps.
+ * - region_labels, and product_sums_<n> beside each pair of search tables: see reference-tables.ts.
  * - search_vectors_<n> / lsh_keys_<n>: the transformed vectors (HNSW index, inner product) and each
  *   vector's LSH key per table (b-tree on (table_no, key)); <n> comes from search_tables_seq when a
  *   pair is built, and search_state.tables names the live pair.
@@ -18,11 +20,13 @@
 import type { Pool, PoolClient } from 'pg';
 import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { FindthisError } from '../../core/errors.js';
+import { addSearchReference } from './reference-tables.js';
 
 /** Session advisory lock keys (any two fixed int8 values unlikely to clash with an application's). */
 export const LOCKS = { migrate: 0x66696e_0001, rebuild: 0x66696e_0002 } as const;
 
-const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+/** A migration is SQL, or steps that need to know the live search tables' names (`apply`). */
+const MIGRATIONS: readonly { version: number; name: string; sql?: string; apply?: (client: PoolClient) => Promise<void> }[] = [
   {
     version: 1,
     name: 'catalog and search state',
@@ -82,6 +86,7 @@ CREATE TABLE thumbnails (
 );
 `,
   },
+  { version: 3, name: 'acceptance model, catalog version, product sums, region labels', apply: addSearchReference },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -100,7 +105,8 @@ export function migrate(pool: Pool): Promise<number[]> {
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
       await inTransaction(client, async () => {
-        await client.query(migration.sql);
+        if (migration.sql) await client.query(migration.sql);
+        await migration.apply?.(client);
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       });
       done.push(migration.version);

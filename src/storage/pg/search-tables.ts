@@ -1,7 +1,8 @@
 /**
  * One pair of search tables, `search_vectors_<n>` (transformed vectors, HNSW on inner product) and
- * `lsh_keys_<n>` (one row per vector and LSH table, b-tree on (table_no, key)), and the three ways
- * to ask them for neighbours. Vectors are unit length, so inner product is the cosine: a score is
+ * `lsh_keys_<n>` (one row per vector and LSH table, b-tree on (table_no, key)), with
+ * `product_sums_<n>` beside them (each product's transformed vectors summed, see
+ * search-reference.ts), and the three ways to ask them for neighbours. Vectors are unit length, so inner product is the cosine: a score is
  * −(a <#> b). Rows cascade away with their object, so a delete needs no second statement.
  */
 import type { ClientBase } from 'pg';
@@ -12,10 +13,11 @@ import type { LshProbes } from './lsh-keys.js';
 export interface SearchTables {
   vectors: string;
   keys: string;
+  sums: string;
 }
 
 export function searchTables(suffix: number): SearchTables {
-  return { vectors: `search_vectors_${suffix}`, keys: `lsh_keys_${suffix}` };
+  return { vectors: `search_vectors_${suffix}`, keys: `lsh_keys_${suffix}`, sums: `product_sums_${suffix}` };
 }
 
 /** Creates an empty pair for `dim`-dimensional vectors; the HNSW index comes with createHnswIndex. */
@@ -29,6 +31,14 @@ export async function createSearchTables(client: ClientBase, tables: SearchTable
     key bigint NOT NULL)`);
   await client.query(`CREATE INDEX ${tables.keys}_bucket ON ${tables.keys} (table_no, key)`);
   await client.query(`CREATE INDEX ${tables.keys}_object ON ${tables.keys} (object_id)`);
+  await createProductSums(client, tables, dim);
+}
+
+/** The pair's product sums (a product's row cascades away with it). */
+export async function createProductSums(client: ClientBase, tables: SearchTables, dim: number): Promise<void> {
+  await client.query(`CREATE TABLE ${tables.sums} (
+    product_id text PRIMARY KEY REFERENCES products(id) ON DELETE CASCADE,
+    sum vector(${dim}) NOT NULL)`);
 }
 
 export async function createHnswIndex(client: ClientBase, tables: SearchTables, params: HnswParams): Promise<void> {
@@ -38,7 +48,7 @@ export async function createHnswIndex(client: ClientBase, tables: SearchTables, 
 }
 
 export async function dropSearchTables(client: ClientBase, tables: SearchTables): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${tables.keys}, ${tables.vectors}`);
+  await client.query(`DROP TABLE IF EXISTS ${tables.sums}, ${tables.keys}, ${tables.vectors}`);
 }
 
 /** Adds transformed vectors and their LSH keys (`keys[i]` has one key per LSH table). */

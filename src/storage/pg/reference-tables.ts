@@ -1,0 +1,91 @@
+/**
+ * What the database keeps for replicas to group search photos' regions and judge matches with,
+ * besides the transform: each product's transformed vectors summed (its prototype's direction) and
+ * how many stored regions carry each detector class (replica-reference.ts loads them). The acceptance
+ * model itself is part of search_state (written by optimize's swap, loaded by PgStore.refresh with
+ * the transform).
+ *
+ * Why sums kept in the database: a replica must see another replica's adds and deletes at its next
+ * request, and summing every stored vector again after each write would cost O(catalog) per write
+ * and replica. So every add adds its transformed vectors to its product's row of the live pair's
+ * `product_sums_<n>` and its regions to `region_labels`, in the add's transaction; a delete takes its
+ * regions out and its sum row cascades away; a rebuild fills the new pair's sums from its vectors in
+ * the swap. Every write also bumps `search_state.catalog_version`, which `refresh()` reads anyway: a
+ * replica reloads (one row per product and per class) only when it moved, so a refresh stays one
+ * query while the catalog is unchanged.
+ */
+import type { ClientBase } from 'pg';
+import { createProductSums, parseVector, searchTables, vectorText, type SearchTables } from './search-tables.js';
+
+/** Migration 3: the acceptance model and catalog version in search_state, region labels, the live pair's product sums. */
+export async function addSearchReference(client: ClientBase): Promise<void> {
+  await client.query(`
+ALTER TABLE search_state ADD COLUMN catalog_version bigint NOT NULL DEFAULT 0, ADD COLUMN acceptance jsonb;
+CREATE TABLE region_labels (label text PRIMARY KEY, regions bigint NOT NULL);
+INSERT INTO region_labels (label, regions) SELECT label, count(*) FROM objects WHERE kind = 'region' GROUP BY label;`);
+  const { rows } = await client.query('SELECT tables, dim FROM search_state WHERE id = 1');
+  if (rows.length === 0) return; // a new database: its first pair comes with its sums
+  const tables = searchTables(Number(rows[0].tables));
+  await createProductSums(client, tables, Number(rows[0].dim));
+  await fillProductSums(client, tables);
+}
+
+/** Every product's sum from the pair's vectors (a rebuild's new pair, in its swap transaction). */
+export async function fillProductSums(client: ClientBase, tables: SearchTables): Promise<void> {
+  await client.query(`INSERT INTO ${tables.sums} (product_id, sum)
+    SELECT o.product_id, sum(s.embedding) FROM ${tables.vectors} s JOIN objects o ON o.id = s.object_id GROUP BY o.product_id`);
+}
+
+/** In an add's transaction: its transformed vectors into its product's sum, its regions into the label counts. */
+export async function recordAdded(client: ClientBase, tables: SearchTables, productId: string, vectors: readonly Float32Array[], regionLabels: readonly string[]): Promise<void> {
+  if (vectors.length > 0) {
+    const sum = new Float32Array(vectors[0]!.length);
+    for (const vector of vectors) for (let k = 0; k < sum.length; k++) sum[k]! += vector[k]!;
+    await client.query(
+      `INSERT INTO ${tables.sums} AS p (product_id, sum) VALUES ($1, $2) ON CONFLICT (product_id) DO UPDATE SET sum = p.sum + EXCLUDED.sum`,
+      [productId, vectorText(sum)],
+    );
+  }
+  if (regionLabels.length > 0) {
+    await client.query(
+      `INSERT INTO region_labels AS r (label, regions) SELECT label, count(*) FROM unnest($1::text[]) AS label GROUP BY label
+         ON CONFLICT (label) DO UPDATE SET regions = r.regions + EXCLUDED.regions`,
+      [regionLabels],
+    );
+  }
+}
+
+/** In a delete's transaction, before the product's objects go: its regions out of the label counts. */
+export async function recordRemoved(client: ClientBase, productId: string): Promise<void> {
+  await client.query(
+    `UPDATE region_labels r SET regions = r.regions - c.n
+       FROM (SELECT label, count(*) AS n FROM objects WHERE product_id = $1 AND kind = 'region' GROUP BY label) c WHERE r.label = c.label`,
+    [productId],
+  );
+}
+
+/** The sums and label counts as of one catalog version. */
+export interface StoredReference {
+  version: number;
+  catalogVersion: number;
+  sums: { productId: string; vector: Float32Array }[];
+  regionLabels: Map<string, number>;
+}
+
+/**
+ * Reads the live pair's sums and the label counts in `client`'s open transaction, holding the
+ * search_state row (FOR SHARE: writes and a swap wait the few milliseconds this takes), so that what
+ * is read belongs to the version and catalog version it says.
+ */
+export async function readStoredReference(client: ClientBase): Promise<StoredReference> {
+  const state = (await client.query('SELECT version, tables, catalog_version FROM search_state WHERE id = 1 FOR SHARE')).rows[0];
+  const tables = searchTables(Number(state.tables));
+  const sums = await client.query(`SELECT product_id, sum::text AS sum FROM ${tables.sums} ORDER BY product_id`);
+  const labels = await client.query('SELECT label, regions FROM region_labels WHERE regions > 0');
+  return {
+    version: Number(state.version),
+    catalogVersion: Number(state.catalog_version),
+    sums: sums.rows.map((row) => ({ productId: row.product_id as string, vector: parseVector(row.sum) })),
+    regionLabels: new Map(labels.rows.map((row) => [row.label as string, Number(row.regions)])),
+  };
+}

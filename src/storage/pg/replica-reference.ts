@@ -1,0 +1,73 @@
+/**
+ * One replica's copy of what it groups search photos' regions and judges matches with (see
+ * reference-tables.ts for what is stored and why): the products' prototypes, reused from the
+ * embedded backend (ProductPrototypes), and the stored regions' label counts for judgeWith.
+ */
+import type { AcceptanceModel } from '../../acceptance/model.js';
+import type { VectorTransform } from '../../embedding/vector-transform.js';
+import type { ProductReference } from '../../localization/reference.js';
+import { judgeWith, type JudgeObject } from '../../pipeline/catalog-service.js';
+import { ProductPrototypes } from '../../pipeline/product-reference.js';
+import type { StoredReference } from './reference-tables.js';
+
+/** The snapshot fields a replica's reference follows. */
+export interface ReferenceSnapshot {
+  version: number;
+  catalogVersion: number;
+  transform: VectorTransform;
+  acceptance: AcceptanceModel | undefined;
+}
+
+/** One replica's copy of the stored reference, reloaded when the catalog version it was read at moved. */
+export class ReplicaReference {
+  private readonly prototypes: ProductPrototypes;
+  private regionLabels = new Map<string, number>();
+  private loaded: { version: number; catalogVersion: number } | undefined;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    transform: VectorTransform,
+    /** Reads the stored reference (readStoredReference in a transaction). */
+    private readonly read: () => Promise<StoredReference>,
+    /** The snapshot of a newer version than `snapshot`'s (PgStore.refresh). */
+    private readonly refresh: () => Promise<ReferenceSnapshot>,
+  ) {
+    this.prototypes = new ProductPrototypes(transform);
+  }
+
+  /** Brings this copy up to `snapshot` (or later); concurrent callers share one read. */
+  async follow(snapshot: ReferenceSnapshot): Promise<void> {
+    while (!this.isAtLeast(snapshot)) {
+      this.loading ??= this.load(snapshot).finally(() => (this.loading = undefined));
+      await this.loading;
+    }
+  }
+
+  /** The prototypes when they changed since the last call (for Extractor.setReference), else undefined. */
+  takeChanged(): ProductReference | undefined {
+    return this.prototypes.takeChanged();
+  }
+
+  /** The judge for `snapshot`'s acceptance model over the loaded label counts. */
+  judge(snapshot: ReferenceSnapshot): JudgeObject {
+    const labels = this.regionLabels;
+    return judgeWith(snapshot.acceptance, (label) => labels.get(label) ?? 0);
+  }
+
+  private isAtLeast(snapshot: ReferenceSnapshot): boolean {
+    return this.loaded !== undefined && this.loaded.version >= snapshot.version && this.loaded.catalogVersion >= snapshot.catalogVersion;
+  }
+
+  private async load(snapshot: ReferenceSnapshot): Promise<void> {
+    for (;;) {
+      const stored = await this.read();
+      // The sums are in the space of the version they were read at: when a rebuild swapped meanwhile, take its transform.
+      const current = stored.version === snapshot.version ? snapshot : await this.refresh();
+      if (current.version !== stored.version) continue;
+      this.prototypes.reset(current.transform, stored.sums);
+      this.regionLabels = stored.regionLabels;
+      this.loaded = { version: stored.version, catalogVersion: stored.catalogVersion };
+      return;
+    }
+  }
+}
