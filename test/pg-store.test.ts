@@ -14,6 +14,8 @@ import { identityTransform } from '../src/embedding/vector-transform.js';
 import { startLocalEngine, type LocalEngine } from '../src/storage/pg/local-engine.js';
 import { PgStore, type PgStoreOptions } from '../src/storage/pg/pg-store.js';
 import { SCHEMA_VERSION } from '../src/storage/pg/schema.js';
+import { KeyTaken } from '../src/storage/pg/add-image.js';
+import type { AddedImage } from '../src/catalog/records.js';
 
 const dim = 32;
 const products = 60;
@@ -169,5 +171,15 @@ describe('PgStore', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('stores an add\'s Idempotency-Key with it, and an add whose key was stored meanwhile stores nothing', async () => {
+    const keyed = { key: 'retry-1', fingerprint: 'f1', answer: (added: AddedImage) => JSON.stringify(added) };
+    const added = await a.addImage({ productId: 'keyed', width: 10, height: 10, objects: objectsOf(5) }, keyed);
+    expect(await b.storedAnswer('retry-1')).toEqual({ fingerprint: 'f1', answer: JSON.stringify(added) });
+    const counts = await b.counts();
+    await expect(b.addImage({ productId: 'keyed', width: 10, height: 10, objects: objectsOf(5) }, keyed)).rejects.toBeInstanceOf(KeyTaken);
+    expect(await b.counts()).toEqual(counts);
+    expect(await b.storedAnswer('never-used')).toBeUndefined();
   });
 });

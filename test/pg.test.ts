@@ -5,6 +5,7 @@
  * one changes the vector space of both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
@@ -18,7 +19,7 @@ import { createApp } from '../src/service/app.js';
 import { createLogger } from '../src/service/log.js';
 import { ServiceMetrics } from '../src/service/metrics.js';
 import { PgCatalogSearch } from '../src/storage/pg/pg-catalog-search.js';
-import { postImage, request } from './support/http.js';
+import { form, postImage, request } from './support/http.js';
 
 const PRODUCTS = ['Banana', 'Pineapple', 'Kiwi', 'Oatly-Oat-Milk'];
 const config = loadConfig({ env: {} });
@@ -115,6 +116,26 @@ describe('two replicas on one PostgreSQL', () => {
     // Written through B in the new space, found through A.
     expect((await postImage(`${b.url}/v1/products`, photo('Oatly-Oat-Milk'), { id: 'Oatly-Oat-Milk' })).status).toBe(201);
     expect((await search(a.url, 'Oatly-Oat-Milk', '&index=exact'))[0]?.productId).toBe('Oatly-Oat-Milk');
+  });
+
+  it('answers an ingest retried through the other replica with its Idempotency-Key, storing it once', async () => {
+    const [a, b] = replicas as [(typeof replicas)[number], (typeof replicas)[number]];
+    const ingest = (url: string, name: string) =>
+      request(`${url}/v1/products`, { method: 'POST', body: form({ id: 'Kiwi' }, { bytes: readFileSync(photo(name)), name: `${name}.jpg` }), headers: { 'Idempotency-Key': 'kiwi-second-photo' } });
+    const imagesBefore = (await request(`${b.url}/v1/products/Kiwi`)).body.images.length;
+    const first = await ingest(a.url, 'Kiwi');
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const retry = await ingest(b.url, 'Kiwi');
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect((await request(`${a.url}/v1/products/Kiwi`)).body.images).toHaveLength(imagesBefore + 1);
+    // The same key with another photo is refused, and stores nothing.
+    const other = await ingest(b.url, 'Banana');
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect((await request(`${a.url}/v1/products/Kiwi`)).body.images).toHaveLength(imagesBefore + 1);
   });
 
   it('db:start closes the database cleanly on SIGTERM', async () => {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
+import type { StoredAnswer } from '../catalog/idempotency.js';
 import type { ProductMetadata } from '../catalog/records.js';
 import { FindthisError } from '../core/errors.js';
 import type { IngestResult } from './catalog-search.js';
@@ -20,7 +21,11 @@ export function ingestFingerprint(productId: string, image: Uint8Array, metadata
  * IDEMPOTENCY_CONFLICT when the key was first used for a different request.
  */
 export function replayOf(catalog: Catalog, key: string, fingerprint: string): IngestResult | undefined {
-  const stored = catalog.idempotency.get(key);
+  return replayStored(catalog.idempotency.get(key), key, fingerprint);
+}
+
+/** replayOf for what a backend found stored under `key` (undefined: nothing). */
+export function replayStored(stored: StoredAnswer | undefined, key: string, fingerprint: string): IngestResult | undefined {
   if (!stored) return undefined;
   if (stored.fingerprint !== fingerprint) {
     throw new FindthisError('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${JSON.stringify(key)} was first used for a different request (product, metadata or image)`);

@@ -7,7 +7,7 @@
  * so replicas on one database never disagree.
  */
 import { performance } from 'node:perf_hooks';
-import type { ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/records.js';
+import type { AddedImage, ObjectRef, ProductMetadata, ProductRecord } from '../../catalog/records.js';
 import type { Thumbnail } from '../../catalog/thumbnails.js';
 import type { LabelledVector } from '../../embedding/whitening.js';
 import { makeThumbnail } from '../../imaging/thumbnail.js';
@@ -21,6 +21,8 @@ import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches } from '../..
 import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions } from '../../acceptance/learn.js';
 import { learnAcceptanceOffThread, type RawSample } from '../../acceptance/learn-thread.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
+import { ingestFingerprint, replayStored } from '../../pipeline/idempotent-ingest.js';
+import { KeyTaken } from './add-image.js';
 import { PgStore, type SearchSnapshot } from './pg-store.js';
 import { ReplicaReference } from './replica-reference.js';
 
@@ -64,15 +66,28 @@ export class PgCatalogSearch implements CatalogService {
     return new PgCatalogSearch(extractor, store, options, (await store.refresh()).transform);
   }
 
-  async ingest(productId: string, image: Buffer, metadata?: ProductMetadata): Promise<IngestResult> {
+  /**
+   * As CatalogSearch.ingest: with an `idempotencyKey`, the answer is stored under the key in the add's
+   * transaction, and a retry with that key, through any replica, gets the first answer (`replayed`)
+   * without storing again (IDEMPOTENCY_CONFLICT if the key came with another request).
+   */
+  async ingest(productId: string, image: Buffer, metadata?: ProductMetadata, idempotencyKey?: string): Promise<IngestResult> {
     const started = performance.now();
+    const fingerprint = idempotencyKey === undefined ? '' : ingestFingerprint(productId, image, metadata);
+    const earlier = idempotencyKey === undefined ? undefined : replayStored(await this.store.storedAnswer(idempotencyKey), idempotencyKey, fingerprint);
+    if (earlier) return earlier;
     const extraction = await this.extractor.extract(image);
     const thumbnail = await makeThumbnail(image);
-    const added = await this.store.addImage(newImage(productId, image, extraction, thumbnail, metadata));
-    return {
-      ...ingestAnswer(productId, added, extraction),
-      timings: { ...stageTimings(extraction), totalMs: performance.now() - started },
-    };
+    const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, fingerprint, answer: (added: AddedImage) => JSON.stringify(ingestAnswer(productId, added, extraction)) };
+    try {
+      const added = await this.store.addImage(newImage(productId, image, extraction, thumbnail, metadata), idempotency);
+      return { ...ingestAnswer(productId, added, extraction), timings: { ...stageTimings(extraction), totalMs: performance.now() - started } };
+    } catch (error) {
+      // A request with the same key was stored while this one was extracting.
+      const replay = error instanceof KeyTaken && idempotencyKey !== undefined ? replayStored(error.stored, idempotencyKey, fingerprint) : undefined;
+      if (replay) return replay;
+      throw error;
+    }
   }
 
   /**

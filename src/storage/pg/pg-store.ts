@@ -15,7 +15,9 @@ import { checkString } from '../../config/checks.js';
 import { FindthisError } from '../../core/errors.js';
 import { PRODUCT_ID_EXPECTED, PRODUCT_ID_PATTERN, type AddedImage, type CatalogCounts, type NewImage, type ProductRecord, type ProductSummary } from '../../catalog/records.js';
 import type { EncoderIdentity } from '../../catalog/encoder-identity.js';
-import { thumbnailEtag, type Thumbnail } from '../../catalog/thumbnails.js';
+import type { Thumbnail } from '../../catalog/thumbnails.js';
+import type { StoredAnswer } from '../../catalog/idempotency.js';
+import { insertImage, storedAnswer, type IdempotentAdd } from './add-image.js';
 import { readProduct, readProductPage, readThumbnail } from './catalog-reads.js';
 import type { ObjectKind } from '../../core/types.js';
 import { activeBitsFor, recentreDue } from '../../indexing/lsh-hyperplanes.js';
@@ -23,10 +25,10 @@ import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import type { AcceptanceModel } from '../../acceptance/model.js';
 import { SqlLshKeys } from './lsh-keys.js';
-import { readStoredReference, recordAdded, recordRemoved, type StoredReference } from './reference-tables.js';
+import { readStoredReference, recordRemoved, type StoredReference } from './reference-tables.js';
 import { checkEncoder, inTransaction, LOCKS, migrate, withAdvisoryLock } from './schema.js';
 import { createFirstSearchTables, rebuildSearchTables, type RebuildResult } from './rebuild.js';
-import { insertSearchRows, nearest, parseVector, searchTables, vectorText, type NeighbourAnswer, type SearchTables } from './search-tables.js';
+import { nearest, parseVector, searchTables, type NeighbourAnswer, type SearchTables } from './search-tables.js';
 
 export interface PgStoreOptions {
   /** postgres://… (FINDTHIS_DATABASE_URL). */
@@ -140,8 +142,12 @@ export class PgStore {
     }
   }
 
-  /** Stores one image, its objects (raw vectors) and their search rows, creating the product if new. All-or-nothing. */
-  async addImage(input: NewImage): Promise<AddedImage> {
+  /**
+   * Stores one image, its objects (raw vectors) and their search rows, creating the product if new.
+   * All-or-nothing. With `idempotency`, its answer is stored under its key in the same transaction;
+   * KeyTaken (nothing stored) when the key was stored meanwhile.
+   */
+  async addImage(input: NewImage, idempotency?: IdempotentAdd): Promise<AddedImage> {
     checkString('productId', input.productId, PRODUCT_ID_PATTERN, PRODUCT_ID_EXPECTED);
     for (const object of input.objects) {
       if (object.vector.length !== this.encoder.dim) {
@@ -159,28 +165,7 @@ export class PgStore {
           const added = await inTransaction(client, async () => {
             const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2, catalog_version = catalog_version + 1 WHERE id = 1 RETURNING version', [input.objects.length, wholeImages]);
             if (Number(state.rows[0].version) !== snapshot.version) throw new StaleSnapshot();
-            const inserted = await client.query('INSERT INTO products (id, metadata) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [input.productId, JSON.stringify(input.metadata ?? {})]);
-            const createdProduct = inserted.rowCount === 1;
-            if (!createdProduct && input.metadata !== undefined) {
-              await client.query('UPDATE products SET metadata = $1 WHERE id = $2', [JSON.stringify(input.metadata), input.productId]);
-            }
-            const image = await client.query('INSERT INTO images (product_id, width, height, sha256) VALUES ($1, $2, $3, $4) RETURNING id', [input.productId, input.width, input.height, input.sha256 ?? null]);
-            const imageId = Number(image.rows[0].id);
-            const objectIds: number[] = [];
-            for (const object of input.objects) {
-              const [x1, y1, x2, y2] = object.bbox;
-              const row = await client.query(
-                'INSERT INTO objects (image_id, product_id, kind, label, score, x1, y1, x2, y2, raw) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id',
-                [imageId, input.productId, object.kind, object.label, object.score, x1, y1, x2, y2, vectorText(object.vector)],
-              );
-              objectIds.push(Number(row.rows[0].id));
-            }
-            await insertSearchRows(client, snapshot.tables, objectIds, vectors, keys);
-            await recordAdded(client, snapshot.tables, input.productId, vectors, input.objects.filter((o) => o.kind === 'region').map((o) => o.label));
-            if (input.thumbnail) {
-              await client.query("INSERT INTO thumbnails (image_id, type, data, etag) VALUES ($1, 'image/webp', $2, $3)", [imageId, input.thumbnail, thumbnailEtag(input.thumbnail)]);
-            }
-            return { imageId, objectIds, createdProduct };
+            return insertImage(client, snapshot.tables, input, vectors, keys, idempotency);
           });
           this.recentreWhenGrown(snapshot.vectors + input.objects.length, snapshot.centredAt);
           return added;
@@ -243,6 +228,11 @@ export class PgStore {
       if (rows.length < 1000) return;
       after = Number(rows[rows.length - 1].id);
     }
+  }
+
+  /** What an ingest stored under an Idempotency-Key, or undefined. */
+  storedAnswer(key: string): Promise<StoredAnswer | undefined> {
+    return storedAnswer(this.pool, key);
   }
 
   /** The live pair's product sums and the region label counts, consistent with one catalog version (reference-tables.ts). */

@@ -13,6 +13,7 @@
  *   under it, the LSH centre, the vector counters the matcher needs (kept in step by every write, so
  *   a search never counts rows), and the catalog version every add and delete bumps.
  * - region_labels, and product_sums_<n> beside each pair of search tables: see reference-tables.ts.
+ * - idempotency_keys: ingest answers by Idempotency-Key (add-image.ts).
  * - search_vectors_<n> / lsh_keys_<n>: the transformed vectors (HNSW index, inner product) and each
  *   vector's LSH key per table (b-tree on (table_no, key)); <n> comes from search_tables_seq when a
  *   pair is built, and search_state.tables names the live pair.
@@ -20,6 +21,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { FindthisError } from '../../core/errors.js';
+import { IDEMPOTENCY_KEYS_SQL } from './add-image.js';
 import { addSearchReference } from './reference-tables.js';
 
 /** Session advisory lock keys (any two fixed int8 values unlikely to clash with an application's). */
@@ -87,6 +89,7 @@ CREATE TABLE thumbnails (
 `,
   },
   { version: 3, name: 'acceptance model, catalog version, product sums, region labels', apply: addSearchReference },
+  { version: 4, name: 'idempotency keys', sql: IDEMPOTENCY_KEYS_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
