@@ -12,7 +12,7 @@ import type { HnswParams, LshParams } from '../../indexing/types.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
 import type { AcceptanceModel } from '../../acceptance/model.js';
 import { SqlLshKeys } from './lsh-keys.js';
-import { fillProductSums } from './reference-tables.js';
+import { countAgain } from './reference-tables.js';
 import { inTransaction, LOCKS, withAdvisoryLock } from './schema.js';
 import { createHnswIndex, createSearchTables, dropSearchTables, insertSearchRows, parseVector, searchTables } from './search-tables.js';
 
@@ -116,7 +116,7 @@ async function fillAndSwap(
     await write(missing.rows.map((row) => ({ id: Number(row.id), vector: parseVector(row.raw) })));
     const vectors = Number((await client.query(`SELECT count(*) AS n FROM ${tables.vectors}`)).rows[0].n);
     // Summed here, in the swap, so that every add and delete before it is counted once (one pass in SQL).
-    await fillProductSums(client, tables);
+    await countAgain(client, tables);
     const { spec } = transform;
     await client.query(
       'UPDATE search_state SET version = version + 1, tables = $1, transform_kind = $2, transform_data = $3, dim = $4, lsh_centre = $5, lsh_centred_at = $6, vectors = $6 WHERE id = 1',
