@@ -6,8 +6,9 @@
  * Per backend: the bulk load (the pg one as optimize builds it: rows first, then search tables and
  * HNSW), the latency of one add (an image of 3 objects: catalog rows + index entries, in one
  * transaction), and of one neighbour query per index (k = 20, what a search asks for k = 5), the pg
- * one including the per-request search_state read; for pg also what a replica reads again after
- * another replica's write (every product's sum and the region label counts). Vectors are clustered synthetic data, already
+ * one including the per-request search_state read; for pg also what a replica reads to group
+ * regions and judge (every product's sum and the region label counts), in full and after another
+ * replica's add (only what changed). Vectors are clustered synthetic data, already
  * unit length and indexed untransformed (identity), so both sides index the same vectors.
  * Prints a markdown table; progress goes to stderr.
  */
@@ -48,8 +49,8 @@ interface Row {
   addP50: number;
   addP99: number;
   search: Record<IndexKind, { p50: number; p99: number }>;
-  /** pg: reading every product's sum and the region label counts (src/storage/pg/reference-tables.ts), p50 ms. */
-  referenceP50?: number;
+  /** pg: reading every product's sum and the region label counts (src/storage/pg/reference-tables.ts), p50 ms; and after one add, what changed. */
+  reference?: { full: number; afterAdd: number };
 }
 
 function objectsOf(first: number, count: number): EmbeddedObject[] {
@@ -158,14 +159,18 @@ async function postgres(url: string, label: string): Promise<Row> {
   }
   const search = await searchTimes(async (kind, q) => store.nearest(await store.refresh(), kind, row(data.queries, dim, q), K));
   for (const kind of KINDS) log(`${label}: ${kind} p50 ${search[kind].p50.toFixed(2)} ms`);
-  const reads: number[] = [];
+  const full: number[] = [];
+  const afterAdd: number[] = [];
   for (let r = 0; r < 20; r++) {
     started = performance.now();
-    await store.storedReference();
-    reads.push(ms(started));
+    const read = await store.storedReference();
+    full.push(ms(started));
+    await store.addImage({ productId: `again${r}`, width: 10, height: 10, objects: objectsOf(r * PER_IMAGE, PER_IMAGE) });
+    started = performance.now();
+    await store.storedReference({ ...read, products: new Set(read.sums.map((sum) => sum.productId)) });
+    afterAdd.push(ms(started));
   }
-  await store.close();
-  return { backend: label, loadSeconds, addP50: summary(addTimes).p50, addP99: summary(addTimes).p99, search, referenceP50: summary(reads).p50 };
+  return { backend: label, loadSeconds, addP50: summary(addTimes).p50, addP99: summary(addTimes).p99, search, reference: { full: summary(full).p50, afterAdd: summary(afterAdd).p50 } };
 }
 
 /** `db:start` in its own process (in memory): resolves with its URL. */
@@ -200,5 +205,6 @@ for (const r of rows) {
   console.log(`| ${r.backend} | ${r.loadSeconds.toFixed(1)} | ${f(r.addP50)} | ${f(r.addP99)} | ${KINDS.map((kind) => `${f(r.search[kind].p50)} | ${f(r.search[kind].p99)}`).join(' | ')} |`);
 }
 for (const r of rows) {
-  if (r.referenceP50 !== undefined) console.log(`\n${r.backend}: a replica's read of every product's sum and the region labels (${Math.ceil(n / PER_IMAGE) + adds} products), p50 ${f(r.referenceP50)} ms`);
+  if (!r.reference) continue;
+  console.log(`\n${r.backend}: a replica's read of every product's sum and the region labels (${Math.ceil(n / PER_IMAGE) + adds} products), p50 ${f(r.reference.full)} ms; after one add, of what changed, p50 ${f(r.reference.afterAdd)} ms`);
 }

@@ -114,7 +114,7 @@ describe('"no match" and pile grouping on PostgreSQL', () => {
     }
   });
 
-  it('follows another replica\'s deletes: its regions and verdicts stay those of the embedded catalog', async () => {
+  it('follows another replica\'s deletes and adds: its regions and verdicts stay those of the embedded catalog', async () => {
     const pgB = await openReplica();
     try {
       // A searches first, so that its prototypes must be read again after B's deletes. Without
@@ -130,6 +130,14 @@ describe('"no match" and pile grouping on PostgreSQL', () => {
         expect(fromA.objects.flatMap((object) => object.matches.map((match) => match.productId))).not.toContain('Lemon');
         expect(verdicts(fromA)).toEqual(verdicts(await embedded.search(photo, query)));
       }
+      // And its adds: the yoghurt back through B, A's regions group it again.
+      for (const path of [iconicImages().get('Valio-Vanilla-Yoghurt')!, storePhoto('Valio-Vanilla-Yoghurt', 'train', 0), storePhoto('Valio-Vanilla-Yoghurt', 'train', 1)]) {
+        await pgB.ingest('Valio-Vanilla-Yoghurt', readFileSync(path));
+        await embedded.ingest('Valio-Vanilla-Yoghurt', readFileSync(path));
+      }
+      const yoghurt = await pgA.search(photos[1]!, query);
+      expect(yoghurt.answer[0]?.productId).toBe('Valio-Vanilla-Yoghurt');
+      expect(verdicts(yoghurt)).toEqual(verdicts(await embedded.search(photos[1]!, query)));
     } finally {
       await pgB.close();
     }

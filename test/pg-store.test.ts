@@ -152,24 +152,46 @@ describe('PgStore', () => {
       expect(stored.regionLabels).toEqual(new Map([['thing', products * (perImage - 1)]]));
     };
     await expectStored(b);
-    const before = (await b.refresh()).catalogVersion;
+    // Read again after a write, a replica gets only what changed since its last read.
+    const full = await b.storedReference();
+    const held = new Set(full.sums.map((sum) => sum.productId));
     await a.addImage({ productId: 'extra', width: 10, height: 10, objects: objectsOf(3) });
-    expect((await b.refresh()).catalogVersion).toBe(before + 1);
+    expect((await b.refresh()).catalogVersion).toBe(full.catalogVersion + 1);
+    const added = await b.storedReference({ ...full, products: held });
+    expect(added.sums.map((sum) => sum.productId)).toEqual(['extra']);
+    expect(added.products).toBeUndefined(); // nothing it held is gone
     expect(await a.removeProduct('extra')).toBe(true);
-    expect((await b.refresh()).catalogVersion).toBe(before + 2);
+    expect((await b.refresh()).catalogVersion).toBe(full.catalogVersion + 2);
+    const removed = await b.storedReference({ ...added, products: new Set([...held, 'extra']) });
+    expect(removed.sums).toEqual([]);
+    expect(removed.products?.sort()).toEqual([...held].sort());
     await expectStored(b);
 
     // A database from before migration 3 gets them from its stored vectors when it is opened.
-    const client = new pg.Client({ connectionString: engine.url });
-    await client.connect();
-    const { tables } = (await client.query('SELECT tables FROM search_state')).rows[0];
-    await client.query(`DROP TABLE product_sums_${tables}; DROP TABLE region_labels; ALTER TABLE search_state DROP COLUMN catalog_version, DROP COLUMN acceptance; DELETE FROM schema_migrations WHERE version = 3`);
-    await client.end();
+    const sql = async (statement: string) => {
+      const client = new pg.Client({ connectionString: engine.url });
+      await client.connect();
+      try {
+        return (await client.query(statement)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    const [{ tables }] = await sql('SELECT tables FROM search_state');
+    await sql(`DROP TABLE product_sums_${tables}; DROP TABLE region_labels; ALTER TABLE search_state DROP COLUMN catalog_version, DROP COLUMN acceptance; DELETE FROM schema_migrations WHERE version IN (3, 5)`);
     const reopened = await PgStore.open(options);
     try {
       await expectStored(reopened);
     } finally {
       await reopened.close();
+    }
+    // One migrated to 3 before sums said when they changed gets the column (migration 5).
+    await sql(`ALTER TABLE product_sums_${tables} DROP COLUMN changed; DELETE FROM schema_migrations WHERE version = 5`);
+    const migrated = await PgStore.open(options);
+    try {
+      await expectStored(migrated);
+    } finally {
+      await migrated.close();
     }
   });
 

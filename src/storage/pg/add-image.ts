@@ -44,10 +44,13 @@ export async function storedAnswer(client: Pick<ClientBase, 'query'>, key: strin
   return rows[0] as StoredAnswer | undefined;
 }
 
-/** Inserts the add's rows (`vectors` transformed, `keys` their LSH keys); throws KeyTaken when `idempotency`'s key is stored already. */
+/**
+ * Inserts the add's rows into the live `tables` (`vectors` transformed, `keys` their LSH keys) under
+ * the add's catalog version; throws KeyTaken when `idempotency`'s key is stored already.
+ */
 export async function insertImage(
   client: ClientBase,
-  tables: SearchTables,
+  { tables, catalogVersion }: { tables: SearchTables; catalogVersion: number },
   input: NewImage,
   vectors: readonly Float32Array[],
   keys: readonly number[][],
@@ -74,7 +77,7 @@ export async function insertImage(
     objectIds.push(Number(row.rows[0].id));
   }
   await insertSearchRows(client, tables, objectIds, vectors, keys);
-  await recordAdded(client, tables, input.productId, vectors, input.objects.filter((o) => o.kind === 'region').map((o) => o.label));
+  await recordAdded(client, tables, catalogVersion, input.productId, vectors, input.objects.filter((o) => o.kind === 'region').map((o) => o.label));
   if (input.thumbnail) {
     await client.query("INSERT INTO thumbnails (image_id, type, data, etag) VALUES ($1, 'image/webp', $2, $3)", [imageId, input.thumbnail, thumbnailEtag(input.thumbnail)]);
   }

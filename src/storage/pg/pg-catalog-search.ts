@@ -51,7 +51,7 @@ export class PgCatalogSearch implements CatalogService {
     private readonly options: PgCatalogSearchOptions,
     transform: VectorTransform,
   ) {
-    this.reference = new ReplicaReference(transform, () => store.storedReference(), () => store.refresh());
+    this.reference = new ReplicaReference(transform, (before) => store.storedReference(before), () => store.refresh());
   }
 
   /** Connects, migrates, and checks the database was filled by this extractor's encoder (INDEX_MISMATCH otherwise). */

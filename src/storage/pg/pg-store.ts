@@ -25,7 +25,7 @@ import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import type { AcceptanceModel } from '../../acceptance/model.js';
 import { SqlLshKeys } from './lsh-keys.js';
-import { readStoredReference, recordRemoved, type StoredReference } from './reference-tables.js';
+import { readStoredReference, recordRemoved, type ReadBefore, type StoredReference } from './reference-tables.js';
 import { checkEncoder, inTransaction, LOCKS, migrate, withAdvisoryLock } from './schema.js';
 import { createFirstSearchTables, rebuildSearchTables, type RebuildResult } from './rebuild.js';
 import { nearest, parseVector, searchTables, type NeighbourAnswer, type SearchTables } from './search-tables.js';
@@ -163,9 +163,9 @@ export class PgStore {
         const keys = vectors.map((vector) => snapshot.lshKeys.keys(vector));
         try {
           const added = await inTransaction(client, async () => {
-            const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2, catalog_version = catalog_version + 1 WHERE id = 1 RETURNING version', [input.objects.length, wholeImages]);
+            const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2, catalog_version = catalog_version + 1 WHERE id = 1 RETURNING version, catalog_version', [input.objects.length, wholeImages]);
             if (Number(state.rows[0].version) !== snapshot.version) throw new StaleSnapshot();
-            return insertImage(client, snapshot.tables, input, vectors, keys, idempotency);
+            return insertImage(client, { tables: snapshot.tables, catalogVersion: Number(state.rows[0].catalog_version) }, input, vectors, keys, idempotency);
           });
           this.recentreWhenGrown(snapshot.vectors + input.objects.length, snapshot.centredAt);
           return added;
@@ -235,11 +235,11 @@ export class PgStore {
     return storedAnswer(this.pool, key);
   }
 
-  /** The live pair's product sums and the region label counts, consistent with one catalog version (reference-tables.ts). */
-  async storedReference(): Promise<StoredReference> {
+  /** The live pair's product sums (those changed since `before`) and the region label counts, consistent with one catalog version (reference-tables.ts). */
+  async storedReference(before?: ReadBefore): Promise<StoredReference> {
     const client = await this.pool.connect();
     try {
-      return await inTransaction(client, () => readStoredReference(client));
+      return await inTransaction(client, () => readStoredReference(client, before));
     } finally {
       client.release();
     }

@@ -8,7 +8,7 @@ import type { VectorTransform } from '../../embedding/vector-transform.js';
 import type { ProductReference } from '../../localization/reference.js';
 import { judgeWith, type JudgeObject } from '../../pipeline/catalog-service.js';
 import { ProductPrototypes } from '../../pipeline/product-reference.js';
-import type { StoredReference } from './reference-tables.js';
+import type { ReadBefore, StoredReference } from './reference-tables.js';
 
 /** The snapshot fields a replica's reference follows. */
 export interface ReferenceSnapshot {
@@ -22,13 +22,15 @@ export interface ReferenceSnapshot {
 export class ReplicaReference {
   private readonly prototypes: ProductPrototypes;
   private regionLabels = new Map<string, number>();
+  /** The products the prototypes hold. */
+  private products = new Set<string>();
   private loaded: { version: number; catalogVersion: number } | undefined;
   private loading: Promise<void> | undefined;
 
   constructor(
     transform: VectorTransform,
-    /** Reads the stored reference (readStoredReference in a transaction). */
-    private readonly read: () => Promise<StoredReference>,
+    /** Reads the stored reference, or what changed since `before` (readStoredReference in a transaction). */
+    private readonly read: (before?: ReadBefore) => Promise<StoredReference>,
     /** The snapshot of a newer version than `snapshot`'s (PgStore.refresh). */
     private readonly refresh: () => Promise<ReferenceSnapshot>,
   ) {
@@ -60,14 +62,33 @@ export class ReplicaReference {
 
   private async load(snapshot: ReferenceSnapshot): Promise<void> {
     for (;;) {
-      const stored = await this.read();
+      const stored = await this.read(this.loaded && { ...this.loaded, products: this.products });
       // The sums are in the space of the version they were read at: when a rebuild swapped meanwhile, take its transform.
       const current = stored.version === snapshot.version ? snapshot : await this.refresh();
       if (current.version !== stored.version) continue;
-      this.prototypes.reset(current.transform, stored.sums);
+      if (this.loaded?.version === stored.version) {
+        // Only what changed since the last read (see readStoredReference).
+        if (stored.products) {
+          const present = new Set(stored.products);
+          for (const productId of [...this.products]) if (!present.has(productId)) this.drop(productId);
+        }
+        for (const { productId, vector } of stored.sums) {
+          this.prototypes.remove(productId);
+          this.prototypes.add(productId, vector);
+          this.products.add(productId);
+        }
+      } else {
+        this.prototypes.reset(current.transform, stored.sums);
+        this.products = new Set(stored.sums.map((sum) => sum.productId));
+      }
       this.regionLabels = stored.regionLabels;
       this.loaded = { version: stored.version, catalogVersion: stored.catalogVersion };
       return;
     }
+  }
+
+  private drop(productId: string): void {
+    this.prototypes.remove(productId);
+    this.products.delete(productId);
   }
 }

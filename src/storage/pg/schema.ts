@@ -22,7 +22,7 @@ import type { Pool, PoolClient } from 'pg';
 import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-identity.js';
 import { FindthisError } from '../../core/errors.js';
 import { IDEMPOTENCY_KEYS_SQL } from './add-image.js';
-import { addSearchReference } from './reference-tables.js';
+import { addSearchReference, addSumChanges } from './reference-tables.js';
 
 /** Session advisory lock keys (any two fixed int8 values unlikely to clash with an application's). */
 export const LOCKS = { migrate: 0x66696e_0001, rebuild: 0x66696e_0002 } as const;
@@ -90,6 +90,7 @@ CREATE TABLE thumbnails (
   },
   { version: 3, name: 'acceptance model, catalog version, product sums, region labels', apply: addSearchReference },
   { version: 4, name: 'idempotency keys', sql: IDEMPOTENCY_KEYS_SQL },
+  { version: 5, name: 'product sums say when they changed', apply: addSumChanges },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -34,11 +34,13 @@ export async function createSearchTables(client: ClientBase, tables: SearchTable
   await createProductSums(client, tables, dim);
 }
 
-/** The pair's product sums (a product's row cascades away with it). */
+/** The pair's product sums (a product's row cascades away with it; `changed`: the catalog version that last changed it). */
 export async function createProductSums(client: ClientBase, tables: SearchTables, dim: number): Promise<void> {
   await client.query(`CREATE TABLE ${tables.sums} (
     product_id text PRIMARY KEY REFERENCES products(id) ON DELETE CASCADE,
-    sum vector(${dim}) NOT NULL)`);
+    sum vector(${dim}) NOT NULL,
+    changed bigint NOT NULL DEFAULT 0)`);
+  await client.query(`CREATE INDEX ${tables.sums}_changed ON ${tables.sums} (changed)`);
 }
 
 export async function createHnswIndex(client: ClientBase, tables: SearchTables, params: HnswParams): Promise<void> {
