@@ -31,7 +31,7 @@ export class ReplicaReference {
     transform: VectorTransform,
     /** Reads the stored reference, or what changed since `before` (readStoredReference in a transaction). */
     private readonly read: (before?: ReadBefore) => Promise<StoredReference>,
-    /** The snapshot of a newer version than `snapshot`'s (PgStore.refresh). */
+    /** The current snapshot (PgStore.refresh): the transform of sums read after a rebuild swapped. */
     private readonly refresh: () => Promise<ReferenceSnapshot>,
   ) {
     this.prototypes = new ProductPrototypes(transform);
