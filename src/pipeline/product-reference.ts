@@ -7,7 +7,7 @@ import type { ProductReference } from '../localization/reference.js';
 import type { VectorTransform } from '../embedding/vector-transform.js';
 
 export class ProductPrototypes {
-  private readonly sums = new Map<string, { sum: Float64Array; count: number }>();
+  private readonly sums = new Map<string, Float64Array>();
   private transform: VectorTransform;
   private changed = true;
 
@@ -25,11 +25,21 @@ export class ProductPrototypes {
 
   /** Counts one more stored vector (in the indexes' space) of `productId`. */
   add(productId: string, vector: Float32Array): void {
-    let entry = this.sums.get(productId);
-    if (!entry) this.sums.set(productId, (entry = { sum: new Float64Array(vector.length), count: 0 }));
-    for (let k = 0; k < vector.length; k++) entry.sum[k]! += vector[k]!;
-    entry.count++;
+    let sum = this.sums.get(productId);
+    if (!sum) this.sums.set(productId, (sum = new Float64Array(vector.length)));
+    for (let k = 0; k < vector.length; k++) sum[k]! += vector[k]!;
     this.changed = true;
+  }
+
+  /** Replaces `productId`'s sum with `sum`, the sum of its stored vectors as a backend keeping them elsewhere read it. */
+  set(productId: string, sum: Float32Array): void {
+    this.sums.set(productId, Float64Array.from(sum));
+    this.changed = true;
+  }
+
+  /** The products held. */
+  products(): Iterable<string> {
+    return this.sums.keys();
   }
 
   remove(productId: string): void {
@@ -43,7 +53,7 @@ export class ProductPrototypes {
     const dim = this.transform.outputDim;
     const prototypes = new Float32Array(this.sums.size * dim);
     let row = 0;
-    for (const { sum } of this.sums.values()) {
+    for (const sum of this.sums.values()) {
       let norm = 0;
       for (let k = 0; k < dim; k++) norm += sum[k]! * sum[k]!;
       const inverse = 1 / (Math.sqrt(norm) + 1e-12);

@@ -97,7 +97,7 @@ export async function recordRemoved(client: ClientBase, productId: string): Prom
 export interface ReadBefore {
   version: number;
   catalogVersion: number;
-  products: ReadonlySet<string>;
+  products: Iterable<string>;
 }
 
 /** The sums and label counts as of one catalog version. */

@@ -22,8 +22,6 @@ export interface ReferenceSnapshot {
 export class ReplicaReference {
   private readonly prototypes: ProductPrototypes;
   private regionLabels = new Map<string, number>();
-  /** The products the prototypes hold. */
-  private products = new Set<string>();
   private loaded: { version: number; catalogVersion: number } | undefined;
   private loading: Promise<void> | undefined;
 
@@ -62,7 +60,7 @@ export class ReplicaReference {
 
   private async load(snapshot: ReferenceSnapshot): Promise<void> {
     for (;;) {
-      const stored = await this.read(this.loaded && { ...this.loaded, products: this.products });
+      const stored = await this.read(this.loaded && { ...this.loaded, products: this.prototypes.products() });
       // The sums are in the space of the version they were read at: when a rebuild swapped meanwhile, take its transform.
       const current = stored.version === snapshot.version ? snapshot : await this.refresh();
       if (current.version !== stored.version) continue;
@@ -70,25 +68,15 @@ export class ReplicaReference {
         // Only what changed since the last read (see readStoredReference).
         if (stored.products) {
           const present = new Set(stored.products);
-          for (const productId of [...this.products]) if (!present.has(productId)) this.drop(productId);
+          for (const productId of [...this.prototypes.products()]) if (!present.has(productId)) this.prototypes.remove(productId);
         }
-        for (const { productId, vector } of stored.sums) {
-          this.prototypes.remove(productId);
-          this.prototypes.add(productId, vector);
-          this.products.add(productId);
-        }
+        for (const { productId, vector } of stored.sums) this.prototypes.set(productId, vector);
       } else {
         this.prototypes.reset(current.transform, stored.sums);
-        this.products = new Set(stored.sums.map((sum) => sum.productId));
       }
       this.regionLabels = stored.regionLabels;
       this.loaded = { version: stored.version, catalogVersion: stored.catalogVersion };
       return;
     }
-  }
-
-  private drop(productId: string): void {
-    this.prototypes.remove(productId);
-    this.products.delete(productId);
   }
 }
