@@ -99,7 +99,9 @@ describe('POST /v1/index/optimize with learned whitening', () => {
     expect(PRODUCTS.length).toBeGreaterThanOrEqual(MIN_PRODUCTS_FOR_WHITENING);
     expect(body.transform).toMatch(new RegExp(`^whiten-${PRODUCTS.length - 1}-[0-9a-f]{12}$`));
     expect(body.whitening).toEqual({ dimensions: PRODUCTS.length - 1, vectors: products.length + train.length, products: PRODUCTS.length, shrinkage: 0.1 });
-    expect(body.indexed).toEqual({ lsh: body.vectors, hnsw: body.vectors, exact: body.vectors });
+    // Every index holds the whole photos, one per image: what a search compares with; detections stay stored.
+    expect(body.indexed).toEqual({ lsh: body.images, hnsw: body.images, exact: body.images });
+    expect(body.vectors).toBeGreaterThan(body.images);
     for (const query of queries) {
       const { body: answer } = await postImage(`${url}/v1/search?k=5&index=exact&similar=true`, query.path);
       expect(answer.objects[0].matches.map((m: { productId: string }) => m.productId)).toContain(query.product.name);

@@ -231,7 +231,7 @@ describe('the search service over HTTP', () => {
       products: counts.products,
       images: counts.images,
       vectors: counts.objects,
-      indexed: { lsh: counts.objects, hnsw: counts.objects, exact: counts.objects },
+      indexed: { lsh: counts.images, hnsw: counts.images, exact: counts.images },
       transform: 'identity',
       whitening: null,
     });

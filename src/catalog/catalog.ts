@@ -81,6 +81,7 @@ export class Catalog {
       ),
       metadata: db.prepare('SELECT metadata FROM products WHERE id = ?').pluck(),
       vectors: db.prepare('SELECT id, vector FROM objects ORDER BY id'),
+      wholeImageVectors: db.prepare('SELECT id, vector FROM objects WHERE label = ? ORDER BY id').bind(WHOLE_IMAGE_LABEL),
       labelledVectors: db.prepare(
         'SELECT i.product_id AS productId, o.image_id AS imageId, o.label, o.vector FROM objects o JOIN images i ON i.id = o.image_id ORDER BY o.id',
       ),
@@ -222,9 +223,10 @@ export class Catalog {
     return text === undefined ? undefined : (JSON.parse(text) as ProductMetadata);
   }
 
-  /** Every stored raw vector, keyed by its index id (the object id as text), in id order. */
-  *vectors(): IterableIterator<[string, Float32Array]> {
-    for (const row of this.statements.vectors.iterate() as IterableIterator<{ id: number; vector: Buffer }>) {
+  /** Every stored raw vector (with `kind` 'whole', the whole photos' only), keyed by its index id (the object id as text), in id order. */
+  *vectors(kind?: 'whole'): IterableIterator<[string, Float32Array]> {
+    const statement = kind === 'whole' ? this.statements.wholeImageVectors : this.statements.vectors;
+    for (const row of statement.iterate() as IterableIterator<{ id: number; vector: Buffer }>) {
       yield [String(row.id), toFloat32(row.vector)];
     }
   }

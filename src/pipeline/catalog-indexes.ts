@@ -1,6 +1,6 @@
 /**
  * The life of a catalog's index caches under `<dataDir>/indexes`: opened beside the catalog (rebuilt
- * from the stored vectors when missing or stale), rebuilt off the main thread into `indexes.next/`
+ * from the stored whole-photo vectors when missing or stale), rebuilt off the main thread into `indexes.next/`
  * and swapped in. SQLite holds the truth; these are caches of the transformed vectors.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describeEncoder } from '../catalog/encoder-identity.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { FindthisError } from '../core/errors.js';
+import type { ObjectKind } from '../core/types.js';
 import { IndexSet, type IndexMeta } from '../indexing/index-set.js';
 import type { HnswParams, LshParams } from '../indexing/types.js';
 import { buildIndexFilesOffThread, rowsOf } from './index-build-thread.js';
@@ -17,6 +18,14 @@ export interface CatalogIndexParams {
   lsh: LshParams;
   hnsw: HnswParams;
 }
+
+/**
+ * What the indexes hold: whole catalog photos. A search compares every object with those only
+ * (SEARCH_SCOPE), so detections, about three quarters of the stored vectors, would be scanned,
+ * hashed and linked in HNSW without ever being returned. The catalog keeps them (the acceptance
+ * model learns from them).
+ */
+export const INDEXED_KIND = 'whole' satisfies ObjectKind;
 
 export function indexDirOf(dataDir: string): string {
   return join(dataDir, 'indexes');
@@ -43,7 +52,7 @@ export async function openCatalogIndexes(
     log(`start-up: removed ${staging}, left by an interrupted optimize`);
   }
   function* transformed(): Iterable<[string, Float32Array]> {
-    for (const [id, vector] of catalog.vectors()) yield [id, transform.apply(vector)];
+    for (const [id, vector] of catalog.vectors(INDEXED_KIND)) yield [id, transform.apply(vector)];
   }
   const started = performance.now();
   const { set, rebuilt } = await IndexSet.open(indexDirOf(dataDir), { dim: transform.outputDim, ...index }, transformed(), indexMeta(catalog, transform), { log });
@@ -65,7 +74,7 @@ export async function rebuildCatalogIndexes(catalog: Catalog, dataDir: string, i
   rmSync(staging, { recursive: true, force: true });
   const params = { dim: transform.outputDim, ...index };
   const meta = indexMeta(catalog, transform);
-  const built = await buildIndexFilesOffThread(staging, params, meta, transform.spec, catalog.vectors());
+  const built = await buildIndexFilesOffThread(staging, params, meta, transform.spec, catalog.vectors(INDEXED_KIND));
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
   const { set } = await IndexSet.open(dir, params, rowsOf(built.ids, built.vectors, params.dim), meta);

@@ -20,7 +20,7 @@ import { learnAcceptanceOffThread } from '../acceptance/learn-thread.js';
 import type { AcceptanceModel } from '../acceptance/model.js';
 import { ProductPrototypes } from './product-reference.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
-import { indexDirOf, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
+import { indexDirOf, INDEXED_KIND, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 import { matchDistinctProducts, SEARCH_SCOPE, StoredObjects, type DistinctMatches } from './product-matcher.js';
 import { identityTransform, type VectorTransform } from '../embedding/vector-transform.js';
@@ -132,11 +132,11 @@ export class CatalogSearch implements CatalogService {
       if (idempotencyKey !== undefined && (replay = replayOf(this.catalog, idempotencyKey, fingerprint))) return undefined;
       const stored = this.catalog.addImage(newImage(productId, image, extraction, thumbnail, metadata));
       if (idempotencyKey !== undefined) rememberAnswer(this.catalog, idempotencyKey, fingerprint, ingestAnswer(productId, stored, extraction));
-      const ids = stored.objectIds.map(String);
+      const indexed = stored.objectIds.flatMap((objectId, i) => (extraction.objects[i]!.kind === INDEXED_KIND ? [{ id: String(objectId), vector: vectors[i]! }] : []));
       try {
-        ids.forEach((id, i) => this.indexes.add(id, vectors[i] as Float32Array));
+        for (const { id, vector } of indexed) this.indexes.add(id, vector);
       } catch (error) {
-        for (const id of ids) if (this.indexes.has(id)) this.indexes.remove(id);
+        for (const { id } of indexed) if (this.indexes.has(id)) this.indexes.remove(id);
         throw error;
       }
       return stored;
