@@ -141,6 +141,20 @@ describe('two replicas on one PostgreSQL', () => {
     expect((await request(`${a.url}/v1/products/Kiwi`)).body.images).toHaveLength(imagesBefore + 1);
   });
 
+  it('runs one optimize at a time with at most one waiting: five like requests cost two runs, an unlike one waiting is 409', async () => {
+    const [a, b] = replicas as [(typeof replicas)[number], (typeof replicas)[number]];
+    const before = (await a.catalog.store.refresh()).version;
+    const asks = Array.from({ length: 5 }, () => a.catalog.optimize({ whitening: false }));
+    // The first runs; the second waits; the third to fifth share the waiting one's result; another ask is refused.
+    await expect(a.catalog.optimize({ whitening: config.whitening })).rejects.toMatchObject({ code: 'OPTIMIZE_CONFLICT' });
+    const results = await Promise.all(asks);
+    expect(results[0]).not.toBe(results[1]);
+    for (const shared of results.slice(2)) expect(shared).toBe(results[1]);
+    expect(results.every((result) => result.transform === 'identity')).toBe(true);
+    // Each run bumps the version once: two runs, seen by the other replica too.
+    expect((await b.catalog.store.refresh()).version).toBe(before + 2);
+  });
+
   it('db:start closes the database cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
     for (const { catalog } of replicas.splice(0)) await catalog.close();

@@ -16,7 +16,7 @@ import type { CatalogIndexParams } from '../../pipeline/catalog-indexes.js';
 import { answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService, type CatalogSize, type ProductPage } from '../../pipeline/catalog-service.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
-import { acceptanceSummary, chooseTransform, OneAtATime, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
+import { acceptanceSummary, chooseTransform, OptimizeSingleFlight, optimizeKey, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
 import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches } from '../../pipeline/product-matcher.js';
 import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions } from '../../acceptance/learn.js';
 import { learnAcceptanceOffThread, type RawSample } from '../../acceptance/learn-thread.js';
@@ -40,8 +40,12 @@ export interface PgCatalogSearchOptions {
 }
 
 export class PgCatalogSearch implements CatalogService {
-  /** Optimizes asked of this process run one at a time (across replicas, the database's lock orders them). */
-  private readonly optimizations = new OneAtATime();
+  /**
+   * Optimizes asked of this process: one at a time, at most one waiting, a like request sharing the
+   * waiting one's result (OptimizeSingleFlight, as embedded). Across replicas the database's rebuild
+   * lock orders them: each replica's run waits for the other's, nothing is shared and nothing refused.
+   */
+  private readonly optimizations = new OptimizeSingleFlight<OptimizeResult>();
   /** The products' prototypes and region label counts, as of the last catalog version a search saw. */
   private readonly reference: ReplicaReference;
 
@@ -158,12 +162,12 @@ export class PgCatalogSearch implements CatalogService {
   }
 
   /**
-   * As CatalogSearch.optimize, but once across replicas: learning (whitening, then the acceptance
-   * model) and the rebuild run under the database's rebuild lock, and every replica picks the new
-   * transform and model up at its next request.
+   * As CatalogSearch.optimize (the same single flight within this process), but once across replicas:
+   * learning (whitening, then the acceptance model) and the rebuild run under the database's rebuild
+   * lock, and every replica picks the new transform and model up at its next request.
    */
   optimize(request: OptimizeRequest = {}): Promise<OptimizeResult> {
-    return this.optimizations.run(() =>
+    return this.optimizations.run(optimizeKey(request), () =>
       this.store.underRebuildLock(async (rebuild) => {
         const started = performance.now();
         const current = (await this.store.refresh()).transform;
