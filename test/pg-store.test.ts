@@ -12,8 +12,9 @@ import type { LshParams } from '../src/indexing/types.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
 import { identityTransform } from '../src/embedding/vector-transform.js';
 import { startLocalEngine, type LocalEngine } from '../src/storage/pg/local-engine.js';
-import { PgStore, type PgStoreOptions } from '../src/storage/pg/pg-store.js';
-import { SCHEMA_VERSION } from '../src/storage/pg/schema.js';
+import { PgStore, type PgStoreOptions, type SearchSnapshot } from '../src/storage/pg/pg-store.js';
+import { LOCKS, SCHEMA_VERSION, withAdvisoryLock } from '../src/storage/pg/schema.js';
+import { rebuildSearchTables } from '../src/storage/pg/rebuild.js';
 import { KeyTaken } from '../src/storage/pg/add-image.js';
 import type { AddedImage } from '../src/catalog/records.js';
 
@@ -203,5 +204,51 @@ describe('PgStore', () => {
     await expect(b.addImage({ productId: 'keyed', width: 10, height: 10, objects: objectsOf(5) }, keyed)).rejects.toBeInstanceOf(KeyTaken);
     expect(await b.counts()).toEqual(counts);
     expect(await b.storedAnswer('never-used')).toBeUndefined();
+  });
+});
+
+describe('a rebuild while another replica deletes and adds', () => {
+  it('copies neither the deleted product nor its sum, and keeps the add', async () => {
+    await a.addImage({ productId: 'doomed', width: 10, height: 10, objects: objectsOf(11) });
+    const doomed = new Set((await a.product('doomed'))!.objects.map((o) => o.id));
+    // The rebuild's raw rows, read through replica A; once its second pass (the copy) has read the
+    // doomed product's rows, replica B deletes that product and adds another, before the copy is written.
+    let pass = 0;
+    async function* rawRows() {
+      pass++;
+      for await (const row of a.labelledVectors()) {
+        yield row;
+        if (pass === 2 && row.id === Math.max(...doomed)) {
+          expect(await b.removeProduct('doomed')).toBe(true);
+          await b.addImage({ productId: 'arrived', width: 10, height: 10, objects: objectsOf(12) });
+        }
+      }
+    }
+    const pool = new pg.Pool({ connectionString: engine.url, max: 1 });
+    const before = await a.refresh();
+    let after: SearchSnapshot;
+    try {
+      const result = await withAdvisoryLock(pool, LOCKS.rebuild, (client) => rebuildSearchTables(client, identityTransform(dim), options.index, rawRows));
+      expect(result.rebuilt).toBe(true);
+      expect(pass).toBe(2);
+      after = await a.refresh();
+      expect(after.version).toBe(before.version + 1);
+      // Every stored object has its search row, and nothing else does.
+      const { rows } = await pool.query(`SELECT (SELECT count(*) FROM objects) AS objects, (SELECT count(*) FROM ${after.tables.vectors}) AS vectors`);
+      expect(Number(rows[0].vectors)).toBe(Number(rows[0].objects));
+      expect(after.vectors).toBe(Number(rows[0].objects));
+    } finally {
+      await pool.end();
+    }
+    const stored = (await a.storedReference()).sums.map((sum) => sum.productId);
+    expect(stored).not.toContain('doomed');
+    expect(stored).toContain('arrived');
+    for (const kind of ['exact', 'hnsw', 'lsh'] as const) {
+      const found = await a.nearest(after, kind, row(data.vectors, dim, 11 * perImage), 3);
+      expect(found.rows.map((r) => r.productId)).not.toContain('doomed');
+    }
+    // 'arrived' holds p12's vectors: both are nearest.
+    const arrived = await a.nearest(after, 'exact', row(data.vectors, dim, 12 * perImage), 2);
+    expect(arrived.rows.map((r) => r.productId).sort()).toEqual(['arrived', 'p12']);
   });
 });

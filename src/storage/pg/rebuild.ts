@@ -1,8 +1,8 @@
 /**
  * Creates the first search tables, and rebuilds them under a transform, the database's counterpart of optimize's index
- * rebuild: new tables are filled beside the live ones while searches and writes go on, then one short
- * transaction catches up with objects added meanwhile (deletes cascade into the new tables by
- * themselves), swaps the new pair in, bumps the search_state version and drops the old pair.
+ * rebuild: new tables are filled beside the live ones while searches and writes go on (rows of a
+ * product deleted meanwhile are skipped), then one short transaction catches up with objects added
+ * meanwhile (deletes cascade into the new tables by themselves), swaps the new pair in, bumps the search_state version and drops the old pair.
  *
  * One rebuild at a time per database: a session advisory lock. (On PGlite every wire connection is
  * the same session, so the lock does not exclude there; the swap transaction still runs alone.)
@@ -96,15 +96,24 @@ async function fillAndSwap(
     const vectors = batch.map(({ vector }) => transform.apply(vector));
     await insertSearchRows(client, tables, batch.map(({ id }) => id), vectors, vectors.map((vector) => lshKeys.keys(vector)));
   };
+  // A product deleted after its rows were read would fail the batch's foreign keys (and the whole
+  // rebuild): each batch locks its products' rows (as an add's image does) and copies only theirs; a
+  // delete waits for the batch, then cascades into the new tables too.
+  const copy = (batch: { id: number; vector: Float32Array }[]): Promise<void> =>
+    inTransaction(client, async () => {
+      const { rows } = await client.query('SELECT o.id FROM objects o JOIN products p ON p.id = o.product_id WHERE o.id = ANY($1) FOR KEY SHARE OF p', [batch.map(({ id }) => id)]);
+      const present = new Set(rows.map((row) => Number(row.id)));
+      await write(batch.filter(({ id }) => present.has(id)));
+    });
   let batch: { id: number; vector: Float32Array }[] = [];
   for await (const row of rawRows()) {
     batch.push(row);
     if (batch.length === BATCH) {
-      await write(batch);
+      await copy(batch);
       batch = [];
     }
   }
-  await write(batch);
+  await copy(batch);
   // pgvector builds HNSW faster over a filled table than row by row.
   await createHnswIndex(client, tables, index.hnsw);
   return inTransaction(client, async () => {
