@@ -1,11 +1,12 @@
 /**
- * `npm run bench:storage-recall -- [--queries 296]`: recall parity of the two storage backends on
- * grocery. The same extractor fills an embedded catalog (SQLite + in-process indexes) and a pg one
- * (PGlite + pgvector via db:start, its own process) with the 81 iconic photos (raw vectors: one photo
- * per product is too little to learn whitening from), then every val photo is extracted once and
- * matched object by object on both, per index; the whole-photo answer (rankProducts) is right when
- * its first product is the photo's. Prints recall@1 per backend and index, and how many queries the
- * two backends ranked differently.
+ * `npm run bench:storage-recall -- [--queries 296] [--catalog iconic|B]`: recall parity of the two
+ * storage backends on grocery. The same extractor fills an embedded catalog (SQLite + in-process
+ * indexes) and a pg one (PGlite + pgvector via db:start, its own process) with the 81 iconic photos
+ * (raw vectors: one photo per product is too little to learn whitening from), or with catalog B (the
+ * iconic and 2,640 train photos, then optimized with the config's whitening on both); then every val
+ * photo is extracted once and matched object by object on both, per index; the whole-photo answer
+ * (rankProducts) is right when its first product is the photo's. Prints recall@1 per backend and
+ * index, and how many queries the two backends ranked differently.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,9 +19,13 @@ import { rankProducts } from '../src/pipeline/answer.js';
 import { CatalogSearch } from '../src/pipeline/catalog-search.js';
 import { createExtractor } from '../src/pipeline/extractor.js';
 import { PgCatalogSearch } from '../src/storage/pg/pg-catalog-search.js';
+import { catalogBPhotos } from './lib/grocery-catalog.js';
 import { iconicImages, valPhotos } from './lib/grocery.js';
 
-const { values } = parseArgs({ options: { queries: { type: 'string', default: '296' } } });
+const { values } = parseArgs({ options: { queries: { type: 'string', default: '296' }, catalog: { type: 'string', default: 'iconic' } } });
+if (values.catalog !== 'iconic' && values.catalog !== 'B') throw new Error(`--catalog ${values.catalog}: expected iconic or B`);
+const catalogPhotos: Array<[product: string, path: string]> =
+  values.catalog === 'B' ? catalogBPhotos().map(({ path, product }) => [product.name, path]) : [...iconicImages()];
 const KINDS: IndexKind[] = ['lsh', 'hnsw', 'exact'];
 const K = 5;
 const config = loadConfig({ env: {} });
@@ -40,11 +45,18 @@ const extractor = await createExtractor(config.extractor);
 const common = { index: config.index, candidateFactor: config.search.candidateFactor };
 const backends = { embedded: await CatalogSearch.open(extractor, { dataDir, ...common }), pg: await PgCatalogSearch.open(extractor, { url, ...common }) };
 try {
-  for (const [name, path] of iconicImages()) {
+  for (const [i, [name, path]] of catalogPhotos.entries()) {
     const image = readFileSync(path);
     for (const backend of Object.values(backends)) await backend.ingest(name, image);
+    if ((i + 1) % 250 === 0) log(`${i + 1}/${catalogPhotos.length} catalog photos`);
   }
   log(`catalogs filled: ${JSON.stringify(await backends.pg.size())}`);
+  if (values.catalog === 'B') {
+    for (const [label, backend] of Object.entries(backends)) {
+      const { transform, vectors, indexed, ms } = await backend.optimize({ whitening: config.whitening });
+      log(`${label} optimized: ${transform}, ${vectors} vectors, ${indexed.hnsw} indexed, ${Math.round(ms)} ms`);
+    }
+  }
   const queries = valPhotos().slice(0, Number(values.queries));
   const right = { embedded: new Map(KINDS.map((k) => [k, 0])), pg: new Map(KINDS.map((k) => [k, 0])) };
   const differing = new Map(KINDS.map((k) => [k, 0]));
@@ -65,7 +77,8 @@ try {
     }
     if ((i + 1) % 50 === 0) log(`${i + 1}/${queries.length} queries`);
   }
-  console.log(`\n${queries.length} grocery val photos against the 81 iconic photos (raw vectors), whole-photo answer, recall@1 (%)\n`);
+  const against = values.catalog === 'B' ? 'catalog B (whitened)' : 'the 81 iconic photos (raw vectors)';
+  console.log(`\n${queries.length} grocery val photos against ${against}, whole-photo answer, recall@1 (%)\n`);
   console.log('| index | embedded | pg (PGlite) | queries ranked differently |');
   console.log('|---|---:|---:|---:|');
   for (const kind of KINDS) {
