@@ -40,9 +40,21 @@ function objectsOf(p: number) {
   }));
 }
 
+/** One statement on a connection of its own (what an operator's psql would do). */
+async function sql(statement: string) {
+  const client = new pg.Client({ connectionString: engine.url });
+  await client.connect();
+  try {
+    return (await client.query(statement)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 beforeAll(async () => {
   engine = await startLocalEngine({ port: 0 });
-  options = { url: engine.url, encoder, index: { lsh, hnsw: { M: 16, efConstruction: 64, efSearch: 64 } } };
+  // ef_search below the whole photos stored (60), so that a limit above it shows the iterative scan.
+  options = { url: engine.url, encoder, index: { lsh, hnsw: { M: 16, efConstruction: 64, efSearch: 16 } } };
   a = await PgStore.open(options);
   b = await PgStore.open(options);
   // Through replica A; half of the catalog before the rebuild below, half after.
@@ -78,8 +90,9 @@ describe('PgStore', () => {
     expect(product?.metadata).toEqual({ n: 7 });
     expect(product?.objects.map((o) => [o.label, o.score, o.bbox])).toEqual(objectsOf(7).map((o) => [o.label, o.score, o.bbox]));
 
+    // Only the whole photos (the first object of each image) are searched, as in-process.
     const store = new VectorStore(dim);
-    for (let i = 0; i < products * perImage; i++) store.set(String(i), row(data.vectors, dim, i));
+    for (let i = 0; i < products * perImage; i += perImage) store.set(String(i), row(data.vectors, dim, i));
     const exact = new ExactIndex(store);
     const snapshot = await b.refresh();
     for (let q = 0; q < 5; q++) {
@@ -92,8 +105,10 @@ describe('PgStore', () => {
       const fromHnsw = await b.nearest(snapshot, 'hnsw', query, 10);
       expect(fromHnsw.rows[0]?.id).toBe(got.rows[0]?.id);
     }
-    // A limit above ef_search still fills (iterative scan).
-    expect((await b.nearest(snapshot, 'hnsw', row(data.queries, dim, 0), 150)).rows).toHaveLength(150);
+    // A limit above ef_search still fills (iterative scan), with whole photos only.
+    const many = (await b.nearest(snapshot, 'hnsw', row(data.queries, dim, 0), 40)).rows;
+    expect(many).toHaveLength(40);
+    expect(many.every((r) => r.kind === 'whole')).toBe(true);
   });
 
   it('after a rebuild, probes exactly the buckets the in-process LshIndex holds, and every replica follows', async () => {
@@ -101,10 +116,10 @@ describe('PgStore', () => {
     await a.rebuild(identityTransform(dim));
     const after = await b.refresh();
     expect(after.version).toBe(before.version + 1);
-    expect(after.centredAt).toBe(products * perImage);
+    expect(after.centredAt).toBe(products);
 
     const store = new VectorStore(dim);
-    for (let i = 0; i < products * perImage; i++) store.set(String(i + 1), row(data.vectors, dim, i));
+    for (let i = 0; i < products * perImage; i += perImage) store.set(String(i + 1), row(data.vectors, dim, i));
     const reference = LshIndex.build(store, lsh);
     for (let q = 0; q < 10; q++) {
       const query = row(data.queries, dim, q);
@@ -169,15 +184,6 @@ describe('PgStore', () => {
     await expectStored(b);
 
     // A database from before migration 3 gets them from its stored vectors when it is opened.
-    const sql = async (statement: string) => {
-      const client = new pg.Client({ connectionString: engine.url });
-      await client.connect();
-      try {
-        return (await client.query(statement)).rows;
-      } finally {
-        await client.end();
-      }
-    };
     const [{ tables }] = await sql('SELECT tables FROM search_state');
     await sql(`DROP TABLE product_sums_${tables}; DROP TABLE region_labels; ALTER TABLE search_state DROP COLUMN catalog_version, DROP COLUMN acceptance; DELETE FROM schema_migrations WHERE version IN (3, 5)`);
     const reopened = await PgStore.open(options);
@@ -191,6 +197,32 @@ describe('PgStore', () => {
     const migrated = await PgStore.open(options);
     try {
       await expectStored(migrated);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('migrates a database whose search tables indexed every object to whole photos only', async () => {
+    // As before migration 6: no `whole` column (its partial HNSW index goes with it), HNSW over every
+    // vector, LSH keys for the detections too.
+    const [{ tables }] = await sql('SELECT tables FROM search_state');
+    await sql(`ALTER TABLE search_vectors_${tables} DROP COLUMN whole;
+      CREATE INDEX search_vectors_${tables}_hnsw ON search_vectors_${tables} USING hnsw (embedding vector_ip_ops);
+      INSERT INTO lsh_keys_${tables} (object_id, table_no, key) SELECT id, 0, 0 FROM objects WHERE kind = 'region';
+      DELETE FROM schema_migrations WHERE version = 6`);
+    const migrated = await PgStore.open(options);
+    try {
+      const [marked] = await sql(`SELECT count(*) FILTER (WHERE s.whole <> (o.kind = 'whole')) AS wrong, count(*) FILTER (WHERE s.whole) AS whole
+        FROM search_vectors_${tables} s JOIN objects o ON o.id = s.object_id`);
+      const snapshot = await migrated.refresh();
+      expect({ wrong: Number(marked.wrong), whole: Number(marked.whole) }).toEqual({ wrong: 0, whole: snapshot.wholeImages });
+      expect(await sql(`SELECT 1 FROM lsh_keys_${tables} k JOIN objects o ON o.id = k.object_id WHERE o.kind <> 'whole'`)).toEqual([]);
+      expect(snapshot.centredAt).toBe(0);
+      for (const kind of ['exact', 'hnsw', 'lsh'] as const) {
+        const found = await migrated.nearest(snapshot, kind, row(data.queries, dim, 1), 10);
+        expect(found.rows).toHaveLength(10);
+        expect(found.rows.every((r) => r.kind === 'whole')).toBe(true);
+      }
     } finally {
       await migrated.close();
     }

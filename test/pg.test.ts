@@ -102,7 +102,7 @@ describe('two replicas on one PostgreSQL', () => {
     }
     const result = await a.catalog.optimize({ whitening: { dimensions: 8, shrinkage: 0.1 }, samples });
     expect(result.transform).toMatch(/^whiten-8-/);
-    expect(result.indexed.hnsw).toBe(result.vectors);
+    expect(result.indexed.hnsw).toBe(result.images); // whole photos only, as embedded
     // One photo per product shows no right answer to learn "no match" from: answers stay unjudged.
     expect(result.acceptance).toEqual({ skipped: expect.stringMatching(/more than one photo.*every match is accepted/) });
     expect((await b.catalog.store.refresh()).transform.id).toBe(result.transform);

@@ -45,15 +45,16 @@ export async function storedAnswer(client: Pick<ClientBase, 'query'>, key: strin
 }
 
 /**
- * Inserts the add's rows into the live `tables` (`vectors` transformed, `keys` their LSH keys) under
- * the add's catalog version; throws KeyTaken when `idempotency`'s key is stored already.
+ * Inserts the add's rows into the live `tables` (`vectors` transformed, `keys` the whole photos' LSH
+ * keys, undefined for detections) under the add's catalog version; throws KeyTaken when
+ * `idempotency`'s key is stored already.
  */
 export async function insertImage(
   client: ClientBase,
   { tables, catalogVersion }: { tables: SearchTables; catalogVersion: number },
   input: NewImage,
   vectors: readonly Float32Array[],
-  keys: readonly number[][],
+  keys: readonly (number[] | undefined)[],
   idempotency?: IdempotentAdd,
 ): Promise<AddedImage> {
   if (idempotency) {
@@ -76,7 +77,7 @@ export async function insertImage(
     );
     objectIds.push(Number(row.rows[0].id));
   }
-  await insertSearchRows(client, tables, objectIds, vectors, keys);
+  await insertSearchRows(client, tables, objectIds.map((id, i) => ({ id, vector: vectors[i]!, keys: keys[i] })));
   await recordAdded(client, tables, catalogVersion, input.productId, vectors, input.objects.filter((o) => o.kind === 'region').map((o) => o.label));
   if (input.thumbnail) {
     await client.query("INSERT INTO thumbnails (image_id, type, data, etag) VALUES ($1, 'image/webp', $2, $3)", [imageId, input.thumbnail, thumbnailEtag(input.thumbnail)]);

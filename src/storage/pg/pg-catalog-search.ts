@@ -123,7 +123,7 @@ export class PgCatalogSearch implements CatalogService {
     const refs = new Map<string, ObjectRef>();
     const metadata = new Map<string, ProductMetadata>();
     const source = {
-      size: snapshot.vectors,
+      size: snapshot.wholeImages,
       search: async (asked: IndexKind, vector: Float32Array, limit: number) => {
         const { rows, stats } = await this.store.nearest(snapshot, asked, vector, limit);
         for (const row of rows) {
@@ -178,8 +178,8 @@ export class PgCatalogSearch implements CatalogService {
         const unjudgeable = whyNotJudgeable(raw);
         const options = this.options.acceptance ?? DEFAULT_ACCEPTANCE_OPTIONS;
         const { model } = await learnAcceptanceOffThread(unjudgeable ? [] : raw, choice.transform.spec, choice.transform.id, options);
-        const { vectors } = await rebuild(choice.transform, model ?? null);
-        return optimizeResult(await this.store.counts(), vectors, choice, acceptanceSummary(model, unjudgeable), started);
+        const { indexed } = await rebuild(choice.transform, model ?? null);
+        return optimizeResult(await this.store.counts(), indexed, choice, acceptanceSummary(model, unjudgeable), started);
       }),
     );
   }

@@ -24,6 +24,7 @@ import { activeBitsFor, recentreDue } from '../../indexing/lsh-hyperplanes.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
 import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import type { AcceptanceModel } from '../../acceptance/model.js';
+import { INDEXED_KIND } from '../../pipeline/catalog-indexes.js';
 import { SqlLshKeys } from './lsh-keys.js';
 import { readStoredReference, recordRemoved, type ReadBefore, type StoredReference } from './reference-tables.js';
 import { checkEncoder, inTransaction, LOCKS, migrate, withAdvisoryLock } from './schema.js';
@@ -50,7 +51,7 @@ export interface SearchSnapshot {
   /** Stored vectors, and whole-image vectors among them. */
   vectors: number;
   wholeImages: number;
-  /** Vectors when the LSH centre was last estimated. */
+  /** Whole photos (the searched vectors) when the LSH centre was last estimated. */
   centredAt: number;
   /** Bumped by every add and delete (reference-tables.ts). */
   catalogVersion: number;
@@ -126,7 +127,7 @@ export class PgStore {
     return this.snapshot;
   }
 
-  /** The `limit` stored vectors nearest to a transformed query, resolved to their objects and products. */
+  /** The `limit` stored whole photos nearest to a transformed query, resolved to their objects and products. */
   async nearest(snapshot: SearchSnapshot, kind: IndexKind, query: Float32Array, limit: number): Promise<NeighbourAnswer> {
     const client = await this.pool.connect();
     try {
@@ -135,8 +136,9 @@ export class PgStore {
         await client.query(`SET hnsw.ef_search = ${this.options.index.hnsw.efSearch}; SET hnsw.iterative_scan = strict_order`);
         this.configured.add(client);
       }
-      const bits = activeBitsFor(snapshot.lshKeys.params, snapshot.vectors);
-      return await nearest(client, snapshot.tables, kind, query, limit, { size: snapshot.vectors, probes: () => snapshot.lshKeys.probes(query, bits) });
+      // Only whole photos are searched: they size the LSH buckets, as the in-process index's size does.
+      const bits = activeBitsFor(snapshot.lshKeys.params, snapshot.wholeImages);
+      return await nearest(client, snapshot.tables, kind, query, limit, { size: snapshot.wholeImages, probes: () => snapshot.lshKeys.probes(query, bits) });
     } finally {
       client.release();
     }
@@ -160,14 +162,14 @@ export class PgStore {
       for (;;) {
         const snapshot = await this.refresh();
         const vectors = input.objects.map((object) => snapshot.transform.apply(object.vector));
-        const keys = vectors.map((vector) => snapshot.lshKeys.keys(vector));
+        const keys = vectors.map((vector, i) => (input.objects[i]!.kind === INDEXED_KIND ? snapshot.lshKeys.keys(vector) : undefined));
         try {
           const added = await inTransaction(client, async () => {
             const state = await client.query('UPDATE search_state SET vectors = vectors + $1, whole_images = whole_images + $2, catalog_version = catalog_version + 1 WHERE id = 1 RETURNING version, catalog_version', [input.objects.length, wholeImages]);
             if (Number(state.rows[0].version) !== snapshot.version) throw new StaleSnapshot();
             return insertImage(client, { tables: snapshot.tables, catalogVersion: Number(state.rows[0].catalog_version) }, input, vectors, keys, idempotency);
           });
-          this.recentreWhenGrown(snapshot.vectors + input.objects.length, snapshot.centredAt);
+          this.recentreWhenGrown(snapshot.wholeImages + wholeImages, snapshot.centredAt);
           return added;
         } catch (error) {
           if (!(error instanceof StaleSnapshot)) throw error;
@@ -271,9 +273,9 @@ export class PgStore {
     await this.pool.end();
   }
 
-  /** After an add: once the catalog has doubled since the LSH centre was estimated, rebuild under the same transform (one at a time, in the background). */
-  private recentreWhenGrown(vectors: number, centredAt: number): void {
-    if (this.options.index.lsh.hashSize === 0 || this.recentring || !recentreDue(vectors, centredAt)) return;
+  /** After an add: once the whole photos have doubled since the LSH centre was estimated, rebuild under the same transform (one at a time, in the background). */
+  private recentreWhenGrown(wholeImages: number, centredAt: number): void {
+    if (this.options.index.lsh.hashSize === 0 || this.recentring || !recentreDue(wholeImages, centredAt)) return;
     const log = this.options.log ?? (() => undefined);
     this.recentring = (async () => {
       const snapshot = await this.refresh();
@@ -283,7 +285,7 @@ export class PgStore {
         (client) => rebuildSearchTables(client, snapshot.transform, this.options.index, () => this.labelledVectors(), { onlyIfVersion: snapshot.version }),
         { tryLock: true },
       );
-      if (result?.rebuilt) log(`LSH centre re-estimated over ${result.vectors} vectors`);
+      if (result?.rebuilt) log(`LSH centre re-estimated over ${result.indexed} whole photos`);
     })()
       .catch((error: unknown) => log(`LSH re-centring failed: ${String(error)}`))
       .finally(() => {

@@ -8,6 +8,8 @@
  * the same session, so the lock does not exclude there; the swap transaction still runs alone.)
  */
 import type pg from 'pg';
+import type { ObjectKind } from '../../core/types.js';
+import { INDEXED_KIND } from '../../pipeline/catalog-indexes.js';
 import type { HnswParams, LshParams } from '../../indexing/types.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
 import type { AcceptanceModel } from '../../acceptance/model.js';
@@ -22,11 +24,13 @@ const BATCH = 500;
 export interface RebuildResult {
   /** False when skipped (the version moved meanwhile). */
   rebuilt: boolean;
-  /** Vectors in the new tables. */
-  vectors: number;
+  /** Vectors the new tables search: the whole photos (INDEXED_KIND). */
+  indexed: number;
 }
 
-type RawRows = () => AsyncIterable<{ id: number; vector: Float32Array }>;
+/** A stored object's raw vector, and whether it is a whole photo. */
+type RawRow = { id: number; kind: ObjectKind; vector: Float32Array };
+type RawRows = () => AsyncIterable<RawRow>;
 
 export interface RebuildOptions {
   /** Skip (rebuilt: false) when the version is no longer this one (a background re-centring). */
@@ -66,7 +70,7 @@ export async function rebuildSearchTables(
     return await fillAndSwap(client, suffix, transform, index, rawRows, options);
   } catch (error) {
     await dropSearchTables(client, searchTables(suffix)).catch(() => undefined);
-    if (error instanceof VersionMoved) return { rebuilt: false, vectors: 0 };
+    if (error instanceof VersionMoved) return { rebuilt: false, indexed: 0 };
     throw error;
   }
 }
@@ -82,30 +86,32 @@ async function fillAndSwap(
   const tables = searchTables(suffix);
   await createSearchTables(client, tables, transform.outputDim);
   // Two passes over the raw vectors keep memory flat: the LSH centre (the mean of the transformed
-  // vectors) must be known before the first key is computed.
+  // whole photos, the vectors LSH holds) must be known before the first key is computed.
   const sum = new Float64Array(transform.outputDim);
   let count = 0;
-  for await (const { vector } of rawRows()) {
+  for await (const { kind, vector } of rawRows()) {
+    if (kind !== INDEXED_KIND) continue;
     const transformed = transform.apply(vector);
     for (let d = 0; d < sum.length; d++) sum[d]! += transformed[d]!;
     count++;
   }
   const centre = Float32Array.from(sum, (value) => (count > 0 ? value / count : 0));
   const lshKeys = new SqlLshKeys(index.lsh, transform.outputDim, centre);
-  const write = async (batch: { id: number; vector: Float32Array }[]): Promise<void> => {
-    const vectors = batch.map(({ vector }) => transform.apply(vector));
-    await insertSearchRows(client, tables, batch.map(({ id }) => id), vectors, vectors.map((vector) => lshKeys.keys(vector)));
-  };
+  const write = (batch: RawRow[]): Promise<void> =>
+    insertSearchRows(client, tables, batch.map(({ id, kind, vector }) => {
+      const transformed = transform.apply(vector);
+      return { id, vector: transformed, keys: kind === INDEXED_KIND ? lshKeys.keys(transformed) : undefined };
+    }));
   // A product deleted after its rows were read would fail the batch's foreign keys (and the whole
   // rebuild): each batch locks its products' rows (as an add's image does) and copies only theirs; a
   // delete waits for the batch, then cascades into the new tables too.
-  const copy = (batch: { id: number; vector: Float32Array }[]): Promise<void> =>
+  const copy = (batch: RawRow[]): Promise<void> =>
     inTransaction(client, async () => {
       const { rows } = await client.query('SELECT o.id FROM objects o JOIN products p ON p.id = o.product_id WHERE o.id = ANY($1) FOR KEY SHARE OF p', [batch.map(({ id }) => id)]);
       const present = new Set(rows.map((row) => Number(row.id)));
       await write(batch.filter(({ id }) => present.has(id)));
     });
-  let batch: { id: number; vector: Float32Array }[] = [];
+  let batch: RawRow[] = [];
   for await (const row of rawRows()) {
     batch.push(row);
     if (batch.length === BATCH) {
@@ -121,19 +127,20 @@ async function fillAndSwap(
     const version = Number(state.rows[0].version);
     if (onlyIfVersion !== undefined && version !== onlyIfVersion) throw new VersionMoved();
     // Objects added since the fill (their search rows went to the old tables).
-    const missing = await client.query(`SELECT o.id, o.raw::text AS raw FROM objects o WHERE NOT EXISTS (SELECT 1 FROM ${tables.vectors} s WHERE s.object_id = o.id) ORDER BY o.id`);
-    await write(missing.rows.map((row) => ({ id: Number(row.id), vector: parseVector(row.raw) })));
-    const vectors = Number((await client.query(`SELECT count(*) AS n FROM ${tables.vectors}`)).rows[0].n);
+    const missing = await client.query(`SELECT o.id, o.kind, o.raw::text AS raw FROM objects o WHERE NOT EXISTS (SELECT 1 FROM ${tables.vectors} s WHERE s.object_id = o.id) ORDER BY o.id`);
+    await write(missing.rows.map((row) => ({ id: Number(row.id), kind: row.kind as ObjectKind, vector: parseVector(row.raw) })));
+    const counted = (await client.query(`SELECT count(*) AS n, count(*) FILTER (WHERE whole) AS indexed FROM ${tables.vectors}`)).rows[0];
+    const [vectors, indexed] = [Number(counted.n), Number(counted.indexed)];
     // Summed here, in the swap, so that every add and delete before it is counted once (one pass in SQL).
     await countAgain(client, tables);
     const { spec } = transform;
     await client.query(
-      'UPDATE search_state SET version = version + 1, tables = $1, transform_kind = $2, transform_data = $3, dim = $4, lsh_centre = $5, lsh_centred_at = $6, vectors = $6 WHERE id = 1',
-      [suffix, spec.kind, spec.kind === 'whitening' ? Buffer.from(spec.data) : null, transform.outputDim, Buffer.from(centre.buffer), vectors],
+      'UPDATE search_state SET version = version + 1, tables = $1, transform_kind = $2, transform_data = $3, dim = $4, lsh_centre = $5, lsh_centred_at = $6, whole_images = $6, vectors = $7 WHERE id = 1',
+      [suffix, spec.kind, spec.kind === 'whitening' ? Buffer.from(spec.data) : null, transform.outputDim, Buffer.from(centre.buffer), indexed, vectors],
     );
     if (acceptance !== undefined) await client.query('UPDATE search_state SET acceptance = $1 WHERE id = 1', [acceptance === null ? null : JSON.stringify(acceptance)]);
     await dropSearchTables(client, searchTables(Number(state.rows[0].tables)));
-    return { rebuilt: true, vectors };
+    return { rebuilt: true, indexed };
   });
 }
 

@@ -14,8 +14,9 @@
  *   a search never counts rows), and the catalog version every add and delete bumps.
  * - region_labels, and product_sums_<n> beside each pair of search tables: see reference-tables.ts.
  * - idempotency_keys: ingest answers by Idempotency-Key (add-image.ts).
- * - search_vectors_<n> / lsh_keys_<n>: the transformed vectors (HNSW index, inner product) and each
- *   vector's LSH key per table (b-tree on (table_no, key)); <n> comes from search_tables_seq when a
+ * - search_vectors_<n> / lsh_keys_<n>: the transformed vectors (a partial HNSW index on inner
+ *   product over the whole photos, the only ones searched) and each whole photo's LSH key per table
+ *   (b-tree on (table_no, key)); <n> comes from search_tables_seq when a
  *   pair is built, and search_state.tables names the live pair.
  */
 import type { Pool, PoolClient } from 'pg';
@@ -23,6 +24,7 @@ import { describeEncoder, type EncoderIdentity } from '../../catalog/encoder-ide
 import { FindthisError } from '../../core/errors.js';
 import { IDEMPOTENCY_KEYS_SQL } from './add-image.js';
 import { addSearchReference, addSumChanges } from './reference-tables.js';
+import { searchWholePhotosOnly } from './search-tables.js';
 
 /** Session advisory lock keys (any two fixed int8 values unlikely to clash with an application's). */
 export const LOCKS = { migrate: 0x66696e_0001, rebuild: 0x66696e_0002 } as const;
@@ -91,6 +93,7 @@ CREATE TABLE thumbnails (
   { version: 3, name: 'acceptance model, catalog version, product sums, region labels', apply: addSearchReference },
   { version: 4, name: 'idempotency keys', sql: IDEMPOTENCY_KEYS_SQL },
   { version: 5, name: 'product sums say when they changed', apply: addSumChanges },
+  { version: 6, name: 'search whole photos only', apply: searchWholePhotosOnly },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,9 +1,12 @@
 /**
- * One pair of search tables, `search_vectors_<n>` (transformed vectors, HNSW on inner product) and
- * `lsh_keys_<n>` (one row per vector and LSH table, b-tree on (table_no, key)), with
- * `product_sums_<n>` beside them (each product's transformed vectors summed, see
- * search-reference.ts), and the three ways to ask them for neighbours. Vectors are unit length, so inner product is the cosine: a score is
- * −(a <#> b). Rows cascade away with their object, so a delete needs no second statement.
+ * One pair of search tables, `search_vectors_<n>` (every object's transformed vector, `whole` for the
+ * whole photos, with a partial HNSW index on inner product over those) and `lsh_keys_<n>` (one row
+ * per whole photo and LSH table, b-tree on (table_no, key)), with `product_sums_<n>` beside them
+ * (each product's transformed vectors summed, see reference-tables.ts), and the three ways to ask
+ * them for neighbours. As in-process (INDEXED_KIND), only whole photos are searched: a search
+ * compares every object with those only (SEARCH_SCOPE); the detections' rows stay for the sums.
+ * Vectors are unit length, so inner product is the cosine: a score is −(a <#> b). Rows cascade away
+ * with their object, so a delete needs no second statement.
  */
 import type { ClientBase } from 'pg';
 import type { ObjectKind } from '../../core/types.js';
@@ -24,6 +27,7 @@ export function searchTables(suffix: number): SearchTables {
 export async function createSearchTables(client: ClientBase, tables: SearchTables, dim: number): Promise<void> {
   await client.query(`CREATE TABLE ${tables.vectors} (
     object_id bigint PRIMARY KEY REFERENCES objects(id) ON DELETE CASCADE,
+    whole boolean NOT NULL,
     embedding vector(${dim}) NOT NULL)`);
   await client.query(`CREATE TABLE ${tables.keys} (
     object_id bigint NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
@@ -43,9 +47,28 @@ export async function createProductSums(client: ClientBase, tables: SearchTables
   await client.query(`CREATE INDEX ${tables.sums}_changed ON ${tables.sums} (changed)`);
 }
 
+/**
+ * Migration 6: a database whose live pair indexed every object searches whole photos only: its rows
+ * say which are, and its detections lose their LSH keys. Its HNSW index, over every vector, serves
+ * the `WHERE whole` queries (filtered) until the next rebuild builds the partial one; the LSH centre
+ * counts as never estimated, so the first add to a catalog of 1000+ whole photos rebuilds in the
+ * background (pg-store.ts, recentreWhenGrown).
+ */
+export async function searchWholePhotosOnly(client: ClientBase): Promise<void> {
+  const { rows } = await client.query('SELECT tables FROM search_state WHERE id = 1');
+  if (rows.length === 0) return; // a new database: its first pair is made so
+  const tables = searchTables(Number(rows[0].tables));
+  await client.query(`ALTER TABLE ${tables.vectors} ADD COLUMN whole boolean NOT NULL DEFAULT false`);
+  await client.query(`UPDATE ${tables.vectors} s SET whole = true FROM objects o WHERE o.id = s.object_id AND o.kind = 'whole'`);
+  await client.query(`ALTER TABLE ${tables.vectors} ALTER COLUMN whole DROP DEFAULT`);
+  await client.query(`DELETE FROM ${tables.keys} k USING objects o WHERE o.id = k.object_id AND o.kind <> 'whole'`);
+  await client.query('UPDATE search_state SET lsh_centred_at = 0 WHERE id = 1');
+}
+
+/** HNSW over the whole photos only (a query asks `WHERE whole`, so the planner uses this partial index). */
 export async function createHnswIndex(client: ClientBase, tables: SearchTables, params: HnswParams): Promise<void> {
   await client.query(
-    `CREATE INDEX ${tables.vectors}_hnsw ON ${tables.vectors} USING hnsw (embedding vector_ip_ops) WITH (m = ${params.M}, ef_construction = ${params.efConstruction})`,
+    `CREATE INDEX ${tables.vectors}_hnsw ON ${tables.vectors} USING hnsw (embedding vector_ip_ops) WITH (m = ${params.M}, ef_construction = ${params.efConstruction}) WHERE whole`,
   );
 }
 
@@ -53,20 +76,32 @@ export async function dropSearchTables(client: ClientBase, tables: SearchTables)
   await client.query(`DROP TABLE IF EXISTS ${tables.sums}, ${tables.keys}, ${tables.vectors}`);
 }
 
-/** Adds transformed vectors and their LSH keys (`keys[i]` has one key per LSH table). */
-export async function insertSearchRows(client: ClientBase, tables: SearchTables, ids: readonly number[], vectors: readonly Float32Array[], keys: readonly number[][]): Promise<void> {
-  if (ids.length === 0) return;
-  await client.query(`INSERT INTO ${tables.vectors} (object_id, embedding) SELECT * FROM unnest($1::bigint[], $2::vector[])`, [ids, vectors.map(vectorText)]);
+/** One object's search row: its transformed vector, and for a whole photo its LSH keys (one per LSH table). */
+export interface SearchRow {
+  id: number;
+  vector: Float32Array;
+  /** Undefined for a detection: only whole photos are searched. */
+  keys: number[] | undefined;
+}
+
+/** Adds transformed vectors, each a whole photo's with its LSH keys. */
+export async function insertSearchRows(client: ClientBase, tables: SearchTables, rows: readonly SearchRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(`INSERT INTO ${tables.vectors} (object_id, whole, embedding) SELECT * FROM unnest($1::bigint[], $2::boolean[], $3::vector[])`, [
+    rows.map(({ id }) => id),
+    rows.map(({ keys }) => keys !== undefined),
+    rows.map(({ vector }) => vectorText(vector)),
+  ]);
   const keyIds: number[] = [];
   const tableNos: number[] = [];
   const keyValues: number[] = [];
-  ids.forEach((id, i) => {
-    keys[i]!.forEach((key, t) => {
+  for (const { id, keys } of rows) {
+    keys?.forEach((key, t) => {
       keyIds.push(id);
       tableNos.push(t);
       keyValues.push(key);
     });
-  });
+  }
   await client.query(`INSERT INTO ${tables.keys} (object_id, table_no, key) SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[])`, [keyIds, tableNos, keyValues]);
 }
 
@@ -94,7 +129,8 @@ export interface NeighbourAnswer {
 }
 
 /**
- * The `limit` stored vectors nearest to `query` by `kind`: HNSW through pgvector's index (iterative
+ * The `limit` stored whole photos nearest to `query` by `kind` (`context.size`: how many there are):
+ * HNSW through pgvector's partial index (iterative
  * scan, so a limit above ef_search still fills); exact as a sequential scan (the `+ 0` keeps the
  * planner off the index); LSH as a probe of key ranges, re-ranked exactly in SQL, answered by HNSW
  * when the buckets hold fewer than min(limit, size) vectors (stats.fellBack, as IndexSet does).
@@ -110,12 +146,12 @@ export async function nearest(
   const q = vectorText(query);
   switch (kind) {
     case 'hnsw': {
-      const sql = `WITH nn AS (SELECT object_id, embedding <#> $1 AS d FROM ${tables.vectors} ORDER BY embedding <#> $1 LIMIT $2) ${RESOLVE}`;
+      const sql = `WITH nn AS (SELECT object_id, embedding <#> $1 AS d FROM ${tables.vectors} WHERE whole ORDER BY embedding <#> $1 LIMIT $2) ${RESOLVE}`;
       const { rows } = await client.query(sql, [q, limit]);
       return { rows: rows.map(toNeighbour), stats: { bucketsProbed: 0, candidatesScored: 0, fellBack: false } };
     }
     case 'exact': {
-      const sql = `WITH nn AS (SELECT object_id, embedding <#> $1 AS d FROM ${tables.vectors} ORDER BY (embedding <#> $1) + 0 LIMIT $2) ${RESOLVE}`;
+      const sql = `WITH nn AS (SELECT object_id, embedding <#> $1 AS d FROM ${tables.vectors} WHERE whole ORDER BY (embedding <#> $1) + 0 LIMIT $2) ${RESOLVE}`;
       const { rows } = await client.query(sql, [q, limit]);
       return { rows: rows.map(toNeighbour), stats: { bucketsProbed: 0, candidatesScored: context.size, fellBack: false } };
     }
