@@ -67,6 +67,14 @@ const crowded: Stored[] = [
 ];
 
 describe('matchDistinctProducts', () => {
+  it('answers a cosine of at most 1, though float sums put a vector\'s match with itself a little above', async () => {
+    const over = unit(0).map((x) => x * 1.000001);
+    const { index, objects } = catalogOf([{ id: 1, productId: 'a', label: 'image', vector: over }]);
+    expect((await index.search('exact', over, 1)).neighbors[0]!.score).toBeGreaterThan(1);
+    const found = await matchDistinctProducts(index, 'exact', over, objects, request({ k: 1 }), metadataOf);
+    expect(found.matches.map((m) => [m.productId, m.score])).toEqual([['a', 1]]);
+  });
+
   it('keeps each product once, with its best crop, best first', async () => {
     const { index, objects } = catalogOf(crowded);
     const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 3, candidateFactor: 10 }), metadataOf);

@@ -147,7 +147,8 @@ export async function matchDistinctProducts(
       if (!stored || best.has(stored.productId) || (scope === 'whole-images' && stored.kind !== 'whole')) continue;
       best.set(stored.productId, {
         productId: stored.productId,
-        score: neighbor.score,
+        // A cosine, at most 1; float32 sums put a photo's match with itself at 1 + 2e-7 now and then (HNSW, pgvector).
+        score: Math.min(1, neighbor.score),
         bbox: stored.bbox,
         imageId: stored.imageId,
         objectId: stored.id,
