@@ -155,6 +155,32 @@ describe('two replicas on one PostgreSQL', () => {
     expect((await b.catalog.store.refresh()).version).toBe(before + 2);
   });
 
+  it('a search that read the search state just before the other replica\'s optimize swapped answers from the new tables', async () => {
+    const [a, b] = replicas as [(typeof replicas)[number], (typeof replicas)[number]];
+    const store = a.catalog.store;
+    const before = (await store.refresh()).version;
+    // The interleaving: A's search has read its snapshot and extracted; before its first neighbour
+    // query, B's optimize swaps (and drops the tables A's snapshot names).
+    const nearest = store.nearest.bind(store);
+    let swapped = false;
+    store.nearest = async (...args) => {
+      if (!swapped) {
+        swapped = true;
+        await b.catalog.optimize({ whitening: false });
+      }
+      return nearest(...args);
+    };
+    try {
+      const answer = await postImage(`${a.url}/v1/search?k=3`, photo('Kiwi'));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.objects[0].matches[0].productId).toBe('Kiwi');
+    } finally {
+      store.nearest = nearest;
+    }
+    expect(swapped).toBe(true);
+    expect((await store.refresh()).version).toBe(before + 1);
+  });
+
   it('db:start closes the database cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => engine.once('exit', resolve));
     for (const { catalog } of replicas.splice(0)) await catalog.close();

@@ -26,6 +26,9 @@ import { KeyTaken } from './add-image.js';
 import { PgStore, type SearchSnapshot } from './pg-store.js';
 import { ReplicaReference } from './replica-reference.js';
 
+/** PostgreSQL's SQLSTATE for a table that does not exist (any more). */
+const UNDEFINED_TABLE = '42P01';
+
 export interface PgCatalogSearchOptions {
   /** postgres://… */
   url: string;
@@ -105,17 +108,36 @@ export class PgCatalogSearch implements CatalogService {
     const prototypes = this.reference.takeChanged();
     if (prototypes) this.extractor.setReference(prototypes);
     const extraction = await this.extractor.extract(image, 'search');
-    const match = (vector: Float32Array, kind: IndexKind, k: number) =>
-      this.matchTransformed(snapshot, snapshot.transform.apply(vector), kind, k, query.minScore);
-    return answerSearch(extraction, query, match, this.reference.judge(snapshot), started);
+    return this.onLiveTables(snapshot, async (live) => {
+      if (live !== snapshot) await this.reference.follow(live);
+      const match = (vector: Float32Array, kind: IndexKind, k: number) =>
+        this.matchTransformed(live, live.transform.apply(vector), kind, k, query.minScore);
+      return answerSearch(extraction, query, match, this.reference.judge(live), started);
+    });
   }
 
   /** The best `k` distinct products for one raw vector (as CatalogSearch.matchVector). */
   async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
     const started = performance.now();
-    const snapshot = await this.store.refresh();
-    const found = await this.matchTransformed(snapshot, snapshot.transform.apply(raw), kind, k, minScore);
+    const found = await this.onLiveTables(await this.store.refresh(), (live) => this.matchTransformed(live, live.transform.apply(raw), kind, k, minScore));
     return { ...found, searchMs: performance.now() - started };
+  }
+
+  /**
+   * Runs `fn` on `snapshot`, and again on the current one when a rebuild swapped meanwhile: the swap
+   * drops the search tables the snapshot names, so a search that read it just before would fail
+   * (`undefined_table`) instead of answering from the new tables, under the new transform.
+   */
+  private async onLiveTables<T>(snapshot: SearchSnapshot, fn: (live: SearchSnapshot) => Promise<T>): Promise<T> {
+    for (let live = snapshot; ; ) {
+      try {
+        return await fn(live);
+      } catch (error) {
+        const current = (error as { code?: unknown }).code === UNDEFINED_TABLE ? await this.store.refresh() : live;
+        if (current.version === live.version) throw error;
+        live = current;
+      }
+    }
   }
 
   /** The shared matcher over the database: each neighbour query brings its objects and metadata along. */
