@@ -4,6 +4,7 @@
  * vector comes back top-1 as its product, or tied with the top when the same photo is stored under several products), and every deleted product is stored nowhere and found by none.
  */
 import type { IndexKind } from '../../src/indexing/types.js';
+import { INDEXED_KIND } from '../../src/pipeline/catalog-indexes.js';
 import type { CatalogSearch } from '../../src/pipeline/catalog-search.js';
 
 export interface ConsistencyReport {
@@ -28,7 +29,7 @@ const MAX_TIED = 100;
 export async function checkConsistency(catalogSearch: CatalogSearch, acknowledged: Map<string, Set<number>>, deleted: Set<string>): Promise<ConsistencyReport> {
   const problems: string[] = [];
   const refs = new Map([...catalogSearch.catalog.objectRefs()].map((ref) => [String(ref.id), ref]));
-  const wholeImages = [...catalogSearch.catalog.vectors()].filter(([id]) => refs.get(id)?.kind === 'whole');
+  const wholeImages = [...catalogSearch.catalog.vectors(INDEXED_KIND)];
   const productOfImage = new Map(wholeImages.map(([id]) => [refs.get(id)!.imageId, refs.get(id)!.productId]));
   let images = 0;
   for (const [productId, imageIds] of acknowledged) {
