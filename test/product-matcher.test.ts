@@ -52,7 +52,7 @@ function catalogOf(stored: Stored[]): { index: NeighborSource & { asked: number[
 
 const query = unit(0);
 const metadataOf = (productId: string) => ({ name: `product ${productId}` });
-const request = (over: Partial<MatchRequest> = {}): MatchRequest => ({ k: 2, minScore: -1, scope: 'all', candidateFactor: 1, ...over });
+const request = (over: Partial<MatchRequest> = {}): MatchRequest => ({ k: 2, minScore: -1, candidateFactor: 1, ...over });
 
 /** Product `a` has five crops right next to the query; `b` and `c` lie further out; `c` has a whole image only. */
 const crowded: Stored[] = [
@@ -113,15 +113,6 @@ describe('matchDistinctProducts', () => {
     expect(index.asked).toEqual([8]);
   });
 
-  it('in scope whole-images, matches stored whole images only and asks for more neighbours at once', async () => {
-    const { index, objects } = catalogOf(crowded);
-    expect(objects.wholeImages).toBe(3);
-    const found = await matchDistinctProducts(index, 'exact', query, objects, request({ k: 2, scope: 'whole-images' }), metadataOf);
-    expect(found.matches.map((m) => [m.productId, m.objectId, m.label])).toEqual([['a', 1, 'image'], ['b', 7, 'image']]);
-    // k × candidateFactor × (8 vectors / 3 whole images) = 5.33 → 6, then doubled to the catalog's 8.
-    expect(index.asked).toEqual([6, 8]);
-  });
-
   it('answers nothing from an empty index without asking it', async () => {
     const { index, objects } = catalogOf([]);
     const found = await matchDistinctProducts(index, 'lsh', query, objects, request(), metadataOf);
@@ -139,17 +130,20 @@ describe('matchDistinctProducts', () => {
 });
 
 describe('StoredObjects', () => {
-  it('counts the whole images among its objects as they come and go', () => {
+  it('counts the regions of each label among its objects as they come and go', () => {
     const objects = new StoredObjects();
     objects.add({ id: 1, productId: 'a', kind: 'whole', label: 'image', imageId: 1, score: 1, bbox: [0, 0, 1, 1] });
     objects.add({ id: 2, productId: 'a', kind: 'region', label: 'apple', imageId: 1, score: 0.5, bbox: [0, 0, 1, 1] });
-    expect(objects.wholeImages).toBe(1);
+    objects.add({ id: 3, productId: 'b', kind: 'region', label: 'apple', imageId: 2, score: 0.5, bbox: [0, 0, 1, 1] });
+    expect([objects.regionsLabelled('apple'), objects.regionsLabelled('image')]).toEqual([2, 0]);
+    objects.add({ id: 3, productId: 'b', kind: 'region', label: 'bottle', imageId: 2, score: 0.5, bbox: [0, 0, 1, 1] });
+    expect([objects.regionsLabelled('apple'), objects.regionsLabelled('bottle')]).toEqual([1, 1]);
     objects.remove('2');
-    expect(objects.wholeImages).toBe(1);
+    objects.remove('2');
     objects.remove('1');
-    objects.remove('1');
-    expect(objects.wholeImages).toBe(0);
+    expect([objects.regionsLabelled('apple'), objects.regionsLabelled('bottle')]).toEqual([0, 1]);
     expect(objects.get('1')).toBeUndefined();
+    expect(objects.get('3')?.label).toBe('bottle');
   });
 });
 

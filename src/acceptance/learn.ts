@@ -81,7 +81,7 @@ export function learnAcceptance(samples: readonly StoredSample[], transformId: s
 }
 
 function learnKind(samples: readonly StoredSample[], kind: ObjectKind, options: AcceptanceOptions, seed: number): KindModel | undefined {
-  // Both kinds are compared with whole photos, as in search (SEARCH_SCOPE).
+  // Both kinds are compared with whole photos, as in search (INDEXED_KIND).
   const pool = samples.filter((s) => s.kind === 'whole');
   const queries = sample(samples.filter((s) => s.kind === kind), options.queries, seed);
   if (queries.length === 0 || pool.length === 0) return undefined;

@@ -22,7 +22,7 @@ import { ProductPrototypes } from './product-reference.js';
 import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js';
 import { indexDirOf, INDEXED_KIND, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
-import { matchDistinctProducts, SEARCH_SCOPE, StoredObjects, type DistinctMatches } from './product-matcher.js';
+import { matchDistinctProducts, StoredObjects, type DistinctMatches } from './product-matcher.js';
 import { identityTransform, type VectorTransform } from '../embedding/vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
@@ -177,7 +177,7 @@ export class CatalogSearch implements CatalogService {
   /**
    * The best `k` distinct products for one raw vector: asks the index for k × candidateFactor
    * neighbours and doubles until k products are found, a neighbour falls below `minScore`, or the
-   * index has nothing more to give. Only stored whole images count (SEARCH_SCOPE), as in a search.
+   * index has nothing more to give. The indexes hold whole photos only (INDEXED_KIND), as in a search.
    */
   async matchVector(raw: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
     const started = performance.now();
@@ -187,7 +187,7 @@ export class CatalogSearch implements CatalogService {
 
   /** matchVector for a vector already in the indexes' space. */
   private matchTransformed(query: Float32Array, kind: IndexKind, k: number, minScore: number): Promise<DistinctMatches> {
-    const request = { k, minScore, scope: SEARCH_SCOPE, candidateFactor: this.options.candidateFactor };
+    const request = { k, minScore, candidateFactor: this.options.candidateFactor };
     return matchDistinctProducts(this.indexes, kind, query, this.objects, request, (productId) => this.metadataOf(productId));
   }
 

@@ -49,7 +49,7 @@ export interface CatalogService {
   close(): Promise<void>;
 }
 
-/** Finds one object's `k` best distinct products by `kind` among whole catalog photos (SEARCH_SCOPE; the backend's own matcher). */
+/** Finds one object's `k` best distinct products by `kind` among whole catalog photos (INDEXED_KIND; the backend's own matcher). */
 export type MatchOne = (vector: Float32Array, kind: IndexKind, k: number) => Promise<DistinctMatches>;
 
 /** Judges one object's distinct products, best first: accepted and confidence for each (see src/acceptance). */

@@ -160,7 +160,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
         const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization);
         locateMs = performance.now() - located;
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
-        // Regions are compared with whole catalog photos (SEARCH_SCOPE), so they are pooled like them.
+        // Regions are compared with whole catalog photos (INDEXED_KIND), so they are pooled like them.
         const crops = regions.length > 0 ? await encoder.encode(image, regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height)), encoder.meta.inputSize, regions.map(() => encoder.meta.pooling)) : undefined;
         encoding = crops ? mergeEncodings(first, crops) : first;
       } else {

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ObjectRef, ProductMetadata } from '../catalog/records.js';
-import type { BBox, ObjectKind } from '../core/types.js';
+import type { BBox } from '../core/types.js';
 import type { IndexKind, SearchResult, SearchStats } from '../indexing/types.js';
 
 /** Most neighbours one index query may ask for (the indexes' own k limit). */
@@ -34,22 +34,6 @@ export interface DistinctMatches {
 }
 
 /**
- * Which stored objects a query object may match: whole stored photos only, or also the detections
- * on them (`all`).
- */
-export type MatchScope = 'whole-images' | 'all';
-
-/**
- * What a search compares its objects with, the whole photo and its regions alike: whole catalog
- * photos. A shelf photo resembling one apple cropped from another product's photo is not a match
- * (grocery val, whitened: whole-image recall@1 81.4% against every stored object, 85% against whole
- * images), and a region, pooled like a whole photo, finds its product among whole photos more often
- * than among everything (composed val scenes: region recall@1 65.6% against everything with
- * global GeM, 71.6% against whole photos with regional GeM; docs/design.md).
- */
-export const SEARCH_SCOPE: MatchScope = 'whole-images';
-
-/**
  * The neighbour search the matcher needs: an IndexSet, any one index behind the same call, or a
  * database answering over the wire (hence a search may return a promise).
  */
@@ -61,14 +45,11 @@ export interface NeighborSource {
 /** Where the matcher looks up what a neighbour id names: the in-process StoredObjects, or rows a database returned with the neighbours. */
 export interface ObjectLookup {
   get(id: string): ObjectRef | undefined;
-  /** Stored whole-image objects. */
-  readonly wholeImages: number;
 }
 
-/** Index id → the stored object it names, with a count of the whole images and of each region label among them. */
+/** Index id → the stored object it names, with a count of each region label among them. */
 export class StoredObjects implements ObjectLookup {
   private readonly byId = new Map<string, ObjectRef>();
-  private wholeImageCount = 0;
   private readonly regionLabels = new Map<string, number>();
 
   constructor(refs: Iterable<ObjectRef> = []) {
@@ -78,14 +59,12 @@ export class StoredObjects implements ObjectLookup {
   add(ref: ObjectRef): void {
     this.remove(String(ref.id));
     this.byId.set(String(ref.id), ref);
-    if (ref.kind === 'whole') this.wholeImageCount++;
-    else this.regionLabels.set(ref.label, (this.regionLabels.get(ref.label) ?? 0) + 1);
+    if (ref.kind !== 'whole') this.regionLabels.set(ref.label, (this.regionLabels.get(ref.label) ?? 0) + 1);
   }
 
   remove(id: string): void {
     const ref = this.byId.get(id);
-    if (ref?.kind === 'whole') this.wholeImageCount--;
-    else if (ref) this.regionLabels.set(ref.label, (this.regionLabels.get(ref.label) ?? 1) - 1);
+    if (ref && ref.kind !== 'whole') this.regionLabels.set(ref.label, (this.regionLabels.get(ref.label) ?? 1) - 1);
     this.byId.delete(id);
   }
 
@@ -97,18 +76,12 @@ export class StoredObjects implements ObjectLookup {
   get(id: string): ObjectRef | undefined {
     return this.byId.get(id);
   }
-
-  /** Stored whole-image objects. */
-  get wholeImages(): number {
-    return this.wholeImageCount;
-  }
 }
 
 export interface MatchRequest {
   k: number;
   /** Neighbours below this cosine end the search. */
   minScore: number;
-  scope: MatchScope;
   /** Neighbours fetched per wanted product on the first try. */
   candidateFactor: number;
 }
@@ -123,17 +96,14 @@ export async function matchDistinctProducts(
   metadataOf: (productId: string) => ProductMetadata,
 ): Promise<DistinctMatches> {
   const started = performance.now();
-  const { k, minScore, scope } = request;
+  const { k, minScore } = request;
   const size = index.size;
   if (size === 0) {
     const stats = { bucketsProbed: 0, candidatesScored: 0, fellBack: false };
     return { matches: [], fallback: false, stats, searchMs: performance.now() - started };
   }
   const limit = Math.min(size, MAX_NEIGHBORS);
-  // Only stored whole images count in that scope: ask for proportionally more neighbours at once
-  // (vectors per whole image, about 3.7 on grocery) rather than re-querying with k doubled.
-  const share = scope === 'whole-images' ? Math.max(1, size / Math.max(1, objects.wholeImages)) : 1;
-  let wanted = Math.min(limit, Math.ceil(k * request.candidateFactor * share));
+  let wanted = Math.min(limit, Math.ceil(k * request.candidateFactor));
   for (;;) {
     const { neighbors, stats } = await index.search(kind, query, wanted);
     const best = new Map<string, ProductMatch>();
@@ -144,7 +114,7 @@ export async function matchDistinctProducts(
         break;
       }
       const stored = objects.get(neighbor.id);
-      if (!stored || best.has(stored.productId) || (scope === 'whole-images' && stored.kind !== 'whole')) continue;
+      if (!stored || best.has(stored.productId)) continue;
       best.set(stored.productId, {
         productId: stored.productId,
         // A cosine, at most 1; float32 sums put a photo's match with itself at 1 + 2e-7 now and then (HNSW, pgvector).

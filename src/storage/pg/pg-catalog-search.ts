@@ -17,7 +17,7 @@ import { answerSearch, ingestAnswer, newImage, stageTimings, type CatalogService
 import type { IngestResult, SearchAnswer, SearchQuery } from '../../pipeline/search-types.js';
 import type { Extractor } from '../../pipeline/extractor.js';
 import { acceptanceSummary, chooseTransform, OptimizeSingleFlight, optimizeKey, optimizeResult, type OptimizeRequest, type OptimizeResult } from '../../pipeline/optimize-policy.js';
-import { matchDistinctProducts, SEARCH_SCOPE, type DistinctMatches } from '../../pipeline/product-matcher.js';
+import { matchDistinctProducts, type DistinctMatches } from '../../pipeline/product-matcher.js';
 import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions } from '../../acceptance/learn.js';
 import { learnAcceptanceOffThread, type RawSample } from '../../acceptance/learn-thread.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
@@ -156,8 +156,8 @@ export class PgCatalogSearch implements CatalogService {
         return { neighbors: rows.map((row) => ({ id: String(row.id), score: row.similarity })), stats };
       },
     };
-    const objects = { get: (id: string) => refs.get(id), wholeImages: snapshot.wholeImages };
-    const request = { k, minScore, scope: SEARCH_SCOPE, candidateFactor: this.options.candidateFactor };
+    const objects = { get: (id: string) => refs.get(id) };
+    const request = { k, minScore, candidateFactor: this.options.candidateFactor };
     return matchDistinctProducts(source, kind, query, objects, request, (productId) => metadata.get(productId) ?? {});
   }
 

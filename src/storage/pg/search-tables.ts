@@ -4,7 +4,7 @@
  * per whole photo and LSH table, b-tree on (table_no, key)), with `product_sums_<n>` beside them
  * (each product's transformed vectors summed, see reference-tables.ts), and the three ways to ask
  * them for neighbours. As in-process (INDEXED_KIND), only whole photos are searched: a search
- * compares every object with those only (SEARCH_SCOPE); the detections' rows stay for the sums.
+ * compares every object with those only; the detections' rows stay for the sums.
  * Vectors are unit length, so inner product is the cosine: a score is −(a <#> b). Rows cascade away
  * with their object, so a delete needs no second statement.
  */
