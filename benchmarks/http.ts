@@ -39,7 +39,7 @@ import {
   type Photo,
 } from './lib/http-load.js';
 import { progress } from './lib/progress.js';
-import { startService, type RunningService } from './lib/service-process.js';
+import { startService, stopServicesOnSignal, type RunningService } from './lib/service-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,6 +52,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
   },
 });
+stopServicesOnSignal();
 const RUNS = Number(args.runs);
 const REQUESTS = Number(args.requests);
 const CONCURRENCY = Number(args.concurrency);

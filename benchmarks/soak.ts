@@ -19,7 +19,7 @@ import { createExtractor } from '../src/pipeline/extractor.js';
 import { checkConsistency } from './lib/consistency.js';
 import { iconicImages, valPhotos } from './lib/grocery.js';
 import { percentileOfSorted } from './lib/percentiles.js';
-import { startService } from './lib/service-process.js';
+import { startService, stopServicesOnSignal } from './lib/service-process.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, clients: { type: 'string', default: '8' } } });
 const minutes = Number(values.minutes);
@@ -110,6 +110,7 @@ function percentiles(samples: Sample[], kind: Kind): { p50: number; p99: number;
   return { p50: percentileOfSorted(sorted, 50), p99: percentileOfSorted(sorted, 99), n: sorted.length };
 }
 
+stopServicesOnSignal();
 const service = await startService(dataDir); // at info: the address is read from the "listening" line
 try {
   while ((await fetch(`${service.url}/healthz`)).status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -9,6 +9,23 @@ import { PROJECT_ROOT } from '../../src/models/manifest.js';
  */
 export const SERVICE = [process.execPath, ['--import', 'tsx', 'src/service/main.ts']] as const;
 
+/** Services started and not yet exited, for stopServicesOnSignal. */
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/**
+ * For a benchmark's main: SIGINT or SIGTERM stops the services it started before it exits. Otherwise
+ * an interrupted run leaves them serving, holding CPU and memory under the next run's timings. (Not
+ * for tests: the test runner owns its workers' signals.)
+ */
+export function stopServicesOnSignal(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGTERM');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 export interface RunningService {
   child: ChildProcessWithoutNullStreams;
   url: string;
@@ -23,8 +40,14 @@ export async function startService(dataDir: string, env: Record<string, string> 
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
   });
+  running.add(child);
   let log = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     // JSON log lines on stdout; a config error before the logger exists goes to stderr.
     const collect = (chunk: Buffer): void => {
