@@ -116,6 +116,21 @@ describe('scene measures (bench:scenes)', () => {
       singleOutcome('C', true, photo(0.5, [])),
       singleOutcome('D', true, photo(0.7, ['A'])),
     ]);
-    expect(metrics).toMatchObject({ auroc: 0.75, missingAnsweredEmpty: 0.5, inCatalogAnsweredEmpty: 0.5, inCatalogRecallAt1: 0.5 });
+    expect(metrics).toMatchObject({ auroc: 0.75, missingAnsweredEmpty: 0.5, inCatalogAnsweredEmpty: 0.5, inCatalogRecallAt1: 0.5, inCatalogRecallAt1Unjudged: 0.5 });
+  });
+
+  it('reads in-catalog recall@1 unjudged from every object\'s matches, merged as the answer is', () => {
+    const whole = { kind: 'whole' as const, label: 'image', bbox: [0, 0, 348, 348] as [number, number, number, number] };
+    const region = { kind: 'region' as const, label: 'object', bbox: [10, 10, 100, 100] as [number, number, number, number] };
+    // Turned down: the whole photo's B would have answered, right.
+    const turnedDown = singleOutcome('B', false, { objects: [{ ...whole, matches: [{ productId: 'B', score: 0.6 }] }], answer: [] });
+    // A region's 0.9 for C, discounted by 0.2, loses to the whole photo's 0.75 for A.
+    const discounted = singleOutcome('C', false, {
+      objects: [{ ...whole, matches: [{ productId: 'A', score: 0.75 }] }, { ...region, matches: [{ productId: 'C', score: 0.9 }] }],
+      answer: [{ productId: 'A', score: 0.75 }],
+    });
+    expect([turnedDown.unjudgedFirst, discounted.unjudgedFirst]).toEqual(['B', 'A']);
+    const metrics = openSetMetrics([turnedDown, discounted]);
+    expect([metrics.inCatalogRecallAt1, metrics.inCatalogRecallAt1Unjudged]).toEqual([0, 0.5]);
   });
 });

@@ -5,6 +5,7 @@
  * service saying "no match".
  */
 import type { BBox, ObjectKind } from '../../src/core/types.js';
+import { rankProducts } from '../../src/pipeline/answer.js';
 import type { ScenePlan } from './scenes-compose.js';
 
 export interface SearchedMatch {
@@ -108,6 +109,8 @@ export interface SingleOutcome {
   answerScore: number;
   /** The answer's first product, null when the answer is empty. */
   answerFirst: string | null;
+  /** The first product had nothing been judged: every object's matches merged as the answer is. */
+  unjudgedFirst: string | null;
 }
 
 export function singleOutcome(productId: string, missing: boolean, searched: SearchedPhoto): SingleOutcome {
@@ -119,6 +122,7 @@ export function singleOutcome(productId: string, missing: boolean, searched: Sea
     wholeScore: best(searched.objects.filter((object) => object.kind === 'whole')),
     answerScore: searched.answer[0]?.score ?? -Infinity,
     answerFirst: searched.answer[0]?.productId ?? null,
+    unjudgedFirst: rankProducts(searched.objects)[0]?.productId ?? null,
   };
 }
 
@@ -136,6 +140,8 @@ export interface OpenSetMetrics {
   inCatalogAnsweredEmpty: number;
   /** Right product first among in-catalog photos (an empty answer is a miss). */
   inCatalogRecallAt1: number;
+  /** The same had nothing been judged: what the acceptance rule may cost at most 2 points of. */
+  inCatalogRecallAt1Unjudged: number;
 }
 
 export function openSetMetrics(outcomes: readonly SingleOutcome[]): OpenSetMetrics {
@@ -151,6 +157,7 @@ export function openSetMetrics(outcomes: readonly SingleOutcome[]): OpenSetMetri
     missingAnsweredEmpty: share(missing.filter((outcome) => outcome.answerFirst === null).length, missing.length),
     inCatalogAnsweredEmpty: share(present.filter((outcome) => outcome.answerFirst === null).length, present.length),
     inCatalogRecallAt1: share(present.filter((outcome) => outcome.answerFirst === outcome.productId).length, present.length),
+    inCatalogRecallAt1Unjudged: share(present.filter((outcome) => outcome.unjudgedFirst === outcome.productId).length, present.length),
   };
 }
 

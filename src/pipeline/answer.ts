@@ -9,7 +9,6 @@ import type { ObjectKind } from '../core/types.js';
 export interface ObjectMatchSummary {
   productId: string;
   score: number;
-  imageId: number;
   /** Judged to be the photographed product (see src/acceptance); absent: not judged, taken as accepted. */
   accepted?: boolean;
   /** Probability that it is the photographed product; null or absent where nothing judged it. */
