@@ -18,10 +18,17 @@ export class MarginProbes {
   /** Per table: bit numbers sorted by |margin|, and the squared margins in that order. */
   private order = new Uint8Array(0);
   private squares = new Float64Array(0);
+  /**
+   * Generated sets: table, the bits to flip (in key bits, kept as the set changes so that no set is
+   * decoded) and the set's largest sorted position. The heap orders set numbers by score and moves
+   * only those two arrays.
+   */
+  private setTables = new Int32Array(0);
+  private setFlips = new Uint32Array(0);
+  private setLast = new Int32Array(0);
+  private sets = 0;
   private heapScores = new Float64Array(0);
-  private heapTables = new Int32Array(0);
-  private heapSets = new Uint32Array(0);
-  private heapLast = new Int32Array(0);
+  private heapSets = new Int32Array(0);
   private heapSize = 0;
 
   /**
@@ -39,13 +46,16 @@ export class MarginProbes {
       this.order = new Uint8Array(tableCount * bits);
       this.squares = new Float64Array(tableCount * bits);
     }
-    const heapCapacity = tableCount + 2 * total;
-    if (this.heapScores.length < heapCapacity) {
-      this.heapScores = new Float64Array(heapCapacity);
-      this.heapTables = new Int32Array(heapCapacity);
-      this.heapSets = new Uint32Array(heapCapacity);
-      this.heapLast = new Int32Array(heapCapacity);
+    const capacity = tableCount + 2 * total;
+    if (this.heapScores.length < capacity) {
+      this.setTables = new Int32Array(capacity);
+      this.setFlips = new Uint32Array(capacity);
+      this.setLast = new Int32Array(capacity);
+      this.heapScores = new Float64Array(capacity);
+      this.heapSets = new Int32Array(capacity);
     }
+    const { order, squares, setTables, setFlips, setLast } = this;
+    this.sets = 0;
     this.heapSize = 0;
     this.count = 0;
     for (let t = 0; t < tableCount; t++) {
@@ -57,73 +67,72 @@ export class MarginProbes {
         const margin = projections[t * hashSize + b]! - thresholds[t * hashSize + b]!;
         const square = margin * margin;
         let i = b;
-        for (; i > 0 && this.squares[base + i - 1]! > square; i--) {
-          this.squares[base + i] = this.squares[base + i - 1]!;
-          this.order[base + i] = this.order[base + i - 1]!;
+        for (; i > 0 && squares[base + i - 1]! > square; i--) {
+          squares[base + i] = squares[base + i - 1]!;
+          order[base + i] = order[base + i - 1]!;
         }
-        this.squares[base + i] = square;
-        this.order[base + i] = b;
+        squares[base + i] = square;
+        order[base + i] = b;
       }
-      this.push(this.squares[base]!, t, 1, 0);
+      this.push(squares[base]!, t, 1 << order[base]!, 0);
     }
     while (this.count < total && this.heapSize > 0) {
       const score = this.heapScores[0]!;
-      const t = this.heapTables[0]!;
       const set = this.heapSets[0]!;
-      const last = this.heapLast[0]!;
       this.pop();
-      let flip = 0;
-      for (let rest = set, position = 0; rest !== 0; rest >>>= 1, position++) {
-        if (rest & 1) flip |= 1 << this.order[t * bits + position]!;
-      }
+      const t = setTables[set]!;
+      const flip = setFlips[set]!;
+      const last = setLast[set]!;
       this.tables[this.count] = t;
       this.keys[this.count++] = (queryKeys[t]! ^ flip) >>> 0;
       if (last + 1 < bits) {
-        const next = this.squares[t * bits + last + 1]!;
-        this.push(score - this.squares[t * bits + last]! + next, t, ((set & ~(1 << last)) | (1 << (last + 1))) >>> 0, last + 1);
-        this.push(score + next, t, (set | (1 << (last + 1))) >>> 0, last + 1);
+        const base = t * bits;
+        const next = squares[base + last + 1]!;
+        const nextBit = 1 << order[base + last + 1]!;
+        // "shift": the largest position moves up one; "expand": the next position joins.
+        this.push(score - squares[base + last]! + next, t, (flip ^ (1 << order[base + last]!) ^ nextBit) >>> 0, last + 1);
+        this.push(score + next, t, (flip | nextBit) >>> 0, last + 1);
       }
     }
   }
 
-  private push(score: number, table: number, set: number, last: number): void {
+  private push(score: number, table: number, flip: number, last: number): void {
+    const set = this.sets++;
+    this.setTables[set] = table;
+    this.setFlips[set] = flip;
+    this.setLast[set] = last;
+    const scores = this.heapScores;
+    const heap = this.heapSets;
     let i = this.heapSize++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.heapScores[parent]! <= score) break;
-      this.move(parent, i);
+      if (scores[parent]! <= score) break;
+      scores[i] = scores[parent]!;
+      heap[i] = heap[parent]!;
       i = parent;
     }
-    this.put(i, score, table, set, last);
+    scores[i] = score;
+    heap[i] = set;
   }
 
   private pop(): void {
     const n = --this.heapSize;
     if (n === 0) return;
-    const score = this.heapScores[n]!;
+    const scores = this.heapScores;
+    const heap = this.heapSets;
+    const score = scores[n]!;
+    const set = heap[n]!;
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && this.heapScores[child + 1]! < this.heapScores[child]!) child++;
-      if (this.heapScores[child]! >= score) break;
-      this.move(child, i);
+      if (child + 1 < n && scores[child + 1]! < scores[child]!) child++;
+      if (scores[child]! >= score) break;
+      scores[i] = scores[child]!;
+      heap[i] = heap[child]!;
       i = child;
     }
-    this.put(i, score, this.heapTables[n]!, this.heapSets[n]!, this.heapLast[n]!);
-  }
-
-  private move(from: number, to: number): void {
-    this.heapScores[to] = this.heapScores[from]!;
-    this.heapTables[to] = this.heapTables[from]!;
-    this.heapSets[to] = this.heapSets[from]!;
-    this.heapLast[to] = this.heapLast[from]!;
-  }
-
-  private put(i: number, score: number, table: number, set: number, last: number): void {
-    this.heapScores[i] = score;
-    this.heapTables[i] = table;
-    this.heapSets[i] = set;
-    this.heapLast[i] = last;
+    scores[i] = score;
+    heap[i] = set;
   }
 }
