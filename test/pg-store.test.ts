@@ -173,14 +173,19 @@ describe('PgStore', () => {
     const held = new Set(full.sums.map((sum) => sum.productId));
     await a.addImage({ productId: 'extra', width: 10, height: 10, objects: objectsOf(3) });
     expect((await b.refresh()).catalogVersion).toBe(full.catalogVersion + 1);
-    const added = await b.storedReference({ ...full, products: held });
+    const added = await b.storedReference(full);
     expect(added.sums.map((sum) => sum.productId)).toEqual(['extra']);
-    expect(added.products).toBeUndefined(); // nothing it held is gone
+    expect(added.products).toBeUndefined(); // no product was deleted since
     expect(await a.removeProduct('extra')).toBe(true);
     expect((await b.refresh()).catalogVersion).toBe(full.catalogVersion + 2);
-    const removed = await b.storedReference({ ...added, products: new Set([...held, 'extra']) });
+    const removed = await b.storedReference(added);
     expect(removed.sums).toEqual([]);
     expect(removed.products?.sort()).toEqual([...held].sort());
+    // A delete older than the last read is not read again.
+    await a.addImage({ productId: 'extra', width: 10, height: 10, objects: objectsOf(3) });
+    const readded = await b.storedReference(removed);
+    expect([readded.sums.map((sum) => sum.productId), readded.products]).toEqual([['extra'], undefined]);
+    expect(await a.removeProduct('extra')).toBe(true);
     await expectStored(b);
 
     // A database from before migration 3 gets them from its stored vectors when it is opened.
@@ -191,6 +196,19 @@ describe('PgStore', () => {
       await expectStored(reopened);
     } finally {
       await reopened.close();
+    }
+    // One from before deletes said when they happened (migration 7): a delete after it is still seen.
+    await sql('ALTER TABLE search_state DROP COLUMN products_removed_at; DELETE FROM schema_migrations WHERE version = 7');
+    const withDeletes = await PgStore.open(options);
+    try {
+      const before = await withDeletes.storedReference();
+      await withDeletes.addImage({ productId: 'brief', width: 10, height: 10, objects: objectsOf(5) });
+      expect(await withDeletes.removeProduct('brief')).toBe(true);
+      const after = await withDeletes.storedReference(before);
+      expect(after.products?.sort()).toEqual(before.sums.map((sum) => sum.productId).sort());
+      await expectStored(withDeletes);
+    } finally {
+      await withDeletes.close();
     }
     // One migrated to 3 before sums said when they changed gets the column (migration 5).
     await sql(`ALTER TABLE product_sums_${tables} DROP COLUMN changed; DELETE FROM schema_migrations WHERE version = 5`);

@@ -190,7 +190,10 @@ export class PgStore {
         await recordRemoved(client, id);
         const deleted = await client.query('DELETE FROM products WHERE id = $1', [id]);
         if (deleted.rowCount === 0) return false;
-        await client.query('UPDATE search_state SET vectors = vectors - $1, whole_images = whole_images - $2, catalog_version = catalog_version + 1 WHERE id = 1', [Number(rows[0].vectors), Number(rows[0].whole)]);
+        await client.query(
+          'UPDATE search_state SET vectors = vectors - $1, whole_images = whole_images - $2, catalog_version = catalog_version + 1, products_removed_at = catalog_version + 1 WHERE id = 1',
+          [Number(rows[0].vectors), Number(rows[0].whole)],
+        );
         return true;
       });
     } finally {

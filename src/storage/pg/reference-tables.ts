@@ -15,7 +15,8 @@
  * reads again only when it moved, so a refresh stays one query while the catalog is unchanged; and
  * then only the sums changed since the catalog version it last read (each row keeps the version that
  * last changed it), the label counts (one row per class), and the products' ids only when a product
- * it holds was deleted.
+ * was deleted since (`search_state.products_removed_at`): no read scales with the catalog unless a
+ * product went.
  */
 import type { ClientBase } from 'pg';
 import { createProductSums, parseVector, searchTables, vectorText, type SearchTables } from './search-tables.js';
@@ -97,7 +98,6 @@ export async function recordRemoved(client: ClientBase, productId: string): Prom
 export interface ReadBefore {
   version: number;
   catalogVersion: number;
-  products: Iterable<string>;
 }
 
 /** The sums and label counts as of one catalog version. */
@@ -115,11 +115,11 @@ export interface StoredReference {
  * Reads the live pair's sums and the label counts in `client`'s open transaction, holding the
  * search_state row (FOR SHARE: writes and a swap wait the few milliseconds this takes), so that what
  * is read belongs to the version and catalog version it says. With `before` of the same version, only
- * what changed since: the sums changed after its catalog version, and, when the products it held and
- * the changed ones are more than the table holds (some were deleted), every product's id.
+ * what changed since: the sums changed after its catalog version, and, when a product was deleted
+ * after it, every product's id.
  */
 export async function readStoredReference(client: ClientBase, before?: ReadBefore): Promise<StoredReference> {
-  const state = (await client.query('SELECT version, tables, catalog_version FROM search_state WHERE id = 1 FOR SHARE')).rows[0];
+  const state = (await client.query('SELECT version, tables, catalog_version, products_removed_at FROM search_state WHERE id = 1 FOR SHARE')).rows[0];
   const version = Number(state.version);
   const tables = searchTables(Number(state.tables));
   const since = before?.version === version ? before : undefined;
@@ -127,10 +127,8 @@ export async function readStoredReference(client: ClientBase, before?: ReadBefor
     (row) => ({ productId: row.product_id as string, vector: parseVector(row.sum) }),
   );
   let products: string[] | undefined;
-  if (since) {
-    const held = new Set([...since.products, ...sums.map((s) => s.productId)]).size;
-    const stored = Number((await client.query(`SELECT count(*) AS n FROM ${tables.sums}`)).rows[0].n);
-    if (held !== stored) products = (await client.query(`SELECT product_id FROM ${tables.sums}`)).rows.map((row) => row.product_id as string);
+  if (since && Number(state.products_removed_at) > since.catalogVersion) {
+    products = (await client.query(`SELECT product_id FROM ${tables.sums}`)).rows.map((row) => row.product_id as string);
   }
   const labels = await client.query('SELECT label, regions FROM region_labels WHERE regions > 0');
   return {

@@ -60,7 +60,7 @@ export class ReplicaReference {
 
   private async load(snapshot: ReferenceSnapshot): Promise<void> {
     for (;;) {
-      const stored = await this.read(this.loaded && { ...this.loaded, products: this.prototypes.products() });
+      const stored = await this.read(this.loaded);
       // The sums are in the space of the version they were read at: when a rebuild swapped meanwhile, take its transform.
       const current = stored.version === snapshot.version ? snapshot : await this.refresh();
       if (current.version !== stored.version) continue;

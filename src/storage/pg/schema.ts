@@ -94,6 +94,7 @@ CREATE TABLE thumbnails (
   { version: 4, name: 'idempotency keys', sql: IDEMPOTENCY_KEYS_SQL },
   { version: 5, name: 'product sums say when they changed', apply: addSumChanges },
   { version: 6, name: 'search whole photos only', apply: searchWholePhotosOnly },
+  { version: 7, name: 'product deletes say when they happened', sql: 'ALTER TABLE search_state ADD COLUMN products_removed_at bigint NOT NULL DEFAULT 0' },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
