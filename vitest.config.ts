@@ -14,6 +14,7 @@ const UNIT_TESTS = [
   'imaging',
   'index-persistence',
   'index-set',
+  'key-sketches',
   'lsh',
   'product-matcher',
   'resize-kernel',

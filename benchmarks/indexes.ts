@@ -18,8 +18,8 @@
  *   at a time (benchmarks/faiss_peer.py); their rows join the table and the plot. Without it, or with
  *   --no-faiss, the benchmark says they were skipped. --flat-only runs just the two exact scans,
  *   findthis's and FAISS flat (the cheap way to repeat that ratio several times); --lsh-only those two and
- *   the LSH rows (no HNSW). --quick sweeps less: three LSH builds (16 × 32 with radius 1 and 16/24/32/64
- *   margin probes, 14 × 24 with 16 probes, and the defaults), efSearch 16/64/128,
+ *   the LSH rows (no HNSW). --quick sweeps less: four LSH builds (16 × 32 with radius 1 and 16/24/32/64
+ *   margin probes, 14 × 24 and 12 × 16 with and without `rerank`, and the defaults), efSearch 16/64/128,
  *   nprobe 4/16/64 (at 100k × 1280 each build takes minutes). Every LSH build runs with each of
  *   --planes (default both: random hyperplanes and hyperplanes learned from the data).
  * - Writes benchmarks/results/indexes.json (all rows) and --json FILE, a recall–QPS SVG per case
@@ -241,11 +241,12 @@ function approximateRows(dataset: Dataset, store: VectorStore, truth: string[][]
     for (const probe of probing) {
       lsh.setProbes('probes' in probe ? probe.probes : 0);
       if ('probeRadius' in probe) lsh.setProbeRadius(probe.probeRadius);
+      lsh.setRerank(probe.rerank ?? 0);
       rows.push({
         index: 'lsh',
         params: { hashSize, numTables, ...probe, ...(vectorsPerBucket ? { vectorsPerBucket, activeBits: lsh.activeBits } : {}), planes },
         ...base,
-        ...measure(`lsh ${label} ${'probes' in probe ? `probes=${probe.probes}` : `r=${probe.probeRadius}`}`, dataset, truth, (q) => lsh.search(q, K)),
+        ...measure(`lsh ${label} ${'probes' in probe ? `probes=${probe.probes}` : `r=${probe.probeRadius}`}${probe.rerank ? ` rerank=${probe.rerank}` : ''}`, dataset, truth, (q) => lsh.search(q, K)),
         buildSeconds,
         bytesPerVector: lsh.memoryBytes() / dataset.n,
       });

@@ -47,7 +47,7 @@ describe('LshIndex', () => {
       const query = row(data.queries, dim, q);
       const fromLsh = lsh.search(query, 10);
       expect(fromLsh.neighbors).toEqual(exact.search(query, 10).neighbors);
-      expect(fromLsh.stats).toEqual({ bucketsProbed: 1, candidatesScored: n, fellBack: false });
+      expect(fromLsh.stats).toEqual({ bucketsProbed: 1, candidatesFound: n, candidatesScored: n, fellBack: false });
     }
   });
 
@@ -112,6 +112,30 @@ describe('LshIndex', () => {
     // Seeded, so exact figures: recall 0.93 from 169 candidates a query, against 0.81 from 174.
     expect(learned.recall).toBeGreaterThan(random.recall + 0.05);
     expect(learned.candidates).toBeLessThan(random.candidates);
+  });
+
+  it('with rerank scores only the candidates whose key sketches are nearest the query\'s, and keeps its recall', () => {
+    const lsh = LshIndex.build(store, { hashSize: 12, numTables: 16, probeRadius: 0, probes: 16, seed: 5, planes: 'learned' });
+    const everyCandidate = meanRecall(lsh, exact, 10);
+    lsh.setRerank(150);
+    let found = 0;
+    for (let q = 0; q < queryCount; q++) {
+      const { stats } = lsh.search(row(data.queries, dim, q), 10);
+      expect(stats.candidatesScored).toBe(Math.min(150, stats.candidatesFound!));
+      found += stats.candidatesFound! / queryCount;
+    }
+    expect(found).toBeGreaterThan(3 * 150); // so most candidates were cut
+    expect(meanRecall(lsh, exact, 10)).toBeGreaterThan(everyCandidate - 0.03);
+    // A stored vector's sketch is the query's own: cut to one candidate, that is the one kept.
+    lsh.setRerank(1);
+    for (let i = 0; i < 20; i++) {
+      const found = lsh.search(row(data.vectors, dim, i * 997), 1);
+      expect(found.neighbors[0]!.id).toBe(`v${i * 997}`);
+      expect(found.stats.candidatesScored).toBe(1);
+    }
+    // At least k are scored whatever rerank says.
+    expect(lsh.search(row(data.queries, dim, 0), 10).stats.candidatesScored).toBe(10);
+    expect(() => lsh.setRerank(-1)).toThrow(/rerank/);
   });
 
   it('never returns a removed id, also after other ids are added into the freed slots', () => {

@@ -82,6 +82,7 @@ describe('PgStore', () => {
     await expect(refused).rejects.toThrow(/127\.0\.0\.1:1.*FINDTHIS_DATABASE_URL/);
     await expect(refused).rejects.not.toThrow(/secret/);
     await expect(PgStore.open({ ...options, index: { ...options.index, lsh: { ...lsh, probes: 8 } } })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(PgStore.open({ ...options, index: { ...options.index, lsh: { ...lsh, rerank: 500 } } })).rejects.toThrow(/index\.lsh\.rerank 500/);
   });
 
   it('serves what one replica stored to the other: products, counts and exact neighbours', async () => {

@@ -1,19 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { FindthisError } from '../core/errors.js';
 
-interface VectorKernel {
+/** The exports of kernels/vectors.wat. */
+export interface VectorKernel {
   memory: WebAssembly.Memory;
   scan(matrix: number, rows: number, dim: number, query: number, out: number): void;
   gather(matrix: number, rows: number, count: number, dim: number, query: number, out: number): void;
+  hamming(sketches: number, words: number, rows: number, count: number, query: number, out: number): void;
 }
 
-/** Compiled once per thread; every matrix gets its own instance (its own memory). */
+/** Compiled once per thread; every user gets its own instance (its own memory). */
 let compiled: WebAssembly.Module | undefined;
+
+/** A new instance of the vector kernel, with its own memory. */
+export function vectorKernel(): VectorKernel {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL('./kernels/vectors.wasm', import.meta.url)));
+  return new WebAssembly.Instance(compiled).exports as unknown as VectorKernel;
+}
 
 const PAGE = 65_536;
 /** WebAssembly (32-bit) memory ends at 4 GiB. */
 const MAX_BYTES = 65_536 * PAGE;
-const align = (offset: number): number => (offset + 15) & ~15;
+export const align = (offset: number): number => (offset + 15) & ~15;
+
+/** Grows `memory` to at least `bytes`; `what` names the contents in the error past 4 GiB. */
+export function reserveKernelBytes(memory: WebAssembly.Memory, bytes: number, what: string): void {
+  if (bytes > MAX_BYTES) throw new FindthisError('INTERNAL', `${what} do not fit the 4 GiB of WebAssembly memory`);
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
+}
 
 /**
  * A growable row-major f32 matrix (`capacity` rows of `dim`) held in the memory of its own instance of
@@ -33,8 +48,7 @@ export class KernelMatrix {
     readonly dim: number,
     capacity: number,
   ) {
-    compiled ??= new WebAssembly.Module(readFileSync(new URL('./kernels/vectors.wasm', import.meta.url)));
-    this.kernel = new WebAssembly.Instance(compiled).exports as unknown as VectorKernel;
+    this.kernel = vectorKernel();
     this.reserve(capacity);
   }
 
@@ -59,13 +73,8 @@ export class KernelMatrix {
   }
 
   private reserve(capacity: number): void {
-    const bytes = this.scratchEnd(capacity);
-    if (bytes > MAX_BYTES) {
-      throw new FindthisError('INTERNAL', `${capacity} vectors of dimension ${this.dim} do not fit the 4 GiB of WebAssembly memory`);
-    }
     const { memory } = this.kernel;
-    const missing = bytes - memory.buffer.byteLength;
-    if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
+    reserveKernelBytes(memory, this.scratchEnd(capacity), `${capacity} vectors of dimension ${this.dim}`);
     const oldEnd = this.rowCapacity * this.dim;
     this.rowCapacity = capacity;
     this.view = new Float32Array(memory.buffer, 0, capacity * this.dim);

@@ -116,7 +116,7 @@ export async function readLshFile(
 }
 
 /**
- * The params that shape the stored keys (probeRadius and probes are query-time; vectorsPerBucket only
+ * The params that shape the stored keys (probeRadius, probes and rerank are query-time; vectorsPerBucket only
  * picks the bits buckets use). `planes` only when learned, so files written before it keep loading.
  */
 function buildParams(params: LshParams): Record<string, number | string> {

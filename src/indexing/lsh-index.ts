@@ -1,4 +1,5 @@
 import { BucketTable } from './bucket-table.js';
+import { KeySketches } from './key-sketches.js';
 import { readLshFile, writeLshFile } from './lsh-file.js';
 import { activeBitsFor, CentredHyperplanes, recentreDue } from './lsh-hyperplanes.js';
 import { MarginProbes } from './margin-probes.js';
@@ -27,7 +28,8 @@ const MIN_LAZY_ENTRIES = 256;
  *   (p − 1)·numTables other buckets a neighbour most likely fell into, ordered by the query's margins to
  *   the hyperplanes (MarginProbes, Lv et al. 2007); without `probes`, with `probeRadius` r > 0, in every
  *   bucket whose key differs in at most r bits (RadiusProbes). The union (deduplicated with a generation-stamped
- *   Uint32Array) is re-ranked by exact cosine on the shared vector store, in one SIMD kernel call.
+ *   Uint32Array) is re-ranked by exact cosine on the shared vector store, in one SIMD kernel call; with
+ *   `rerank`, only its `rerank` nearest by Hamming distance of their key sketches (KeySketches).
  *   Recent adds not yet in the frozen tables match within radius r, or 1 when probing by margin.
  * - Buckets are frozen CSR tables (`BucketTable`) plus a pending list of recent adds; removes and
  *   replaces leave stale entries that are skipped (live flag + stored signature check). The frozen
@@ -53,6 +55,8 @@ export class LshIndex implements PersistedIndex {
   private bitMask: number;
   private readonly marginProbes = new MarginProbes();
   private readonly radiusProbes = new RadiusProbes();
+  /** Every slot's keys as one bit sketch, to cut a query's candidates to `rerank` (undefined when hashSize is 0). */
+  private readonly sketches: KeySketches | undefined;
   /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
   private signatures: Uint32Array;
   private tables: BucketTable[] = [];
@@ -79,6 +83,7 @@ export class LshIndex implements PersistedIndex {
     this.bitMask = lowBits(this.bits);
     this.radiusProbes.configure(this.bits, params.probeRadius);
     this.signatures = new Uint32Array(store.capacity * this.tableCount);
+    this.sketches = params.hashSize > 0 ? new KeySketches(this.tableCount, params.hashSize) : undefined;
   }
 
   /** An index over every vector already in `store`; `onProgress(done, total)` is called every 1024 vectors. */
@@ -113,6 +118,12 @@ export class LshIndex implements PersistedIndex {
   setProbes(probes: number): void {
     validateLshParams({ ...this.params, probes });
     this.params.probes = probes;
+  }
+
+  /** Candidates re-ranked exactly, the nearest by key sketch (0: all); query-time only. */
+  setRerank(rerank: number): void {
+    validateLshParams({ ...this.params, rerank });
+    this.params.rerank = rerank;
   }
 
   add(id: string, vector: Float32Array): void {
@@ -182,18 +193,23 @@ export class LshIndex implements PersistedIndex {
         }
       }
     }
+    const { rerank = 0 } = this.params;
+    const candidatesFound = candidatesScored;
+    if (rerank > 0 && this.sketches) {
+      candidatesScored = this.sketches.nearest(projections, this.hyperplanes.thresholds, candidates, candidatesScored, Math.max(rerank, k));
+    }
     const scores = this.store.scoreSlots(query, candidates, candidatesScored);
     const topK = this.topK;
     topK.reset(Math.min(k, this.store.size));
     for (let c = 0; c < candidatesScored; c++) topK.push(scores[c]!, candidates[c]!);
     const neighbors: SearchResult['neighbors'] = [];
     topK.drain((slot, score) => neighbors.push({ id: this.store.idAt(slot), score }));
-    return { neighbors, stats: { bucketsProbed, candidatesScored, fellBack: false } };
+    return { neighbors, stats: { bucketsProbed, candidatesFound, candidatesScored, fellBack: false } };
   }
 
   /** Hyperplanes, signatures, frozen tables, pending list and stamps, plus the vector store it re-ranks on. */
   memoryBytes(): number {
-    let bytes = this.hyperplanes.memoryBytes() + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength + this.candidates.byteLength;
+    let bytes = this.hyperplanes.memoryBytes() + (this.sketches?.memoryBytes() ?? 0) + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength + this.candidates.byteLength;
     for (const table of this.tables) bytes += table.memoryBytes();
     return bytes + this.store.memoryBytes();
   }
@@ -221,6 +237,7 @@ export class LshIndex implements PersistedIndex {
   static async load(dir: string, store: VectorStore, params: LshParams, meta: IndexMeta): Promise<LshIndex> {
     const index = new LshIndex(store, params);
     index.signatures = await readLshFile(dir, store, params, meta, index.hyperplanes);
+    for (const [, slot] of store.entries()) index.sketches?.set(slot, index.signatures, slot * index.tableCount);
     index.rebuildTables();
     return index;
   }
@@ -268,6 +285,7 @@ export class LshIndex implements PersistedIndex {
       this.signatures = grown;
     }
     this.hyperplanes.keys(this.store.vectorAt(slot), this.signatures, slot * this.tableCount);
+    this.sketches?.set(slot, this.signatures, slot * this.tableCount);
     if (this.pendingCount === this.pending.length) {
       const grown = new Int32Array(this.pending.length * 2);
       grown.set(this.pending);

@@ -12,7 +12,7 @@ import type { HnswParams, IndexParams, LshParams, LshPlanes } from './types.js';
  * from fewer candidates: docs/benchmarks.md, "Data-adapted hyperplanes").
  */
 export const DEFAULT_INDEX_PARAMS: Omit<IndexParams, 'dim'> = {
-  lsh: { hashSize: 16, numTables: 32, probeRadius: 1, probes: 0, seed: 1, vectorsPerBucket: 2, planes: 'learned' },
+  lsh: { hashSize: 16, numTables: 32, probeRadius: 1, probes: 0, rerank: 0, seed: 1, vectorsPerBucket: 2, planes: 'learned' },
   hnsw: { M: 16, efConstruction: 200, efSearch: 64 },
 };
 
@@ -28,6 +28,7 @@ export const LSH_PARAM_RANGES: Readonly<Record<Exclude<keyof LshParams, 'planes'
   numTables: [1, 256],
   probeRadius: [0, 3],
   probes: [0, 1024],
+  rerank: [0, 1_000_000],
   seed: [0, 0xffffffff],
   vectorsPerBucket: [0, 1_000_000],
 };

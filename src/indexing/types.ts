@@ -20,6 +20,8 @@ export interface SearchStats {
   bucketsProbed: number;
   /** Distinct vectors whose exact cosine was computed (HNSW: 0, it does not report its work). */
   candidatesScored: number;
+  /** LSH: distinct vectors its buckets held, of which `rerank` may have kept fewer to score. */
+  candidatesFound?: number;
   /** True when LSH found fewer than min(k, size) results and HNSW answered instead. */
   fellBack: boolean;
 }
@@ -74,6 +76,12 @@ export interface LshParams {
    * margins to the hyperplanes (Lv et al. 2007). 0 or absent: probe by radius.
    */
   probes?: number;
+  /**
+   * Most candidates re-ranked by exact cosine, at least k: past it, only the `rerank` whose keys agree
+   * most with the query's (Hamming distance over the first 256 key bits: KeySketches) are scored, one
+   * cache line each instead of a whole vector. 0 or absent: every candidate is re-ranked.
+   */
+  rerank?: number;
   /** Seed of the hyperplane generator: the same seed gives the same index. */
   seed: number;
   /**

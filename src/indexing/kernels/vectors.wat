@@ -1,4 +1,5 @@
-;; Dot products of one query against many f32 rows (src/indexing/kernel-matrix.ts lays out the memory).
+;; Dot products of one query against many f32 rows (src/indexing/kernel-matrix.ts lays out the memory),
+;; and Hamming distances of one query's bit sketch against many (src/indexing/key-sketches.ts).
 ;; 128-bit SIMD, four f32x4 accumulators (16 floats per step) so the adds do not wait on each other;
 ;; a scan of the catalog is then bound by memory bandwidth, as FAISS's flat index is.
 (module
@@ -57,4 +58,26 @@
         (i32.add (local.get $matrix) (i32.mul (i32.load (local.get $rows)) (local.get $stride))) (local.get $query) (local.get $dim)))
       (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
-      (br $each)))))
+      (br $each))))
+  ;; out[j] = Hamming distance between sketch rows[j] and the query's, for j < count (sketches: rows of
+  ;; $words u64 words at $sketches; $query: $words u64 words).
+  (func (export "hamming") (param $sketches i32) (param $words i32) (param $rows i32) (param $count i32) (param $query i32) (param $out i32)
+    (local $end i32) (local $p i32) (local $q i32) (local $stop i32) (local $d i64)
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done (loop $each
+      (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+      (local.set $p (i32.add (local.get $sketches) (i32.shl (i32.mul (i32.load (local.get $rows)) (local.get $words)) (i32.const 3))))
+      (local.set $stop (i32.add (local.get $p) (i32.shl (local.get $words) (i32.const 3))))
+      (local.set $q (local.get $query))
+      (local.set $d (i64.const 0))
+      (block $row (loop $word
+        (br_if $row (i32.ge_u (local.get $p) (local.get $stop)))
+        (local.set $d (i64.add (local.get $d) (i64.popcnt (i64.xor (i64.load (local.get $p)) (i64.load (local.get $q))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (local.set $q (i32.add (local.get $q) (i32.const 8)))
+        (br $word)))
+      (i32.store (local.get $out) (i32.wrap_i64 (local.get $d)))
+      (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $each))))
+)

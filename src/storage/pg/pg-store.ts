@@ -79,6 +79,10 @@ export class PgStore {
       // Margin-ordered probes need every table's projections per bucket; the SQL LSH probes by Hamming radius only.
       throw new FindthisError('INVALID_CONFIG', `index.lsh.probes ${options.index.lsh.probes} is not supported with a database (FINDTHIS_DATABASE_URL): set it to 0 and use index.lsh.probeRadius`);
     }
+    if ((options.index.lsh.rerank ?? 0) > 0) {
+      // Key sketches live beside the in-process tables; the SQL LSH re-ranks every candidate it finds.
+      throw new FindthisError('INVALID_CONFIG', `index.lsh.rerank ${options.index.lsh.rerank} is not supported with a database (FINDTHIS_DATABASE_URL): set it to 0`);
+    }
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4 });
     const log = options.log ?? (() => undefined);
     pool.on('error', (error) => log(`database connection dropped: ${error.message}`));

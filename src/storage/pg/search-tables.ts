@@ -166,7 +166,7 @@ export async function nearest(
         SELECT r.*, (SELECT max(candidates) FROM nn) AS candidates FROM (${RESOLVE}) r`;
       const { rows } = await client.query(sql, [q, limit, probes.tables, probes.lo, probes.hi]);
       const candidatesScored = rows.length > 0 ? Number(rows[0].candidates) : 0;
-      const stats = { bucketsProbed: probes.tables.length, candidatesScored, fellBack: false };
+      const stats = { bucketsProbed: probes.tables.length, candidatesFound: candidatesScored, candidatesScored, fellBack: false };
       if (rows.length >= Math.min(limit, context.size)) return { rows: rows.map(toNeighbour), stats };
       const fallback = await nearest(client, tables, 'hnsw', query, limit, context);
       return { rows: fallback.rows, stats: { ...stats, fellBack: true } };

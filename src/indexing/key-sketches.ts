@@ -1,0 +1,106 @@
+import { align, reserveKernelBytes, vectorKernel } from './kernel-matrix.js';
+
+/**
+ * Key bits a sketch keeps. On 104,865 real whitened embeddings (14 × 24 tables, 24 probes), cutting
+ * 4,471 candidates to the 800 nearest by 256 of these bits kept recall@10 at 0.894 of 0.900
+ * (docs/benchmarks.md, "Candidates cut by key sketches").
+ */
+export const SKETCH_BITS = 256;
+
+/**
+ * Each slot's LSH keys, concatenated over its tables (table t's bit b at position t·hashSize + b) and
+ * cut to SKETCH_BITS, packed into 64-bit words in the vector kernel's memory. The Hamming distance of
+ * two sketches counts the hyperplanes that separate the vectors, Charikar's estimate of their angle, so
+ * it orders a query's candidates by likely closeness for a few nanoseconds each: a cache line per
+ * candidate where re-ranking reads the whole vector (LshParams.rerank keeps only the nearest).
+ *
+ * Memory: the sketches, slot-major, then the scratch of a query (its sketch, the candidates' slots and
+ * their distances), which moves when the sketches grow.
+ */
+export class KeySketches {
+  private readonly kernel = vectorKernel();
+  /** Sketch bits in use: SKETCH_BITS, or every key bit when the tables have fewer. */
+  readonly bits: number;
+  /** 32-bit words per sketch (an even number: the kernel reads 64-bit words). */
+  private readonly words32: number;
+  private capacity = 0;
+  private view = new Uint32Array(0);
+  private readonly histogram: Uint32Array;
+
+  constructor(
+    private readonly tableCount: number,
+    private readonly hashSize: number,
+  ) {
+    this.bits = Math.min(SKETCH_BITS, tableCount * hashSize);
+    this.words32 = 2 * Math.ceil(this.bits / 64);
+    this.histogram = new Uint32Array(this.bits + 1);
+  }
+
+  /** Sketches the slot from its keys, `keys[offset … offset + tableCount − 1]` (all hashSize bits each). */
+  set(slot: number, keys: Uint32Array, offset: number): void {
+    if (slot >= this.capacity) this.reserve(Math.max(slot + 1, 2 * this.capacity, 1024));
+    const { words32, hashSize } = this;
+    const base = slot * words32;
+    this.view.fill(0, base, base + words32);
+    for (let t = 0, position = 0; t < this.tableCount && position < this.bits; t++, position += hashSize) {
+      const key = keys[offset + t]!;
+      const word = position >>> 5;
+      const shift = position & 31;
+      this.view[base + word]! |= key << shift;
+      // A key straddling the cut (bits is then SKETCH_BITS, a whole number of words) loses its high bits.
+      if (shift + hashSize > 32 && word + 1 < words32) this.view[base + word + 1]! |= key >>> (32 - shift);
+    }
+  }
+
+  /**
+   * Moves the `keep` of `slots[0 … count−1]` whose sketches are nearest the query's to the front, in
+   * their order (of equally near ones, the first), and returns how many that is: min(count, keep).
+   * The query's sketch is its sides of the same hyperplanes: bit t·hashSize + b is
+   * projections[i] > thresholds[i] at i = t·hashSize + b.
+   */
+  nearest(projections: Float32Array, thresholds: Float32Array, slots: Int32Array, count: number, keep: number): number {
+    if (count <= keep) return count;
+    this.reserve(Math.max(this.capacity, count));
+    const { memory } = this.kernel;
+    const { queryAt, rowsAt, outAt } = this.scratch(this.capacity);
+    const query = new Uint32Array(memory.buffer, queryAt, this.words32).fill(0);
+    for (let i = 0; i < this.bits; i++) if (projections[i]! > thresholds[i]!) query[i >>> 5]! |= 1 << (i & 31);
+    new Int32Array(memory.buffer, rowsAt, count).set(slots.subarray(0, count));
+    this.kernel.hamming(0, this.words32 / 2, rowsAt, count, queryAt, outAt);
+    const distances = new Uint32Array(memory.buffer, outAt, count);
+    const histogram = this.histogram.fill(0);
+    for (let j = 0; j < count; j++) histogram[distances[j]!]!++;
+    // Everything nearer than `cut` is kept, and as many at `cut` as make up `keep`.
+    let cut = 0;
+    let nearer = 0;
+    while (nearer + histogram[cut]! < keep) nearer += histogram[cut++]!;
+    let ties = keep - nearer;
+    let kept = 0;
+    for (let j = 0; j < count; j++) {
+      const distance = distances[j]!;
+      if (distance < cut || (distance === cut && ties-- > 0)) slots[kept++] = slots[j]!;
+    }
+    return kept;
+  }
+
+  memoryBytes(): number {
+    return this.kernel.memory.buffer.byteLength;
+  }
+
+  private reserve(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const { memory } = this.kernel;
+    reserveKernelBytes(memory, this.scratch(capacity).end, `${capacity} key sketches`);
+    const oldEnd = this.capacity * this.words32;
+    this.capacity = capacity;
+    this.view = new Uint32Array(memory.buffer, 0, capacity * this.words32);
+    this.view.fill(0, oldEnd); // the new sketches held the old scratch
+  }
+
+  private scratch(capacity: number): { queryAt: number; rowsAt: number; outAt: number; end: number } {
+    const queryAt = align(capacity * this.words32 * 4);
+    const rowsAt = align(queryAt + this.words32 * 4);
+    const outAt = rowsAt + capacity * 4;
+    return { queryAt, rowsAt, outAt, end: outAt + capacity * 4 };
+  }
+}
