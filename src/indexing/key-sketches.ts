@@ -14,8 +14,8 @@ export const SKETCH_BITS = 256;
  * it orders a query's candidates by likely closeness for a few nanoseconds each: a cache line per
  * candidate where re-ranking reads the whole vector (LshParams.rerank keeps only the nearest).
  *
- * Memory: the sketches, slot-major, then the scratch of a query (its sketch, the candidates' slots and
- * their distances), which moves when the sketches grow.
+ * Memory: the sketches, slot-major, then the scratch of a query (its sketch, the histogram of its
+ * candidates' distances, their slots and their distances), which moves when the sketches grow.
  */
 export class KeySketches {
   private readonly kernel = vectorKernel();
@@ -25,7 +25,6 @@ export class KeySketches {
   private readonly words32: number;
   private capacity = 0;
   private view = new Uint32Array(0);
-  private readonly histogram: Uint32Array;
 
   constructor(
     private readonly tableCount: number,
@@ -33,7 +32,6 @@ export class KeySketches {
   ) {
     this.bits = Math.min(SKETCH_BITS, tableCount * hashSize);
     this.words32 = 2 * Math.ceil(this.bits / 64);
-    this.histogram = new Uint32Array(this.bits + 1);
   }
 
   /** Sketches the slot from its keys, `keys[offset … offset + tableCount − 1]` (all hashSize bits each). */
@@ -62,24 +60,18 @@ export class KeySketches {
     if (count <= keep) return count;
     this.reserve(Math.max(this.capacity, count));
     const { memory } = this.kernel;
-    const { queryAt, rowsAt, outAt } = this.scratch(this.capacity);
+    const { queryAt, histogramAt, rowsAt, outAt } = this.scratch(this.capacity);
     const query = new Uint32Array(memory.buffer, queryAt, this.words32).fill(0);
     for (let i = 0; i < this.bits; i++) if (projections[i]! > thresholds[i]!) query[i >>> 5]! |= 1 << (i & 31);
+    const histogram = new Uint32Array(memory.buffer, histogramAt, this.bits + 1).fill(0);
     new Int32Array(memory.buffer, rowsAt, count).set(slots.subarray(0, count));
-    this.kernel.hamming(0, this.words32 / 2, rowsAt, count, queryAt, outAt);
-    const distances = new Uint32Array(memory.buffer, outAt, count);
-    const histogram = this.histogram.fill(0);
-    for (let j = 0; j < count; j++) histogram[distances[j]!]!++;
+    this.kernel.hamming(0, this.words32 / 2, rowsAt, count, queryAt, outAt, histogramAt);
     // Everything nearer than `cut` is kept, and as many at `cut` as make up `keep`.
     let cut = 0;
     let nearer = 0;
     while (nearer + histogram[cut]! < keep) nearer += histogram[cut++]!;
-    let ties = keep - nearer;
-    let kept = 0;
-    for (let j = 0; j < count; j++) {
-      const distance = distances[j]!;
-      if (distance < cut || (distance === cut && ties-- > 0)) slots[kept++] = slots[j]!;
-    }
+    const kept = this.kernel.keep_nearest(rowsAt, outAt, count, cut, keep - nearer);
+    slots.set(new Int32Array(memory.buffer, rowsAt, kept));
     return kept;
   }
 
@@ -97,10 +89,11 @@ export class KeySketches {
     this.view.fill(0, oldEnd); // the new sketches held the old scratch
   }
 
-  private scratch(capacity: number): { queryAt: number; rowsAt: number; outAt: number; end: number } {
+  private scratch(capacity: number): { queryAt: number; histogramAt: number; rowsAt: number; outAt: number; end: number } {
     const queryAt = align(capacity * this.words32 * 4);
-    const rowsAt = align(queryAt + this.words32 * 4);
+    const histogramAt = align(queryAt + this.words32 * 4);
+    const rowsAt = align(histogramAt + (this.bits + 1) * 4);
     const outAt = rowsAt + capacity * 4;
-    return { queryAt, rowsAt, outAt, end: outAt + capacity * 4 };
+    return { queryAt, histogramAt, rowsAt, outAt, end: outAt + capacity * 4 };
   }
 }

@@ -59,10 +59,11 @@
       (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $each))))
-  ;; out[j] = Hamming distance between sketch rows[j] and the query's, for j < count (sketches: rows of
-  ;; $words u64 words at $sketches; $query: $words u64 words).
-  (func (export "hamming") (param $sketches i32) (param $words i32) (param $rows i32) (param $count i32) (param $query i32) (param $out i32)
-    (local $end i32) (local $p i32) (local $q i32) (local $stop i32) (local $d i64)
+;; out[j] = Hamming distance between sketch rows[j] and the query's, for j < count, and
+  ;; histogram[d] += 1 for each (sketches: rows of $words u64 words at $sketches; $query: $words u64
+  ;; words; $histogram: u32 counts, zeroed by the caller, one more than the sketch has bits).
+  (func (export "hamming") (param $sketches i32) (param $words i32) (param $rows i32) (param $count i32) (param $query i32) (param $out i32) (param $histogram i32)
+    (local $end i32) (local $p i32) (local $q i32) (local $stop i32) (local $d i64) (local $h i32)
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
     (block $done (loop $each
       (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
@@ -77,7 +78,29 @@
         (local.set $q (i32.add (local.get $q) (i32.const 8)))
         (br $word)))
       (i32.store (local.get $out) (i32.wrap_i64 (local.get $d)))
+      (local.set $h (i32.add (local.get $histogram) (i32.shl (i32.wrap_i64 (local.get $d)) (i32.const 2))))
+      (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
       (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $each))))
+  ;; Moves to the front of rows[0 … count−1], in order, those whose distance is below $cut and the first
+  ;; $ties at $cut; returns how many.
+  (func (export "keep_nearest") (param $rows i32) (param $distances i32) (param $count i32) (param $cut i32) (param $ties i32) (result i32)
+    (local $end i32) (local $read i32) (local $write i32) (local $d i32)
+    (local.set $end (i32.add (local.get $distances) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $read (local.get $rows))
+    (local.set $write (local.get $rows))
+    (block $done (loop $each
+      (br_if $done (i32.ge_u (local.get $distances) (local.get $end)))
+      (local.set $d (i32.load (local.get $distances)))
+      (if (i32.or (i32.lt_u (local.get $d) (local.get $cut))
+                  (i32.and (i32.eq (local.get $d) (local.get $cut)) (i32.gt_s (local.get $ties) (i32.const 0))))
+        (then
+          (if (i32.eq (local.get $d) (local.get $cut)) (then (local.set $ties (i32.sub (local.get $ties) (i32.const 1)))))
+          (i32.store (local.get $write) (i32.load (local.get $read)))
+          (local.set $write (i32.add (local.get $write) (i32.const 4)))))
+      (local.set $read (i32.add (local.get $read) (i32.const 4)))
+      (local.set $distances (i32.add (local.get $distances) (i32.const 4)))
+      (br $each)))
+    (i32.shr_u (i32.sub (local.get $write) (local.get $rows)) (i32.const 2)))
 )
