@@ -55,7 +55,8 @@ export function paretoFront(rows: IndexRow[]): IndexRow[] {
 
 function lshLabel(r: IndexRow): string {
   const probes = r.params.probes !== undefined ? `p${r.params.probes}` : `r${r.params.probeRadius}`;
-  return `${r.params.activeBits ?? r.params.hashSize}×${r.params.numTables} ${probes}${r.params.vectorsPerBucket ? ' (default)' : ''}`;
+  const rerank = r.params.rerank ? ` rr${r.params.rerank}` : '';
+  return `${r.params.activeBits ?? r.params.hashSize}×${r.params.numTables} ${probes}${rerank}${r.params.vectorsPerBucket ? ' (default)' : ''}`;
 }
 
 /** The recall@10–QPS picture of one case (log QPS); FAISS's series appear when its rows are there. Both HNSWs share M and efConstruction. */
@@ -69,7 +70,9 @@ export function recallQpsPlot(rows: IndexRow[], title: string): string {
     { name: 'HNSW, hnswlib (ef)', points: hnsw.map((r) => point(r, `${r.params.efSearch}`)) },
     ...lshPlanes.map((planes) => {
       const ofPlanes = lsh.filter((r) => (r.params.planes ?? 'random') === planes);
-      return { name: lshPlanes.length > 1 ? `LSH ${planes} planes, best` : 'LSH, best settings', points: paretoFront(ofPlanes).map((r) => point(r, lshLabel(r))) };
+      // Beside learned planes' front, random planes' is the baseline: its labels would only crowd the other's.
+      const labelled = lshPlanes.length === 1 || planes === 'learned';
+      return { name: lshPlanes.length > 1 ? `LSH ${planes} planes, best` : 'LSH, best settings', points: paretoFront(ofPlanes).map((r) => point(r, labelled ? lshLabel(r) : undefined)) };
     }),
     { name: 'LSH, all settings', points: lsh.map((r) => point(r)), line: false },
     { name: 'exact scan', points: of('exact').map((r) => point(r)), line: false },
