@@ -16,6 +16,7 @@ const UNIT_TESTS = [
   'index-set',
   'key-sketches',
   'lsh',
+  'pool-kernel',
   'product-matcher',
   'resize-kernel',
   'scenes',

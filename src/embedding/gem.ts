@@ -2,7 +2,9 @@
  * Pooling and normalisation as pure numeric functions, named as in cirtorch
  * (Radenović, Tolias, Chum: "Fine-tuning CNN Image Retrieval with No Human Annotation"):
  * GeM(x)_c = (mean over positions of max(x, eps)^p)^(1/p), then l2n(v) = v / (‖v‖ + eps).
+ * Quantized maps' sums run in a WebAssembly kernel (gem-kernel.ts).
  */
+import { channelSums, integralImages } from './gem-kernel.js';
 
 /** cirtorch's clamp floor for GeM and the L2 denominator. */
 export const GEM_EPS = 1e-6;
@@ -51,16 +53,18 @@ export function gemQuantized(
   p = 3,
   eps = GEM_EPS,
 ): Float32Array {
-  const powered = new Float64Array(256);
-  for (let q = 0; q < 256; q++) powered[q] = Math.pow(Math.max((q - zeroPoint) * scale, eps), p);
+  const sums = channelSums({ quantized, table: powerTable(scale, zeroPoint, p, eps), channels }, spatial);
   const root = rootOf(p);
   const out = new Float32Array(channels);
-  for (let c = 0, i = 0; c < channels; c++) {
-    let sum = 0;
-    for (let end = i + spatial; i < end; i++) sum += powered[quantized[i]!]!;
-    out[c] = root(sum / spatial);
-  }
+  for (let c = 0; c < channels; c++) out[c] = root(sums[c]! / spatial);
   return out;
+}
+
+/** max((q − zeroPoint)·scale, eps)^p for every uint8 q. */
+function powerTable(scale: number, zeroPoint: number, p: number, eps: number): Float64Array {
+  const table = new Float64Array(256);
+  for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - zeroPoint) * scale, eps), p);
+  return table;
 }
 
 /** L2 normalisation: a new vector v / (‖v‖₂ + eps). */
@@ -143,22 +147,18 @@ export class GemIntegral {
     const stride = width + 1;
     const spatial = height * width;
     this.plane = (height + 1) * stride;
+    if (!(values instanceof Float32Array)) {
+      this.sums = integralImages({ quantized: values.quantized, table: powerTable(values.scale, values.zeroPoint, p, eps), channels }, height, width);
+      return;
+    }
+    // Float maps (the f32 encoders) stay in JavaScript: their powers need Math.pow unless p = 3.
     const sums = (this.sums = new Float64Array(this.plane * channels));
     const powered = new Float64Array(spatial);
-    const table = new Float64Array(256);
-    if (!(values instanceof Float32Array)) {
-      for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - values.zeroPoint) * values.scale, eps), p);
-    }
     for (let c = 0; c < channels; c++) {
       const from = c * spatial;
-      if (values instanceof Float32Array) {
-        for (let i = 0; i < spatial; i++) {
-          const x = Math.max(values[from + i]!, eps);
-          powered[i] = p === 3 ? x * x * x : Math.pow(x, p);
-        }
-      } else {
-        const { quantized } = values;
-        for (let i = 0; i < spatial; i++) powered[i] = table[quantized[from + i]!]!;
+      for (let i = 0; i < spatial; i++) {
+        const x = Math.max(values[from + i]!, eps);
+        powered[i] = p === 3 ? x * x * x : Math.pow(x, p);
       }
       const base = c * this.plane;
       for (let y = 0, i = 0; y < height; y++) {

@@ -9,6 +9,7 @@
  * photo's time outside onnxruntime.
  */
 import { readFileSync } from 'node:fs';
+import { reserveKernelBytes } from '../core/wasm-memory.js';
 import type { RawImage } from './decode.js';
 
 /** Integer pixel rectangle inside an image. */
@@ -109,15 +110,6 @@ function resizeKernel(): ResizeKernel {
   return kernel;
 }
 
-/**
- * Grows the kernel's memory to at least `bytes` (growing detaches earlier views: take them after).
- * WebAssembly memory never shrinks: it stays at the largest image resized on this thread (about
- * 4 MB for a photo decoded at the default maxDecodeSide of 1024).
- */
-function reserve(memory: WebAssembly.Memory, bytes: number): void {
-  const missing = bytes - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / 65_536));
-}
 
 /**
  * Resizes `region` of `image` to `outWidth × outHeight` and writes it, normalised, at the top-left of
@@ -176,7 +168,8 @@ export function resizeInto(
   const vWeightsAt = align(hWeightsAt + horizontal.weights.length * 8);
   const outAt = align(vWeightsAt + vertical.weights.length * 8);
   const outPlane = outWidth * outHeight;
-  reserve(memory, outAt + 3 * outPlane * 4);
+  // It stays at the largest image resized on this thread: about 4 MB at the default maxDecodeSide of 1024.
+  reserveKernelBytes(memory, outAt + 3 * outPlane * 4, 'an image to resize and its output');
   if (loadedImage !== image.data) {
     new Uint8Array(memory.buffer, 0, image.data.length).set(image.data);
     loadedImage = image.data;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FindthisError } from '../core/errors.js';
+import { reserveKernelBytes } from '../core/wasm-memory.js';
 
 /** The exports of kernels/vectors.wat. */
 export interface VectorKernel {
@@ -19,17 +20,7 @@ export function vectorKernel(): VectorKernel {
   return new WebAssembly.Instance(compiled).exports as unknown as VectorKernel;
 }
 
-const PAGE = 65_536;
-/** WebAssembly (32-bit) memory ends at 4 GiB. */
-const MAX_BYTES = 65_536 * PAGE;
 export const align = (offset: number): number => (offset + 15) & ~15;
-
-/** Grows `memory` to at least `bytes`; `what` names the contents in the error past 4 GiB. */
-export function reserveKernelBytes(memory: WebAssembly.Memory, bytes: number, what: string): void {
-  if (bytes > MAX_BYTES) throw new FindthisError('INTERNAL', `${what} do not fit the 4 GiB of WebAssembly memory`);
-  const missing = bytes - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
-}
 
 /**
  * A growable row-major f32 matrix (`capacity` rows of `dim`) held in the memory of its own instance of

@@ -1,4 +1,5 @@
-import { align, reserveKernelBytes, vectorKernel } from './kernel-matrix.js';
+import { reserveKernelBytes } from '../core/wasm-memory.js';
+import { align, vectorKernel } from './kernel-matrix.js';
 
 /**
  * Key bits a sketch keeps: 32 bytes, so 100k sketches (3.4 MB) stay in the L3 cache. On 104,865 real
