@@ -207,7 +207,7 @@ export class LshIndex implements PersistedIndex {
     return { neighbors, stats: { bucketsProbed, candidatesFound, candidatesScored, fellBack: false } };
   }
 
-  /** Hyperplanes, signatures, frozen tables, pending list and stamps, plus the vector store it re-ranks on. */
+  /** Hyperplanes, signatures and their sketches, frozen tables, pending list and stamps, plus the vector store it re-ranks on. */
   memoryBytes(): number {
     let bytes = this.hyperplanes.memoryBytes() + (this.sketches?.memoryBytes() ?? 0) + this.signatures.byteLength + this.pending.byteLength + this.stamps.byteLength + this.candidates.byteLength;
     for (const table of this.tables) bytes += table.memoryBytes();
