@@ -368,6 +368,7 @@ describe('the search service over HTTP', () => {
       'findthis_search_duration_seconds_count{index="exact"}',
       'findthis_objects_per_image_count',
       'findthis_lsh_candidates_scored_count',
+      'findthis_lsh_candidates_found_count',
       'findthis_lsh_fallbacks_total',
       `findthis_catalog_products ${catalogSearch.size().products}`,
       `findthis_catalog_vectors ${catalogSearch.size().vectors}`,

@@ -23,6 +23,7 @@ export class ServiceMetrics {
   readonly searchDuration: Histogram<'index'>;
   readonly objectsPerImage: Histogram;
   readonly lshCandidates: Histogram;
+  readonly lshCandidatesFound: Histogram;
   readonly lshFallbacks: Counter;
   readonly queueDepth: Gauge<'state'>;
   readonly queueRejections: Counter;
@@ -66,10 +67,17 @@ export class ServiceMetrics {
       buckets: [1, 2, 3, 4, 6, 8, 11, 16, 24, 32, 64, 100],
       registers,
     });
+    const candidateBuckets = [0, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000];
     this.lshCandidates = new Histogram({
       name: 'findthis_lsh_candidates_scored',
       help: 'Vectors whose exact cosine LSH computed per query object.',
-      buckets: [0, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000],
+      buckets: candidateBuckets,
+      registers,
+    });
+    this.lshCandidatesFound = new Histogram({
+      name: 'findthis_lsh_candidates_found',
+      help: 'Distinct vectors LSH found in its buckets per query object (more than it scored when index.lsh.rerank cut them).',
+      buckets: candidateBuckets,
       registers,
     });
     this.lshFallbacks = new Counter({
@@ -134,10 +142,11 @@ export class ServiceMetrics {
     this.objectsPerImage.observe(objects);
   }
 
-  observeSearch(index: IndexKind, seconds: number, stats: { candidatesScored: number; fellBack: boolean }): void {
+  observeSearch(index: IndexKind, seconds: number, stats: { candidatesScored: number; candidatesFound?: number; fellBack: boolean }): void {
     this.searchDuration.observe({ index }, seconds);
     if (index === 'lsh') {
       this.lshCandidates.observe(stats.candidatesScored);
+      this.lshCandidatesFound.observe(stats.candidatesFound ?? stats.candidatesScored);
       if (stats.fellBack) this.lshFallbacks.inc();
     }
   }
