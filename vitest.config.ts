@@ -14,7 +14,7 @@ const UNIT_TESTS = [
   'imaging',
   'index-persistence',
   'index-set',
-  'key-sketches',
+  'simhash-sketches',
   'lsh',
   'pool-kernel',
   'product-matcher',

@@ -12,7 +12,7 @@ const n = 3000;
 const data = clusteredData({ n: n + 10, queries: 30, dim, clusters: 40, seed: 21 });
 const params: IndexParams = {
   dim,
-  // rerank 40 cuts most queries' candidates by key sketch: a loaded index must sketch its slots again.
+  // rerank 40 cuts most queries' candidates by SimHash sketch: a loaded index must sketch its slots again.
   lsh: { hashSize: 10, numTables: 8, probeRadius: 1, rerank: 40, seed: 7, planes: 'learned' },
   hnsw: { M: 8, efConstruction: 60, efSearch: 40 },
 };

@@ -114,7 +114,7 @@ describe('LshIndex', () => {
     expect(learned.candidates).toBeLessThan(random.candidates);
   });
 
-  it('with rerank scores only the candidates whose key sketches are nearest the query\'s, and keeps its recall', () => {
+  it('with rerank scores only the candidates whose SimHash sketches are nearest the query\'s, and keeps its recall', () => {
     const lsh = LshIndex.build(store, { hashSize: 12, numTables: 16, probeRadius: 0, probes: 16, seed: 5, planes: 'learned' });
     const everyCandidate = meanRecall(lsh, exact, 10);
     lsh.setRerank(150);

@@ -6,7 +6,7 @@ import type { HnswParams, LshParams } from '../../src/indexing/types.js';
 export type Probing = ({ probeRadius: number } | { probes: number }) & { rerank?: number };
 export const radius = (...radii: number[]): Probing[] => radii.map((probeRadius) => ({ probeRadius }));
 const byMargin = (...counts: number[]): Probing[] => counts.map((probes) => ({ probes }));
-/** The same probings with their candidates cut to the `rerank` nearest by key sketch. */
+/** The same probings with their candidates cut to the `rerank` nearest by SimHash sketch. */
 const reranked = (rerank: number, probings: Probing[]): Probing[] => probings.map((probing) => ({ ...probing, rerank }));
 /**
  * Builds swept with every bit of every key in use (vectorsPerBucket 0), each with its probe settings, then
@@ -18,7 +18,7 @@ const LSH_BUILDS: (Omit<LshParams, 'probeRadius' | 'probes' | 'seed' | 'planes'>
   { hashSize: 16, numTables: 16, probing: [...radius(0, 1), ...byMargin(8, 16, 32)] },
   { hashSize: 16, numTables: 32, probing: [...radius(0, 1), ...byMargin(8, 16, 24, 32, 64)] },
   { hashSize: 14, numTables: 24, probing: [...byMargin(8, 16, 24, 32), ...reranked(800, byMargin(24, 32))] },
-  { hashSize: 12, numTables: 16, probing: [...byMargin(16, 24), ...reranked(600, byMargin(16, 24)), ...reranked(800, byMargin(16, 24, 32)), ...reranked(1000, byMargin(16))] },
+  { hashSize: 12, numTables: 16, probing: [...byMargin(16, 24), ...reranked(400, byMargin(16, 24)), ...reranked(600, byMargin(16, 24, 32)), ...reranked(800, byMargin(24, 32))] },
   { hashSize: 18, numTables: 32, probing: byMargin(32, 64, 128) },
   { hashSize: 20, numTables: 32, probing: radius(0, 1, 2) },
   {
@@ -47,7 +47,7 @@ export const QUICK_SWEEP: Sweep = {
   lshBuilds: [
     { hashSize: 16, numTables: 32, probing: [...radius(1), ...byMargin(16, 24, 32, 64)] },
     { hashSize: 14, numTables: 24, probing: [...byMargin(16, 24, 32), ...reranked(800, byMargin(24, 32))] },
-    { hashSize: 12, numTables: 16, probing: [...byMargin(24), ...reranked(600, byMargin(24)), ...reranked(800, byMargin(16, 24, 32))] },
+    { hashSize: 12, numTables: 16, probing: [...byMargin(24), ...reranked(400, byMargin(16, 24)), ...reranked(600, byMargin(16, 24)), ...reranked(800, byMargin(24, 32))] },
     LSH_BUILDS.at(-1)!,
   ],
   efSearch: [16, 64, 128],

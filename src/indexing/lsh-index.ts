@@ -1,5 +1,5 @@
 import { BucketTable } from './bucket-table.js';
-import { KeySketches } from './key-sketches.js';
+import { SimHashSketches } from './simhash-sketches.js';
 import { readLshFile, writeLshFile } from './lsh-file.js';
 import { activeBitsFor, CentredHyperplanes, recentreDue } from './lsh-hyperplanes.js';
 import { MarginProbes } from './margin-probes.js';
@@ -29,7 +29,7 @@ const MIN_LAZY_ENTRIES = 256;
  *   the hyperplanes (MarginProbes, Lv et al. 2007); without `probes`, with `probeRadius` r > 0, in every
  *   bucket whose key differs in at most r bits (RadiusProbes). The union (deduplicated with a generation-stamped
  *   Uint32Array) is re-ranked by exact cosine on the shared vector store, in one SIMD kernel call; with
- *   `rerank`, only its `rerank` nearest by Hamming distance of their key sketches (KeySketches).
+ *   `rerank`, only its `rerank` nearest by Hamming distance of their SimHash sketches (SimHashSketches).
  *   Recent adds not yet in the frozen tables match within radius r, or 1 when probing by margin.
  * - Buckets are frozen CSR tables (`BucketTable`) plus a pending list of recent adds; removes and
  *   replaces leave stale entries that are skipped (live flag + stored signature check). The frozen
@@ -56,7 +56,7 @@ export class LshIndex implements PersistedIndex {
   private readonly marginProbes = new MarginProbes();
   private readonly radiusProbes = new RadiusProbes();
   /** Every slot's keys as one bit sketch, to cut a query's candidates to `rerank` (undefined when hashSize is 0). */
-  private readonly sketches: KeySketches | undefined;
+  private readonly sketches: SimHashSketches | undefined;
   /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
   private signatures: Uint32Array;
   private tables: BucketTable[] = [];
@@ -83,7 +83,7 @@ export class LshIndex implements PersistedIndex {
     this.bitMask = lowBits(this.bits);
     this.radiusProbes.configure(this.bits, params.probeRadius);
     this.signatures = new Uint32Array(store.capacity * this.tableCount);
-    this.sketches = params.hashSize > 0 ? new KeySketches(this.tableCount, params.hashSize) : undefined;
+    this.sketches = params.hashSize > 0 ? new SimHashSketches(store.dim, params.seed) : undefined;
   }
 
   /** An index over every vector already in `store`; `onProgress(done, total)` is called every 1024 vectors. */
@@ -120,7 +120,7 @@ export class LshIndex implements PersistedIndex {
     this.params.probes = probes;
   }
 
-  /** Candidates re-ranked exactly, the nearest by key sketch (0: all); query-time only. */
+  /** Candidates re-ranked exactly, the nearest by SimHash sketch (0: all); query-time only. */
   setRerank(rerank: number): void {
     validateLshParams({ ...this.params, rerank });
     this.params.rerank = rerank;
@@ -196,7 +196,7 @@ export class LshIndex implements PersistedIndex {
     const { rerank = 0 } = this.params;
     const candidatesFound = candidatesScored;
     if (rerank > 0 && this.sketches) {
-      candidatesScored = this.sketches.nearest(projections, this.hyperplanes.thresholds, candidates, candidatesScored, Math.max(rerank, k));
+      candidatesScored = this.sketches.nearest(query, candidates, candidatesScored, Math.max(rerank, k));
     }
     const scores = this.store.scoreSlots(query, candidates, candidatesScored);
     const topK = this.topK;
@@ -237,7 +237,10 @@ export class LshIndex implements PersistedIndex {
   static async load(dir: string, store: VectorStore, params: LshParams, meta: IndexMeta): Promise<LshIndex> {
     const index = new LshIndex(store, params);
     index.signatures = await readLshFile(dir, store, params, meta, index.hyperplanes);
-    for (const [, slot] of store.entries()) index.sketches?.set(slot, index.signatures, slot * index.tableCount);
+    if (index.sketches) {
+      index.sketches.recentre(index.hyperplanes.centre);
+      for (const [, slot] of store.entries()) index.sketches.set(slot, store.vectorAt(slot));
+    }
     index.rebuildTables();
     return index;
   }
@@ -269,6 +272,7 @@ export class LshIndex implements PersistedIndex {
   /** Re-estimates the centre (and learns the planes) from the live vectors and re-hashes every live slot. */
   private recentre(onProgress?: (done: number, total: number) => void): void {
     this.hyperplanes.recentre(this.store);
+    this.sketches?.recentre(this.hyperplanes.centre);
     const size = this.store.size;
     let done = 0;
     for (const [, slot] of this.store.entries()) {
@@ -285,7 +289,7 @@ export class LshIndex implements PersistedIndex {
       this.signatures = grown;
     }
     this.hyperplanes.keys(this.store.vectorAt(slot), this.signatures, slot * this.tableCount);
-    this.sketches?.set(slot, this.signatures, slot * this.tableCount);
+    this.sketches?.set(slot, this.store.vectorAt(slot));
     if (this.pendingCount === this.pending.length) {
       const grown = new Int32Array(this.pending.length * 2);
       grown.set(this.pending);

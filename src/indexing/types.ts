@@ -77,9 +77,10 @@ export interface LshParams {
    */
   probes?: number;
   /**
-   * Most candidates re-ranked by exact cosine, at least k: past it, only the `rerank` whose keys agree
-   * most with the query's (Hamming distance over the first 256 key bits: KeySketches) are scored, one
-   * cache line each instead of a whole vector. 0 or absent: every candidate is re-ranked.
+   * Most candidates re-ranked by exact cosine, at least k: past it, only the `rerank` nearest by the
+   * Hamming distance of 256-bit SimHash sketches (random planes through the catalog's centre:
+   * SimHashSketches) are scored, one cache line each instead of a whole vector. 0 or absent: every
+   * candidate is re-ranked.
    */
   rerank?: number;
   /** Seed of the hyperplane generator: the same seed gives the same index. */

@@ -1,5 +1,5 @@
 ;; Dot products of one query against many f32 rows (src/indexing/kernel-matrix.ts lays out the memory),
-;; and Hamming distances of one query's bit sketch against many (src/indexing/key-sketches.ts).
+;; and Hamming distances of one query's bit sketch against many (src/indexing/simhash-sketches.ts).
 ;; 128-bit SIMD, four f32x4 accumulators (16 floats per step) so the adds do not wait on each other;
 ;; a scan of the catalog is then bound by memory bandwidth, as FAISS's flat index is.
 (module

@@ -80,7 +80,7 @@ export class PgStore {
       throw new FindthisError('INVALID_CONFIG', `index.lsh.probes ${options.index.lsh.probes} is not supported with a database (FINDTHIS_DATABASE_URL): set it to 0 and use index.lsh.probeRadius`);
     }
     if ((options.index.lsh.rerank ?? 0) > 0) {
-      // Key sketches live beside the in-process tables; the SQL LSH re-ranks every candidate it finds.
+      // SimHash sketches live beside the in-process tables; the SQL LSH re-ranks every candidate it finds.
       throw new FindthisError('INVALID_CONFIG', `index.lsh.rerank ${options.index.lsh.rerank} is not supported with a database (FINDTHIS_DATABASE_URL): set it to 0`);
     }
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4 });
