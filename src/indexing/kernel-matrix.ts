@@ -7,7 +7,7 @@ export interface VectorKernel {
   memory: WebAssembly.Memory;
   scan(matrix: number, rows: number, dim: number, query: number, out: number): void;
   gather(matrix: number, rows: number, count: number, dim: number, query: number, out: number): void;
-  hamming(sketches: number, words: number, rows: number, count: number, query: number, out: number, histogram: number): void;
+  hamming256(sketches: number, rows: number, count: number, query: number, out: number, histogram: number): void;
   keep_nearest(rows: number, distances: number, count: number, cut: number, ties: number): number;
 }
 

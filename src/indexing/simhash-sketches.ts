@@ -3,7 +3,7 @@ import { align, vectorKernel, type KernelMatrix } from './kernel-matrix.js';
 import { hyperplanes } from './lsh-hyperplanes.js';
 
 /**
- * Bits a sketch keeps: 32 bytes, so 100k sketches (3.4 MB) stay in the L3 cache. On 104,865 real
+ * Bits a sketch keeps (the kernel's `hamming256` reads them as four 64-bit words): 32 bytes, so 100k sketches (3.4 MB) stay in the L3 cache. On 104,865 real
  * whitened embeddings (12 × 16 tables, 24 probes, 9,552 candidates, recall@10 0.939 when all are
  * scored), the 600 nearest by 256 such bits kept 0.919; 384 bits kept 0.933 for 1.5× the bytes
  * (docs/benchmarks.md, "Candidates cut by SimHash sketches").
@@ -64,7 +64,7 @@ export class SimHashSketches {
     this.pack(query, new Uint32Array(memory.buffer, queryAt, this.words32), 0);
     const histogram = new Uint32Array(memory.buffer, histogramAt, SKETCH_BITS + 1).fill(0);
     new Int32Array(memory.buffer, rowsAt, count).set(slots.subarray(0, count));
-    this.kernel.hamming(0, this.words32 / 2, rowsAt, count, queryAt, outAt, histogramAt);
+    this.kernel.hamming256(0, rowsAt, count, queryAt, outAt, histogramAt);
     // Everything nearer than `cut` is kept, and as many at `cut` as make up `keep`.
     let cut = 0;
     let nearer = 0;

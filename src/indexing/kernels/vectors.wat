@@ -59,26 +59,27 @@
       (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $each))))
-;; out[j] = Hamming distance between sketch rows[j] and the query's, for j < count, and
-  ;; histogram[d] += 1 for each (sketches: rows of $words u64 words at $sketches; $query: $words u64
-  ;; words; $histogram: u32 counts, zeroed by the caller, one more than the sketch has bits).
-  (func (export "hamming") (param $sketches i32) (param $words i32) (param $rows i32) (param $count i32) (param $query i32) (param $out i32) (param $histogram i32)
-    (local $end i32) (local $p i32) (local $q i32) (local $stop i32) (local $d i64) (local $h i32)
+  ;; out[j] = Hamming distance between the 256-bit sketch rows[j] and the query's, for j < count, and
+  ;; histogram[d] += 1 for each ($sketches: rows of four u64 words; $query: four u64 words, held in
+  ;; locals across the loop; $histogram: 257 u32 counts, zeroed by the caller).
+  (func (export "hamming256") (param $sketches i32) (param $rows i32) (param $count i32) (param $query i32) (param $out i32) (param $histogram i32)
+    (local $end i32) (local $p i32) (local $d i32) (local $h i32)
+    (local $q0 i64) (local $q1 i64) (local $q2 i64) (local $q3 i64)
+    (local.set $q0 (i64.load (local.get $query)))
+    (local.set $q1 (i64.load offset=8 (local.get $query)))
+    (local.set $q2 (i64.load offset=16 (local.get $query)))
+    (local.set $q3 (i64.load offset=24 (local.get $query)))
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
     (block $done (loop $each
       (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
-      (local.set $p (i32.add (local.get $sketches) (i32.shl (i32.mul (i32.load (local.get $rows)) (local.get $words)) (i32.const 3))))
-      (local.set $stop (i32.add (local.get $p) (i32.shl (local.get $words) (i32.const 3))))
-      (local.set $q (local.get $query))
-      (local.set $d (i64.const 0))
-      (block $row (loop $word
-        (br_if $row (i32.ge_u (local.get $p) (local.get $stop)))
-        (local.set $d (i64.add (local.get $d) (i64.popcnt (i64.xor (i64.load (local.get $p)) (i64.load (local.get $q))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 8)))
-        (local.set $q (i32.add (local.get $q) (i32.const 8)))
-        (br $word)))
-      (i32.store (local.get $out) (i32.wrap_i64 (local.get $d)))
-      (local.set $h (i32.add (local.get $histogram) (i32.shl (i32.wrap_i64 (local.get $d)) (i32.const 2))))
+      (local.set $p (i32.add (local.get $sketches) (i32.shl (i32.load (local.get $rows)) (i32.const 5))))
+      (local.set $d (i32.wrap_i64 (i64.add
+        (i64.add (i64.popcnt (i64.xor (i64.load (local.get $p)) (local.get $q0)))
+                 (i64.popcnt (i64.xor (i64.load offset=8 (local.get $p)) (local.get $q1))))
+        (i64.add (i64.popcnt (i64.xor (i64.load offset=16 (local.get $p)) (local.get $q2)))
+                 (i64.popcnt (i64.xor (i64.load offset=24 (local.get $p)) (local.get $q3)))))))
+      (i32.store (local.get $out) (local.get $d))
+      (local.set $h (i32.add (local.get $histogram) (i32.shl (local.get $d) (i32.const 2))))
       (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
       (local.set $rows (i32.add (local.get $rows) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
