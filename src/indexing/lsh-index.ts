@@ -55,8 +55,12 @@ export class LshIndex implements PersistedIndex {
   private bitMask: number;
   private readonly marginProbes = new MarginProbes();
   private readonly radiusProbes = new RadiusProbes();
-  /** Every slot's keys as one bit sketch, to cut a query's candidates to `rerank` (undefined when hashSize is 0). */
-  private readonly sketches: SimHashSketches | undefined;
+  /**
+   * Every slot's SimHash sketch, to cut a query's candidates to `rerank`: kept only once `rerank` has
+   * been on (256 projections per insert and per loaded vector are not worth paying for nothing), and
+   * never when hashSize is 0.
+   */
+  private sketches: SimHashSketches | undefined;
   /** signatures[slot · tableCount + t] = key of the vector in `slot` in table t. */
   private signatures: Uint32Array;
   private tables: BucketTable[] = [];
@@ -83,7 +87,8 @@ export class LshIndex implements PersistedIndex {
     this.bitMask = lowBits(this.bits);
     this.radiusProbes.configure(this.bits, params.probeRadius);
     this.signatures = new Uint32Array(store.capacity * this.tableCount);
-    this.sketches = params.hashSize > 0 ? new SimHashSketches(store.dim, params.seed) : undefined;
+    // Empty: a build sketches every slot as it hashes it, a load once the centre is read.
+    this.sketches = params.hashSize > 0 && (params.rerank ?? 0) > 0 ? new SimHashSketches(store.dim, params.seed) : undefined;
   }
 
   /** An index over every vector already in `store`; `onProgress(done, total)` is called every 1024 vectors. */
@@ -120,10 +125,14 @@ export class LshIndex implements PersistedIndex {
     this.params.probes = probes;
   }
 
-  /** Candidates re-ranked exactly, the nearest by SimHash sketch (0: all); query-time only. */
+  /** Candidates re-ranked exactly, the nearest by SimHash sketch (0: all); query-time only (the first time on, every slot is sketched). */
   setRerank(rerank: number): void {
     validateLshParams({ ...this.params, rerank });
     this.params.rerank = rerank;
+    if (rerank > 0 && this.params.hashSize > 0 && !this.sketches) {
+      this.sketches = new SimHashSketches(this.store.dim, this.params.seed);
+      this.sketchAll();
+    }
   }
 
   add(id: string, vector: Float32Array): void {
@@ -237,10 +246,7 @@ export class LshIndex implements PersistedIndex {
   static async load(dir: string, store: VectorStore, params: LshParams, meta: IndexMeta): Promise<LshIndex> {
     const index = new LshIndex(store, params);
     index.signatures = await readLshFile(dir, store, params, meta, index.hyperplanes);
-    if (index.sketches) {
-      index.sketches.recentre(index.hyperplanes.centre);
-      for (const [, slot] of store.entries()) index.sketches.set(slot, store.vectorAt(slot));
-    }
+    index.sketchAll();
     index.rebuildTables();
     return index;
   }
@@ -279,6 +285,13 @@ export class LshIndex implements PersistedIndex {
       this.hashSlot(slot);
       if (++done % 1024 === 0) onProgress?.(done, size);
     }
+  }
+
+  /** Puts the sketches' planes through the current centre and sketches every live slot (when sketches are kept). */
+  private sketchAll(): void {
+    if (!this.sketches) return;
+    this.sketches.recentre(this.hyperplanes.centre);
+    for (const [, slot] of this.store.entries()) this.sketches.set(slot, this.store.vectorAt(slot));
   }
 
   /** Computes the slot's signatures and queues it in the pending list. */
