@@ -15,6 +15,8 @@ interface PoolKernel {
 }
 
 let kernel: PoolKernel | undefined;
+/** The table at offset 0 of the kernel's memory (gem.ts hands the same one for every map). */
+let loadedTable: Float64Array | undefined;
 
 /** A quantized map's values through `table` (256 entries, max((q − zp)·scale, eps)^p). */
 export interface QuantizedMap {
@@ -32,7 +34,10 @@ function load({ quantized, table }: QuantizedMap, outBytes: number): { pool: Poo
   const tableBytes = 256 * 8;
   const outAt = tableBytes + ((quantized.length + 7) & ~7);
   reserveKernelBytes(kernel.memory, outAt + outBytes, 'a feature map and its sums');
-  new Float64Array(kernel.memory.buffer, 0, 256).set(table);
+  if (loadedTable !== table) {
+    new Float64Array(kernel.memory.buffer, 0, 256).set(table);
+    loadedTable = table;
+  }
   new Uint8Array(kernel.memory.buffer, tableBytes, quantized.length).set(quantized);
   return { pool: kernel, outAt };
 }

@@ -60,10 +60,16 @@ export function gemQuantized(
   return out;
 }
 
-/** max((q − zeroPoint)·scale, eps)^p for every uint8 q. */
+/** The last power table made: an encoder's quantization and p never change, so every map reuses it. */
+let lastTable: { scale: number; zeroPoint: number; p: number; eps: number; table: Float64Array } | undefined;
+
+/** max((q − zeroPoint)·scale, eps)^p for every uint8 q (256 Math.pow calls, about 20 µs, once per setting). */
 function powerTable(scale: number, zeroPoint: number, p: number, eps: number): Float64Array {
+  const last = lastTable;
+  if (last && last.scale === scale && last.zeroPoint === zeroPoint && last.p === p && last.eps === eps) return last.table;
   const table = new Float64Array(256);
   for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - zeroPoint) * scale, eps), p);
+  lastTable = { scale, zeroPoint, p, eps, table };
   return table;
 }
 
