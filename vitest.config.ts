@@ -10,6 +10,7 @@ const UNIT_TESTS = [
   'catalog',
   'config',
   'exact',
+  'feature-maps',
   'hnsw',
   'imaging',
   'index-persistence',

@@ -181,6 +181,27 @@ describe('MobileNetV2 int8 encoder', () => {
     }
   });
 
+  it('with midLevel, pools the mid-level map beside the last one: 1280 then 576 values, weighted 1 : 2, each part pooled on its own', async () => {
+    const withMidLevel = await createEncoder({ ...DEFAULT_ENCODER_OPTIONS, midLevel: true });
+    try {
+      expect(withMidLevel.meta).toMatchObject({ dim: 1856, midLevel: '582_quantized×2', midLevelDim: 576 });
+      expect(encoder.meta).not.toHaveProperty('midLevel'); // without, the identity is what older catalogs stored
+      const regions = [wholeImage(image), { x: 40, y: 60, width: 200, height: 180 }];
+      for (const [index, pooling] of [[0, 'rgem'], [1, 'gem']] as const) {
+        const both = (await withMidLevel.encode(image, [regions[index]!], 224, [pooling])).vectors[0]!;
+        const last = (await encoder.encode(image, [regions[index]!], 224, [pooling])).vectors[0]!;
+        const head = both.subarray(0, 1280);
+        const tail = both.subarray(1280);
+        expect(norm(head)).toBeCloseTo(1 / Math.sqrt(5), 4);
+        expect(norm(tail)).toBeCloseTo(2 / Math.sqrt(5), 4);
+        // The last layer's part is the one-layer vector, scaled.
+        expect(dot(head, last) / norm(head)).toBeGreaterThan(0.9999);
+      }
+    } finally {
+      await withMidLevel.close();
+    }
+  });
+
   it('refuses a model that is not an encoder', async () => {
     await expect(createEncoder({ ...DEFAULT_ENCODER_OPTIONS, model: 'yolox_nano' })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
   });

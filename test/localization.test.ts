@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gem, GemIntegral, l2n, regionalGem } from '../src/embedding/gem.js';
+import { FeatureMaps } from '../src/embedding/feature-maps.js';
 import { regionBudget, selectRegions } from '../src/localization/select.js';
 import { cellBox } from '../src/localization/grid.js';
 import { locateRegions } from '../src/localization/locate.js';
@@ -72,7 +73,7 @@ describe('choosing regions', () => {
 });
 
 describe('regions of a photo', () => {
-  const map = new GemIntegral({ values: new Float32Array(2 * 13 * 13).fill(0.5), channels: 2, height: 13, width: 13 });
+  const map = new FeatureMaps([{ integral: new GemIntegral({ values: new Float32Array(2 * 13 * 13).fill(0.5), channels: 2, height: 13, width: 13 }), weight: 1 }]);
   const proposal = (bbox: [number, number, number, number], objectness: number) => ({ bbox, objectness, score: objectness, label: 'object', classIndex: -1 });
 
   it('are never specks: a box with a side under minRegionSide pixels is skipped, however sure the detector is', () => {
@@ -88,7 +89,7 @@ describe('regions of a photo', () => {
     const asked: number[][] = [];
     const scorer = {
       products: 2,
-      vectorOf: (_: GemIntegral, box: { x: number; y: number; width: number; height: number }) => {
+      vectorOf: (_: FeatureMaps, box: { x: number; y: number; width: number; height: number }) => {
         asked.push([box.x, box.y]);
         return Float32Array.of(1, 0);
       },
@@ -105,7 +106,7 @@ describe('regions of a photo', () => {
     // The pile's box and a fruit of it: nearest two different prototypes, yet cosine 0.8 to each other.
     const scorer = {
       products: 2,
-      vectorOf: (_: GemIntegral, box: { width: number }) => (box.width > 3 ? Float32Array.of(1, 0) : Float32Array.of(0.8, 0.6)),
+      vectorOf: (_: FeatureMaps, box: { width: number }) => (box.width > 3 ? Float32Array.of(1, 0) : Float32Array.of(0.8, 0.6)),
       closest: (vector: Float32Array) => (vector[1]! > 0.5 ? 1 : 0),
     };
     const proposals = [proposal([0, 0, 400, 400], 0.9), proposal([60, 60, 200, 200], 0.8)];

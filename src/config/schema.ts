@@ -259,6 +259,7 @@ export const CONFIG_SCHEMA: Schema = {
       regionLevels: int(1, 5),
       gemP: num(1, 10),
       featureTensor: anyText,
+      midLevel: (name, value) => checkBoolean(name, value, invalidConfig),
       threads: int(1, 64),
     },
     crop: { padding: num(0, 1), maxObjects: int(1, 100) },

@@ -1,6 +1,7 @@
 /**
  * The encoder stage: every region of one image is resized into ONE batch tensor, run once through the
- * tapped network, then each feature map is dequantized (when int8), GeM-pooled and L2-normalised.
+ * tapped network, then each feature map is dequantized (when int8), GeM-pooled and L2-normalised; with
+ * mid-level maps, each layer is pooled and normalised on its own and the parts concatenated.
  */
 import { readFileSync } from 'node:fs';
 import { FindthisError } from '../core/errors.js';
@@ -9,7 +10,8 @@ import { letterboxGeometry, letterboxInto, resizeInto, type Region } from '../im
 import { resolveModel } from '../models/manifest.js';
 import { createSession, ort } from '../models/session.js';
 import { tapFeatures, type FeatureQuantization } from './feature-tap.js';
-import { gem, gemQuantized, GemIntegral, l2n, regionalGem, rmacRegions, type PoolRegion } from './gem.js';
+import { concatenateUnits, FeatureMaps } from './feature-maps.js';
+import { gem, gemQuantized, GemIntegral, l2n, rmacRegions, type FeatureValues, type PoolRegion } from './gem.js';
 import type { EncoderOptions, Pooling } from './options.js';
 
 /** What produced a vector: an index stores this and refuses vectors from another encoder. */
@@ -18,7 +20,7 @@ export interface EncoderMeta {
   model: string;
   /** sha256 of the model file (from the manifest, checked by models:fetch). */
   sha256: string;
-  /** Vector length: channels of the feature map. */
+  /** Vector length: channels of the feature map, and of the mid-level maps. */
   dim: number;
   /** Side of the square every crop is resized to. */
   inputSize: number;
@@ -30,6 +32,9 @@ export interface EncoderMeta {
   /** R-MAC levels where 'rgem' is used (0 when neither pooling is 'rgem'). */
   regionLevels: number;
   gemP: number;
+  /** The mid-level maps pooled beside the feature map, `tensor×weight` joined by `+`, and their channels; absent when none (older catalogs have none). */
+  midLevel?: string;
+  midLevelDim?: number;
 }
 
 export interface Encoding {
@@ -41,8 +46,8 @@ export interface Encoding {
   encodeMs: number;
   /** Dequantize + GeM + L2 of every region. */
   poolMs: number;
-  /** The GeM integral of regions[0]'s feature map, when asked for (`keepFirstMap`): boxes of it are pooled later. */
-  firstMap?: GemIntegral;
+  /** The GeM integrals of regions[0]'s feature maps, when asked for (`keepFirstMap`): boxes of them are pooled later. */
+  firstMap?: FeatureMaps;
 }
 
 export interface Encoder {
@@ -53,7 +58,7 @@ export interface Encoder {
   /**
    * Embeds each region of the image (at least one), in one batched session run at `inputSize`
    * (default: meta.inputSize), pooling region i with `poolings[i]` (default: meta.pooling for all);
-   * with `keepFirstMap`, also returns the GeM integral of regions[0]'s feature map.
+   * with `keepFirstMap`, also returns the GeM integrals of regions[0]'s feature maps.
    */
   encode(image: RawImage, regions: readonly Region[], inputSize?: number, poolings?: readonly Pooling[], keepFirstMap?: boolean): Promise<Encoding>;
   close(): Promise<void>;
@@ -63,10 +68,15 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
   const { name, path, entry } = resolveModel(options.model, context);
   if (entry.role !== 'encoder') throw new FindthisError('INVALID_CONFIG', `Model ${name} is a ${entry.role}, not an encoder`);
   const label = `${name} (${path})`;
-  const tap = tapFeatures(readFileSync(path), options.featureTensor || entry.features?.tensor || '', label);
+  const midLevel = options.midLevel ? (entry.features?.midLevel ?? []) : [];
+  const tap = tapFeatures(readFileSync(path), options.featureTensor || entry.features?.tensor || '', label, midLevel.map(({ tensor }) => tensor));
   const session = await createSession(tap.model, options.threads, label);
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
+  const layers = [
+    { output: outputName, quantization: tap.quantization, weight: 1 },
+    ...midLevel.map(({ tensor, weight }, i) => ({ output: tensor, quantization: tap.midLevel[i]!.quantization, weight })),
+  ];
   const size = options.inputSize;
   const sample = 3 * size * size;
   const imageInputSize = options.imageInputSize || size;
@@ -88,6 +98,11 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
   if (probe[outputName]!.type !== expectedType) {
     throw new FindthisError('MODEL_INVALID', `${label}: feature tensor ${tap.tensor} is ${probe[outputName]!.type}, expected ${expectedType}`);
   }
+  const midLevelDim = midLevel.reduce((sum, { tensor, dim: channels }) => {
+    const got = probe[tensor]!.dims[1];
+    if (got !== channels) throw new FindthisError('MODEL_INVALID', `${label}: mid-level tensor ${tensor} has ${got} channels, the manifest says ${channels}`);
+    return sum + channels;
+  }, 0);
 
   // Batch buffers are reused (one crop is 600 kB at 224): a free one large enough is taken, so that
   // overlapping encode() calls never share one.
@@ -101,13 +116,14 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
   const meta: EncoderMeta = {
     model: name,
     sha256: entry.sha256,
-    dim,
+    dim: dim + midLevelDim,
     inputSize: size,
     imageInputSize,
     pooling: options.pooling,
     cropPooling: options.cropPooling,
     regionLevels,
     gemP: options.gemP,
+    ...(midLevel.length ? { midLevel: midLevel.map(({ tensor, weight }) => `${tensor}×${weight}`).join('+'), midLevelDim } : {}),
   };
   // R-MAC grids depend only on the feature map's size: one per input size used.
   const regionGrids = new Map<string, PoolRegion[]>();
@@ -138,26 +154,33 @@ export async function createEncoder(options: EncoderOptions, context: { modelsDi
       const outputs = await session.run({ [inputName]: new ort.Tensor('float32', batch, [regions.length, 3, inputSize, inputSize]) });
       const encoded = performance.now();
       spareBatches.push(buffer);
-      const features = outputs[outputName]!;
-      const [, , height = 0, width = 0] = features.dims;
-      const perSample = dim * height * width;
-      const quantization = tap.quantization;
-      let firstMap: GemIntegral | undefined;
+      // Region i's map of each layer, and the integrals of every layer when a box of it is pooled later.
+      const mapsOf = (index: number): Array<{ values: FeatureValues; channels: number; height: number; width: number }> =>
+        layers.map(({ output, quantization }) => {
+          const features = outputs[output]!;
+          const [, channels = 0, height = 0, width = 0] = features.dims;
+          const begin = index * channels * height * width;
+          const end = begin + channels * height * width;
+          const values = quantization
+            ? { quantized: (features.data as Uint8Array).subarray(begin, end), ...quantization }
+            : (features.data as Float32Array).subarray(begin, end);
+          return { values, channels, height, width };
+        });
+      let firstMap: FeatureMaps | undefined;
       const vectors = regions.map((_, index) => {
-        const begin = index * perSample;
-        const values = quantization
-          ? { quantized: (features.data as Uint8Array).subarray(begin, begin + perSample), ...quantization }
-          : (features.data as Float32Array).subarray(begin, begin + perSample);
+        const maps = mapsOf(index);
         const kept = keepFirstMap && index === 0;
         if (poolings[index] === 'rgem' || kept) {
-          const integral = new GemIntegral({ values, channels: dim, height, width }, options.gemP);
-          if (kept) firstMap = integral;
-          if (poolings[index] === 'rgem') return l2n(regionalGem(integral, gridFor(height, width)));
+          const integrals = new FeatureMaps(maps.map((map, i) => ({ integral: new GemIntegral(map, options.gemP), weight: layers[i]!.weight })));
+          if (kept) firstMap = integrals;
+          if (poolings[index] === 'rgem') return l2n(integrals.regional(gridFor));
         }
-        const pooled = 'quantized' in values
-          ? gemQuantized(values.quantized, values.scale, values.zeroPoint, dim, height * width, options.gemP)
-          : gem(values, dim, height * width, options.gemP);
-        return l2n(pooled);
+        return l2n(concatenateUnits(maps.map(({ values, channels, height, width }, i) => {
+          const pooled = 'quantized' in values
+            ? gemQuantized(values.quantized, values.scale, values.zeroPoint, channels, height * width, options.gemP)
+            : gem(values, channels, height * width, options.gemP);
+          return { part: pooled, weight: layers[i]!.weight };
+        })));
       });
       const encoding: Encoding = { vectors, cropMs: cropped - start, encodeMs: encoded - cropped, poolMs: performance.now() - encoded };
       if (firstMap) encoding.firstMap = firstMap;

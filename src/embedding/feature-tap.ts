@@ -1,7 +1,8 @@
 /**
- * Exposes a classification network's feature map: edits the ONNX protobuf in memory so that the
- * feature tensor is the graph's only output (the classifier after it is pruned away), and lets the input
- * take any height and width (the networks are fully convolutional).
+ * Exposes a classification network's feature maps: edits the ONNX protobuf in memory so that the
+ * feature tensor (and any mid-level tensors asked for) are the graph's only outputs (the classifier
+ * after them is pruned away), and lets the input take any height and width (the networks are fully
+ * convolutional).
  */
 import onnxProto from 'onnx-proto';
 import { FindthisError } from '../core/errors.js';
@@ -12,12 +13,17 @@ const { onnx } = onnxProto;
 /** How to read the tapped tensor: uint8 with (q − zeroPoint) × scale, or plain float32. */
 export type FeatureQuantization = { scale: number; zeroPoint: number } | null;
 
-export interface FeatureTap {
-  /** The edited model, ready for onnxruntime. */
-  model: Uint8Array;
-  /** The tapped tensor's name. */
+/** One tapped tensor: its name and how to read it. */
+export interface TappedTensor {
   tensor: string;
   quantization: FeatureQuantization;
+}
+
+export interface FeatureTap extends TappedTensor {
+  /** The edited model, ready for onnxruntime: its outputs are the feature tensor, then `midLevel` in order. */
+  model: Uint8Array;
+  /** Mid-level tensors tapped beside the feature tensor. */
+  midLevel: TappedTensor[];
 }
 
 const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'QLinearGlobalAveragePool']);
@@ -68,9 +74,9 @@ export function featureQuantization(graph: onnxProto.onnx.IGraphProto, tensor: s
   return { scale, zeroPoint };
 }
 
-/** Keeps only the nodes (and initializers) the `tensor` depends on. */
-function pruneTo(graph: onnxProto.onnx.IGraphProto, tensor: string): void {
-  const needed = new Set([tensor]);
+/** Keeps only the nodes (and initializers) the `tensors` depend on. */
+function pruneTo(graph: onnxProto.onnx.IGraphProto, tensors: readonly string[]): void {
+  const needed = new Set(tensors);
   const kept: onnxProto.onnx.INodeProto[] = [];
   for (const node of [...(graph.node ?? [])].reverse()) {
     if (!node.output?.some((output) => needed.has(output))) continue;
@@ -82,10 +88,10 @@ function pruneTo(graph: onnxProto.onnx.IGraphProto, tensor: string): void {
 }
 
 /**
- * Taps `tensorName` ('' = the input of the last global pool) of the ONNX model in `bytes`. Throws
- * MODEL_INVALID when the tensor cannot be found.
+ * Taps `tensorName` ('' = the input of the last global pool) of the ONNX model in `bytes`, and the
+ * `midLevel` tensors beside it. Throws MODEL_INVALID when a tensor cannot be found.
  */
-export function tapFeatures(bytes: Uint8Array, tensorName: string, label: string): FeatureTap {
+export function tapFeatures(bytes: Uint8Array, tensorName: string, label: string, midLevel: readonly string[] = []): FeatureTap {
   let model: onnxProto.onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -98,19 +104,24 @@ export function tapFeatures(bytes: Uint8Array, tensorName: string, label: string
   if (!tensor) {
     throw new FindthisError('MODEL_INVALID', `${label} has no GlobalAveragePool node: name the feature tensor (encoder.featureTensor or the manifest)`);
   }
-  if (!graph.node?.some((node) => node.output?.includes(tensor))) {
-    throw new FindthisError('MODEL_INVALID', `${label} has no tensor named ${JSON.stringify(tensor)} to use as the feature map`);
-  }
-  const quantization = featureQuantization(graph, tensor);
+  const tapped = [tensor, ...midLevel].map((name) => {
+    if (!graph.node?.some((node) => node.output?.includes(name))) {
+      throw new FindthisError('MODEL_INVALID', `${label} has no tensor named ${JSON.stringify(name)} to use as a feature map`);
+    }
+    return { tensor: name, quantization: featureQuantization(graph, name) };
+  });
 
   // Before pruning, while initializers listed as inputs (old IR versions) are still told apart from the image.
   const input = freeImageSize(graph, label);
-  pruneTo(graph, tensor);
-  const elemType = quantization ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT;
-  graph.output = [onnx.ValueInfoProto.create({ name: tensor, type: { tensorType: { elemType } } })];
+  pruneTo(graph, tapped.map(({ tensor: name }) => name));
+  graph.output = tapped.map(({ tensor: name, quantization }) => {
+    const elemType = quantization ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT;
+    return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType } } });
+  });
   // Inputs that name initializers: keep those still needed, drop the rest.
   const initializers = new Set((graph.initializer ?? []).map((initializer) => initializer.name));
   graph.input = graph.input.filter((candidate) => candidate === input || initializers.has(candidate.name));
 
-  return { model: onnx.ModelProto.encode(model).finish(), tensor, quantization };
+  const [main, ...rest] = tapped as [TappedTensor, ...TappedTensor[]];
+  return { model: onnx.ModelProto.encode(model).finish(), ...main, midLevel: rest };
 }

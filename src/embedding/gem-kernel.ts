@@ -15,7 +15,7 @@ interface PoolKernel {
 }
 
 let kernel: PoolKernel | undefined;
-/** The table at offset 0 of the kernel's memory (gem.ts hands the same one for every map). */
+/** The table at offset 0 of the kernel's memory (gem.ts hands one per layer: a change copies 2 kB). */
 let loadedTable: Float64Array | undefined;
 
 /** A quantized map's values through `table` (256 entries, max((q − zp)·scale, eps)^p). */

@@ -60,16 +60,18 @@ export function gemQuantized(
   return out;
 }
 
-/** The last power table made: an encoder's quantization and p never change, so every map reuses it. */
-let lastTable: { scale: number; zeroPoint: number; p: number; eps: number; table: Float64Array } | undefined;
+/** Power tables made so far, by setting: an encoder's layers and p never change, so every map reuses its layer's. */
+const powerTables = new Map<string, Float64Array>();
 
 /** max((q − zeroPoint)·scale, eps)^p for every uint8 q (256 Math.pow calls, about 20 µs, once per setting). */
 function powerTable(scale: number, zeroPoint: number, p: number, eps: number): Float64Array {
-  const last = lastTable;
-  if (last && last.scale === scale && last.zeroPoint === zeroPoint && last.p === p && last.eps === eps) return last.table;
-  const table = new Float64Array(256);
-  for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - zeroPoint) * scale, eps), p);
-  lastTable = { scale, zeroPoint, p, eps, table };
+  const key = `${scale} ${zeroPoint} ${p} ${eps}`;
+  let table = powerTables.get(key);
+  if (!table) {
+    table = new Float64Array(256);
+    for (let q = 0; q < 256; q++) table[q] = Math.pow(Math.max((q - zeroPoint) * scale, eps), p);
+    powerTables.set(key, table);
+  }
   return table;
 }
 

@@ -13,7 +13,7 @@
  */
 import type { BBox } from '../core/types.js';
 import type { Proposal } from '../detection/detector.js';
-import type { GemIntegral } from '../embedding/gem.js';
+import type { FeatureMaps } from '../embedding/feature-maps.js';
 import type { LocalizationOptions } from './options.js';
 import type { ProductScorer } from './reference.js';
 import { regionBudget, selectRegions } from './select.js';
@@ -28,7 +28,7 @@ export interface LocatedRegion {
 }
 
 export function locateRegions(
-  map: GemIntegral,
+  map: FeatureMaps,
   size: { width: number; height: number },
   proposals: readonly Proposal[],
   scorer: ProductScorer | undefined,
@@ -50,7 +50,7 @@ type Candidate = { bbox: BBox; label: string; score: number; look?: { vector: Fl
  * Whether two candidates show the same product: nearest one prototype, or box vectors at least
  * `similarity` alike. Each candidate is pooled and compared once, and only when asked.
  */
-function pileTest(scorer: ProductScorer, map: GemIntegral, grid: Grid, similarity: number): (a: Candidate, b: Candidate) => boolean {
+function pileTest(scorer: ProductScorer, map: FeatureMaps, grid: Grid, similarity: number): (a: Candidate, b: Candidate) => boolean {
   const lookOf = (candidate: Candidate) => {
     if (!candidate.look) {
       const vector = scorer.vectorOf(map, cellBox(candidate.bbox, grid));

@@ -5,7 +5,8 @@
  * extractor's thread. Comparing a region with a few thousand prototypes costs far less than searching
  * the index, and it only has to group regions: the chosen ones are embedded and searched properly.
  */
-import { l2n, type CellBox, type GemIntegral } from '../embedding/gem.js';
+import { l2n, type CellBox } from '../embedding/gem.js';
+import type { FeatureMaps } from '../embedding/feature-maps.js';
 import { dotAt } from '../indexing/vector-math.js';
 import { transformFromSpec, type TransformSpec } from '../embedding/vector-transform.js';
 
@@ -20,8 +21,8 @@ export interface ProductReference {
 /** A reference ready to use: the transform rebuilt once. */
 export interface ProductScorer {
   readonly products: number;
-  /** One box of a photo's feature map, GeM-pooled from its integral, in the indexes' space (unit length: the transform normalises). */
-  vectorOf(map: GemIntegral, box: CellBox): Float32Array;
+  /** One box of a photo's feature maps, GeM-pooled from their integrals, in the indexes' space (unit length: the transform normalises). */
+  vectorOf(map: FeatureMaps, box: CellBox): Float32Array;
   /** The closest prototype's row for a vector from vectorOf. */
   closest(vector: Float32Array): number;
 }
@@ -32,7 +33,7 @@ export function productScorer(reference: ProductReference): ProductScorer {
   const products = Math.floor(prototypes.length / dim);
   return {
     products,
-    vectorOf: (map, box) => transform.apply(l2n(Float32Array.from(map.pool(box)))),
+    vectorOf: (map, box) => transform.apply(l2n(map.pool(box))),
     closest(vector) {
       let best = -1;
       let score = -Infinity;

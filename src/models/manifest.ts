@@ -31,6 +31,13 @@ export interface InputSpec {
   padValue?: number;
 }
 
+/** A mid-level feature map an encoder's vector also pools. */
+export interface MidLevelTensor {
+  tensor: string;
+  dim: number;
+  weight: number;
+}
+
 export interface ModelEntry {
   file: string;
   role: 'detector' | 'encoder';
@@ -45,8 +52,12 @@ export interface ModelEntry {
   input: InputSpec;
   /** Detectors: output layout, anchor strides (YOLOX) and class names by index. */
   detection?: { format?: 'yolox' | 'yolov5' | 'yolov8'; strides?: number[]; classes: string[] };
-  /** Encoders: the feature-map tensor to tap ('' = input of the last global pool) and its channel count. */
-  features?: { tensor: string; dim: number };
+  /**
+   * Encoders: the feature-map tensor to tap ('' = input of the last global pool) and its channel count;
+   * `midLevel`: feature maps of earlier layers pooled beside it (encoder.midLevel), each with its
+   * channel count and its weight in the concatenated vector.
+   */
+  features?: { tensor: string; dim: number; midLevel?: MidLevelTensor[] };
 }
 
 export interface Manifest {
