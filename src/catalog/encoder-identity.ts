@@ -11,6 +11,8 @@
 export interface EncoderIdentity {
   readonly model: string;
   readonly dim: number;
+  /** Of `dim`, the mid-level maps' values (at the end); absent when the encoder pools the last layer only. */
+  readonly midLevelDim?: number;
 }
 
 /** A plain copy with the fields in a fixed order (model and dim first), for storing and comparing. */

@@ -23,7 +23,7 @@ import type { IngestResult, SearchAnswer, SearchQuery } from './search-types.js'
 import { indexDirOf, INDEXED_KIND, openCatalogIndexes, type CatalogIndexParams, type StartupLog, rebuildCatalogIndexes, saveTransform, storedTransform } from './catalog-indexes.js';
 import { acceptanceSummary, chooseTransform, OneAtATime, OptimizeSingleFlight, optimizeKey, optimizeResult, wholeImageSamples, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 import { matchDistinctProducts, StoredObjects, type DistinctMatches } from './product-matcher.js';
-import { identityTransform, type VectorTransform } from '../embedding/vector-transform.js';
+import { rawTransform, type VectorTransform } from '../embedding/vector-transform.js';
 
 export { MIN_PRODUCTS_FOR_WHITENING, type OptimizeRequest, type OptimizeResult } from './optimize-policy.js';
 export { type ProductMatch } from './product-matcher.js';
@@ -88,7 +88,7 @@ export class CatalogSearch implements CatalogService {
   static async open(extractor: Extractor, options: CatalogSearchOptions): Promise<CatalogSearch> {
     const catalog = Catalog.open(join(options.dataDir, 'catalog.sqlite'), extractor.encoder);
     try {
-      const transform = storedTransform(catalog) ?? identityTransform(extractor.encoder.dim);
+      const transform = storedTransform(catalog) ?? rawTransform(extractor.encoder);
       const indexes = await openCatalogIndexes(catalog, options.dataDir, options.index, transform, options.log);
       return new CatalogSearch(extractor, catalog, indexes, transform, options);
     } catch (error) {
@@ -232,7 +232,7 @@ export class CatalogSearch implements CatalogService {
 
   private async runOptimize(request: OptimizeRequest): Promise<OptimizeResult> {
     const started = performance.now();
-    const choice = await chooseTransform({ dim: this.catalog.encoder.dim, wholeImageSamples: () => wholeImageSamples(this.catalog) }, this.transform, request);
+    const choice = await chooseTransform({ encoder: this.catalog.encoder, wholeImageSamples: () => wholeImageSamples(this.catalog) }, this.transform, request);
     return this.rebuilds.run(async () => {
       this.indexes = await rebuildCatalogIndexes(this.catalog, this.options.dataDir, this.options.index, choice.transform);
       this.transform = choice.transform;

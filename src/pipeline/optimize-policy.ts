@@ -10,7 +10,7 @@ import { whyNotLearnable, type LabelledVector, type Whitening, type WhiteningOpt
 import { whitenLearnOffThread } from '../embedding/whitening-thread.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { AcceptanceModel, KindModel } from '../acceptance/model.js';
-import { identityTransform, whiteningTransform, type VectorTransform } from '../embedding/vector-transform.js';
+import { rawTransform, whiteningTransform, type RawVectorShape, type VectorTransform } from '../embedding/vector-transform.js';
 
 /**
  * Fewest products whitening is learned for. It keeps at most (products − 1) dimensions: with fewer
@@ -72,12 +72,12 @@ export interface TransformChoice {
  * products, stays raw and the choice says why.
  */
 export async function chooseTransform(catalog: WhiteningSource, current: VectorTransform, request: OptimizeRequest): Promise<TransformChoice> {
-  if (request.whitening === false) return { transform: identityTransform(catalog.dim) };
+  if (request.whitening === false) return { transform: rawTransform(catalog.encoder) };
   if (!request.whitening) return { transform: current };
   const samples = [...(await catalog.wholeImageSamples()), ...(request.samples ?? [])];
   const unlearnable = whyNotLearnable(samples, MIN_PRODUCTS_FOR_WHITENING);
   if (unlearnable) {
-    return { transform: identityTransform(catalog.dim), skipped: `whitening not learned: ${unlearnable}; vectors are indexed raw` };
+    return { transform: rawTransform(catalog.encoder), skipped: `whitening not learned: ${unlearnable}; vectors are indexed raw` };
   }
   // Learning takes seconds on its thread; ingests and deletes go on meanwhile, and the rebuild
   // that follows reads every stored vector, theirs included.
@@ -87,7 +87,7 @@ export async function chooseTransform(catalog: WhiteningSource, current: VectorT
 
 /** What whitening is learned from: the encoder's dimension and the catalog's whole-image vectors, grouped by product. */
 export interface WhiteningSource {
-  dim: number;
+  encoder: RawVectorShape;
   wholeImageSamples(): LabelledVector[] | Promise<LabelledVector[]>;
 }
 

@@ -193,7 +193,7 @@ export class PgCatalogSearch implements CatalogService {
       this.store.underRebuildLock(async (rebuild) => {
         const started = performance.now();
         const current = (await this.store.refresh()).transform;
-        const choice = await chooseTransform({ dim: this.extractor.encoder.dim, wholeImageSamples: () => this.wholeImageSamples() }, current, request);
+        const choice = await chooseTransform({ encoder: this.extractor.encoder, wholeImageSamples: () => this.wholeImageSamples() }, current, request);
         // Learned before the rebuild, so that the swap puts the transform and its model in place together.
         const raw: RawSample[] = [];
         for await (const sample of this.store.labelledVectors()) raw.push(sample);

@@ -22,7 +22,7 @@ import { readProduct, readProductPage, readThumbnail } from './catalog-reads.js'
 import type { ObjectKind } from '../../core/types.js';
 import { activeBitsFor, recentreDue } from '../../indexing/lsh-hyperplanes.js';
 import type { HnswParams, IndexKind, LshParams } from '../../indexing/types.js';
-import { identityTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
+import { rawTransform, transformFromSpec, type VectorTransform } from '../../embedding/vector-transform.js';
 import type { AcceptanceModel } from '../../acceptance/model.js';
 import { INDEXED_KIND } from '../../pipeline/catalog-indexes.js';
 import { SqlLshKeys } from './lsh-keys.js';
@@ -89,7 +89,7 @@ export class PgStore {
     try {
       await migrate(pool);
       await checkEncoder(pool, options.encoder);
-      await createFirstSearchTables(pool, options.encoder.dim, options.index.hnsw);
+      await createFirstSearchTables(pool, rawTransform(options.encoder).outputDim, options.index.hnsw);
       const store = new PgStore(pool, options.encoder, options);
       await store.refresh();
       return store;
@@ -114,7 +114,7 @@ export class PgStore {
       const state = loaded.rows[0];
       const transform = state.transform_kind === 'whitening'
         ? transformFromSpec({ kind: 'whitening', data: state.transform_data as Buffer })
-        : identityTransform(this.encoder.dim);
+        : rawTransform(this.encoder);
       const centre = new Float32Array(new Uint8Array(state.lsh_centre as Buffer).slice().buffer);
       const acceptance = state.acceptance as AcceptanceModel | null;
       this.snapshot = {
