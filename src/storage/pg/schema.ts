@@ -134,28 +134,34 @@ export async function checkEncoder(pool: Pool, encoder: EncoderIdentity): Promis
   }
 }
 
+/** How long a session waiting for an advisory lock sleeps between tries: doubling from the first to the last. */
+export const LOCK_RETRY_MS = { first: 25, last: 1_000 } as const;
+
 /**
  * Runs `fn` on one connection holding the session advisory lock `key` (LOCKS); with `tryLock`,
- * returns undefined at once when another session holds it.
+ * returns undefined at once when another session holds it. A wait for the lock holds no connection:
+ * it tries, gives the connection back to the pool and sleeps (LOCK_RETRY_MS), so that a replica
+ * whose optimize waits for another replica's rebuild keeps its whole pool for searches and adds.
  */
 export function withAdvisoryLock<T>(pool: Pool, key: number, fn: (client: PoolClient) => Promise<T>): Promise<T>;
 export function withAdvisoryLock<T>(pool: Pool, key: number, fn: (client: PoolClient) => Promise<T>, options: { tryLock: true }): Promise<T | undefined>;
 export async function withAdvisoryLock<T>(pool: Pool, key: number, fn: (client: PoolClient) => Promise<T>, options: { tryLock?: boolean } = {}): Promise<T | undefined> {
-  const client = await pool.connect();
-  try {
-    if (options.tryLock) {
-      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [key]);
-      if (!rows[0].locked) return undefined;
-    } else {
-      await client.query('SELECT pg_advisory_lock($1)', [key]);
-    }
+  for (let pause: number = LOCK_RETRY_MS.first; ; pause = Math.min(2 * pause, LOCK_RETRY_MS.last)) {
+    const client = await pool.connect();
     try {
-      return await fn(client);
+      const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [key]);
+      if (rows[0].locked) {
+        try {
+          return await fn(client);
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key]);
+        }
+      }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [key]);
+      client.release();
     }
-  } finally {
-    client.release();
+    if (options.tryLock) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
