@@ -237,6 +237,9 @@ describe('PgStore', () => {
       expect({ wrong: Number(marked.wrong), whole: Number(marked.whole) }).toEqual({ wrong: 0, whole: snapshot.wholeImages });
       expect(await sql(`SELECT 1 FROM lsh_keys_${tables} k JOIN objects o ON o.id = k.object_id WHERE o.kind <> 'whole'`)).toEqual([]);
       expect(snapshot.centredAt).toBe(0);
+      // The HNSW index is built again over the whole photos only, with its settings.
+      const [{ indexdef }] = await sql(`SELECT indexdef FROM pg_indexes WHERE indexname = 'search_vectors_${tables}_hnsw'`);
+      expect(indexdef).toMatch(/USING hnsw .*WHERE whole/);
       for (const kind of ['exact', 'hnsw', 'lsh'] as const) {
         const found = await migrated.nearest(snapshot, kind, row(data.queries, dim, 1), 10);
         expect(found.rows).toHaveLength(10);

@@ -49,18 +49,23 @@ export async function createProductSums(client: ClientBase, tables: SearchTables
 
 /**
  * Migration 6: a database whose live pair indexed every object searches whole photos only: its rows
- * say which are, and its detections lose their LSH keys. Its HNSW index, over every vector, serves
- * the `WHERE whole` queries (filtered) until the next rebuild builds the partial one; the LSH centre
- * counts as never estimated, so the first add to a catalog of 1000+ whole photos rebuilds in the
- * background (pg-store.ts, recentreWhenGrown).
+ * say which are, and its detections lose their LSH keys. Its HNSW index over every vector is dropped
+ * before the rows are marked (each marked row would otherwise be one more HNSW insert) and built again
+ * over the whole photos only, with its own settings; the LSH centre counts as never estimated, so the
+ * first add to a catalog of 1000+ whole photos rebuilds in the background (pg-store.ts,
+ * recentreWhenGrown).
  */
 export async function searchWholePhotosOnly(client: ClientBase): Promise<void> {
   const { rows } = await client.query('SELECT tables FROM search_state WHERE id = 1');
   if (rows.length === 0) return; // a new database: its first pair is made so
   const tables = searchTables(Number(rows[0].tables));
+  const hnsw = await client.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [`${tables.vectors}_hnsw`]);
+  await client.query(`DROP INDEX IF EXISTS ${tables.vectors}_hnsw`);
   await client.query(`ALTER TABLE ${tables.vectors} ADD COLUMN whole boolean NOT NULL DEFAULT false`);
   await client.query(`UPDATE ${tables.vectors} s SET whole = true FROM objects o WHERE o.id = s.object_id AND o.kind = 'whole'`);
   await client.query(`ALTER TABLE ${tables.vectors} ALTER COLUMN whole DROP DEFAULT`);
+  const definition = hnsw.rows[0]?.indexdef;
+  if (definition) await client.query(`${definition} WHERE whole`);
   await client.query(`DELETE FROM ${tables.keys} k USING objects o WHERE o.id = k.object_id AND o.kind <> 'whole'`);
   await client.query('UPDATE search_state SET lsh_centred_at = 0 WHERE id = 1');
 }
