@@ -4,7 +4,7 @@
  * concatenated: the last layer says what kind of thing it is, a mid-level one (finer cells, nearer the
  * print on a pack) which one of its kind. With a single layer this is plain GeM of that layer.
  */
-import { GemIntegral, regionalGem, type CellBox, type PoolRegion } from './gem.js';
+import { GEM_EPS, GemIntegral, regionalGem, type CellBox, type PoolRegion } from './gem.js';
 
 export interface FeatureLayer {
   integral: GemIntegral;
@@ -65,7 +65,7 @@ export function concatenateUnits(parts: ReadonlyArray<{ part: ArrayLike<number>;
   for (const { part, weight } of parts) {
     let sumSquares = 0;
     for (let i = 0; i < part.length; i++) sumSquares += part[i]! * part[i]!;
-    const scale = weight / (Math.sqrt(sumSquares) + 1e-6);
+    const scale = weight / (Math.sqrt(sumSquares) + GEM_EPS);
     for (let i = 0; i < part.length; i++) out[offset + i] = part[i]! * scale;
     offset += part.length;
   }

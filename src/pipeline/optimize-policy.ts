@@ -85,7 +85,7 @@ export async function chooseTransform(catalog: WhiteningSource, current: VectorT
   return { transform: whiteningTransform(learned), learned };
 }
 
-/** What whitening is learned from: the encoder's dimension and the catalog's whole-image vectors, grouped by product. */
+/** What whitening is learned from: the encoder's vector shape (what stays raw without it) and the catalog's whole-image vectors, grouped by product. */
 export interface WhiteningSource {
   encoder: RawVectorShape;
   wholeImageSamples(): LabelledVector[] | Promise<LabelledVector[]>;
