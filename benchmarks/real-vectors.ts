@@ -24,7 +24,7 @@ import { l2n } from '../src/embedding/gem.js';
 import { decodeImage } from '../src/imaging/decode.js';
 import { cellBox } from '../src/localization/grid.js';
 import { wholeImage, type Region } from '../src/imaging/resize.js';
-import { SeededRandom } from '../src/indexing/prng.js';
+import { SeededRandom } from '../src/core/prng.js';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { cropRegion } from '../src/pipeline/extractor.js';
 import { groceryPhotos, type GroceryPhoto } from './lib/grocery.js';

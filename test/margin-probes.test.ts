@@ -9,7 +9,7 @@ import { recallAtK } from '../benchmarks/lib/recall.js';
 import { ExactIndex } from '../src/indexing/exact-index.js';
 import { LshIndex } from '../src/indexing/lsh-index.js';
 import { MarginProbes } from '../src/indexing/margin-probes.js';
-import { SeededRandom } from '../src/indexing/prng.js';
+import { SeededRandom } from '../src/core/prng.js';
 import { VectorStore } from '../src/indexing/vector-store.js';
 
 describe('MarginProbes', () => {

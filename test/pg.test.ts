@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iconicImages } from '../benchmarks/lib/grocery.js';
 import { loadConfig } from '../src/config/load.js';
 import type { LabelledVector } from '../src/embedding/whitening.js';
-import { SeededRandom } from '../src/indexing/prng.js';
+import { SeededRandom } from '../src/core/prng.js';
 import { createExtractor, type Extractor } from '../src/pipeline/extractor.js';
 import { createApp } from '../src/service/app.js';
 import { createLogger } from '../src/service/log.js';

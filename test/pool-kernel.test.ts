@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GEM_EPS, gemQuantized, GemIntegral } from '../src/embedding/gem.js';
-import { SeededRandom } from '../src/indexing/prng.js';
+import { SeededRandom } from '../src/core/prng.js';
 import { compileKernel, kernelPath } from './support/kernels.js';
 
 function quantizedMap(random: SeededRandom, length: number): Uint8Array {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimHashSketches, SKETCH_BITS } from '../src/indexing/simhash-sketches.js';
-import { SeededRandom } from '../src/indexing/prng.js';
+import { SeededRandom } from '../src/core/prng.js';
 
 function unitVector(random: SeededRandom, dim: number, offset = 0): Float32Array {
   const v = Float32Array.from({ length: dim }, () => random.gaussian() + offset);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KernelMatrix } from '../src/indexing/kernel-matrix.js';
-import { SeededRandom } from '../src/indexing/prng.js';
+import { SeededRandom } from '../src/core/prng.js';
 import { compileKernel, kernelPath } from './support/kernels.js';
 
 function plainDot(a: Float32Array, b: Float32Array): number {

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../src/indexing/prng.js';
+import { SeededRandom } from '../../src/core/prng.js';
 
 export interface ClusteredDataOptions {
   /** Vectors to index. */

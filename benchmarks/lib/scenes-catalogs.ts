@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { FindthisConfig } from '../../src/config/schema.js';
-import { SeededRandom } from '../../src/indexing/prng.js';
+import { SeededRandom } from '../../src/core/prng.js';
 import { PROJECT_ROOT } from '../../src/models/manifest.js';
 import type { Extractor } from '../../src/pipeline/extractor.js';
 import { catalogBPhotos, ingestPhotos, openCatalog } from './grocery-catalog.js';

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import sharp, { type OverlayOptions } from 'sharp';
-import { SeededRandom } from '../../src/indexing/prng.js';
+import { SeededRandom } from '../../src/core/prng.js';
 import type { BBox } from '../../src/core/types.js';
 import { groceryPhotos, type GroceryPhoto } from './grocery.js';
 

@@ -9,7 +9,7 @@
  * missing products through (`wholeFalseAcceptance`, `regionFalseAcceptance`). It needs products photographed more than once: a catalog of
  * one photo per product cannot show what a right answer looks like, and stays unjudged.
  */
-import { SeededRandom } from '../indexing/prng.js';
+import { SeededRandom } from '../core/prng.js';
 import type { ObjectKind } from '../core/types.js';
 import { confidence, features, sigmoid, type AcceptanceModel, type KindModel, type MatchEvidence } from './model.js';
 

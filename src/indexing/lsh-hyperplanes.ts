@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { bytesOf } from '../core/bytes.js';
 import { KernelMatrix } from './kernel-matrix.js';
 import { learnPlanes, MIN_LEARN_SIZE } from './learned-planes.js';
-import { SeededRandom } from './prng.js';
+import { SeededRandom } from '../core/prng.js';
 import type { LshParams } from './types.js';
 import type { VectorStore } from './vector-store.js';
 

@@ -1,6 +1,7 @@
 /**
- * A small seeded generator (mulberry32) so that LSH hyperplanes — and the benchmark's synthetic data —
- * are the same for the same seed on every machine. Not for cryptography.
+ * A small seeded generator (mulberry32) so that what is drawn at random (LSH hyperplanes, the acceptance
+ * model's samples, the eigensolver's start, the benchmarks' data) is the same for the same seed on every
+ * machine. Not for cryptography.
  */
 export class SeededRandom {
   private state: number;
