@@ -15,6 +15,7 @@ const UNIT_TESTS = [
   'imaging',
   'index-persistence',
   'index-set',
+  'leading-eigenvectors',
   'simhash-sketches',
   'lsh',
   'pool-kernel',

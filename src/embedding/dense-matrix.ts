@@ -1,8 +1,8 @@
 /**
  * The dense matrix steps of learning whitening (whitening.ts), on row-major Float64Arrays: means,
  * scatter sums, shrinkage, forward and back substitution with a Cholesky factor. ml-matrix does the
- * factorisations (Cholesky, symmetric eigendecomposition); these loops run over flat arrays, four rows
- * or vectors per sweep where memory traffic bounds them.
+ * Cholesky factorisation (leading-eigenvectors.ts the eigenvectors); these loops run over flat arrays,
+ * the scatter sum four vectors per sweep because memory traffic bounds it.
  */
 import { Matrix } from 'ml-matrix';
 
@@ -70,50 +70,25 @@ export function toMatrix(values: Float64Array, rows: number, columns: number): M
   return matrix;
 }
 
-/** X = L⁻¹ B for lower-triangular L (dim × dim) and B (dim × columns), row-major (forward substitution, row by row). */
-export function solveLower(lower: Float64Array, rhs: Float64Array, dim: number, columns: number): Float64Array {
-  const out = Float64Array.from(rhs);
+/** Solves L x = b in place for lower-triangular L (forward substitution, reading L row by row). */
+export function solveLowerInPlace(lower: Float64Array, b: Float64Array, dim: number): void {
   for (let i = 0; i < dim; i++) {
-    const row = out.subarray(i * columns, (i + 1) * columns);
-    let k = 0;
-    // Four earlier rows per sweep over this one, for the same reason as in accumulateScatter.
-    for (; k + 3 < i; k += 4) {
-      const f0 = lower[i * dim + k]!;
-      const f1 = lower[i * dim + k + 1]!;
-      const f2 = lower[i * dim + k + 2]!;
-      const f3 = lower[i * dim + k + 3]!;
-      const r0 = k * columns;
-      const r1 = r0 + columns;
-      const r2 = r1 + columns;
-      const r3 = r2 + columns;
-      for (let c = 0; c < columns; c++) row[c]! -= f0 * out[r0 + c]! + f1 * out[r1 + c]! + f2 * out[r2 + c]! + f3 * out[r3 + c]!;
-    }
-    for (; k < i; k++) {
-      const factor = lower[i * dim + k]!;
-      const r = k * columns;
-      for (let c = 0; c < columns; c++) row[c]! -= factor * out[r + c]!;
-    }
-    const pivot = lower[i * dim + i]!;
-    for (let c = 0; c < columns; c++) row[c]! /= pivot;
+    const row = i * dim;
+    let sum = b[i]!;
+    for (let k = 0; k < i; k++) sum -= lower[row + k]! * b[k]!;
+    b[i] = sum / lower[row + i]!;
   }
-  return out;
 }
 
-/** Solves Lᵀ x = b in place (back substitution with the transpose of a lower-triangular L). */
+/**
+ * Solves Lᵀ x = b in place (back substitution with the transpose of a lower-triangular L). Once x_i is
+ * known it is taken out of every earlier equation, so L is read row by row, as it is stored.
+ */
 export function solveUpperTransposed(lower: Float64Array, b: Float64Array, dim: number): void {
   for (let i = dim - 1; i >= 0; i--) {
-    let sum = b[i] ?? 0;
-    for (let k = i + 1; k < dim; k++) sum -= (lower[k * dim + i] ?? 0) * (b[k] ?? 0);
-    b[i] = sum / (lower[i * dim + i] ?? 1);
-  }
-}
-
-export function transposeInPlace(matrix: Float64Array, dim: number): void {
-  for (let i = 0; i < dim; i++) {
-    for (let j = i + 1; j < dim; j++) {
-      const a = matrix[i * dim + j] ?? 0;
-      matrix[i * dim + j] = matrix[j * dim + i] ?? 0;
-      matrix[j * dim + i] = a;
-    }
+    const row = i * dim;
+    const x = b[i]! / lower[row + i]!;
+    b[i] = x;
+    for (let k = 0; k < i; k++) b[k]! -= lower[row + k]! * x;
   }
 }

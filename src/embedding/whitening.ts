@@ -10,9 +10,10 @@
  * Pure functions: `whitenLearn` → parameters, `whitenApply(parameters, vector)`. Nothing is hidden in state.
  * The matrix steps are in dense-matrix.ts; the stored form in whitening-record.ts.
  */
-import { CholeskyDecomposition, EigenvalueDecomposition } from 'ml-matrix';
+import { CholeskyDecomposition } from 'ml-matrix';
 import { FindthisError, invalidParameter } from '../core/errors.js';
-import { accumulateScatter, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLower, solveUpperTransposed, toMatrix, transposeInPlace } from './dense-matrix.js';
+import { accumulateScatter, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLowerInPlace, solveUpperTransposed, toMatrix } from './dense-matrix.js';
+import { leadingEigenvectors, type SymmetricMap } from './leading-eigenvectors.js';
 
 export interface WhiteningOptions {
   /**
@@ -53,8 +54,8 @@ export interface LabelledVector {
 /**
  * Learns whitening from vectors grouped by product. Groups with a single vector contribute to the
  * mean and the PCA, but not to the within-pair covariance (they have no pair).
- * Takes seconds at 1280 dimensions (the symmetric eigendecomposition dominates): run it off the
- * request path.
+ * Takes seconds at 1280 dimensions (the within-product scatter and its Cholesky factor dominate): run
+ * it off the request path.
  */
 export function whitenLearn(samples: readonly LabelledVector[], options: WhiteningOptions = DEFAULT_WHITENING_OPTIONS): Whitening {
   // Callers ask whyNotLearnable first (optimize reports it as `skipped`), so the two refusals here
@@ -89,10 +90,9 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   mirrorUpper(within, dim, 1 / withinCount);
   shrinkTowardsIdentity(within, dim, shrinkage);
 
-  // S = L Lᵀ. The PCA step wants the leading eigenvectors of the whitened total covariance
-  // L⁻¹ C L⁻ᵀ = Y Yᵀ / n, where Y = L⁻¹ (X − m)ᵀ is dim × n.
+  // S = L Lᵀ. The PCA step wants the leading eigenvectors of the whitened total covariance L⁻¹ C L⁻ᵀ.
   const lower = Float64Array.from(new CholeskyDecomposition(toMatrix(within, dim, dim)).lowerTriangularMatrix.to1DArray());
-  const axes = count < dim ? whitenedAxesFromGram(samples, mean, lower, outputDim) : whitenedAxesFromCovariance(samples, mean, lower, outputDim);
+  const axes = leadingEigenvectors(whitenedCovariance(samples, mean, lower), dim, outputDim);
 
   // projection = Vₖᵀ L⁻¹, i.e. each row r solves Lᵀ r = v.
   const projection = new Float32Array(outputDim * dim);
@@ -111,63 +111,30 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   };
 }
 
-/** Leading eigenvectors of L⁻¹ C L⁻ᵀ from the dim × dim matrix itself: for catalogs with more vectors than dimensions. */
-function whitenedAxesFromCovariance(samples: readonly LabelledVector[], mean: Float64Array, lower: Float64Array, axes: number): Float64Array[] {
-  const dim = mean.length;
-  const total = new Float64Array(dim * dim);
-  accumulateScatter(total, samples.map((s) => s.vector), mean, 1);
-  mirrorUpper(total, dim, 1 / samples.length);
-  // C is symmetric, so L⁻¹ C L⁻ᵀ = L⁻¹ (L⁻¹ C)ᵀ: two forward substitutions.
-  const half = solveLower(lower, total, dim, dim);
-  transposeInPlace(half, dim);
-  const eigen = new EigenvalueDecomposition(toMatrix(solveLower(lower, half, dim, dim), dim, dim), { assumeSymmetric: true });
-  return leading(eigen, axes).map((column) => Float64Array.from(eigen.eigenvectorMatrix.getColumn(column)));
-}
-
 /**
- * The same axes from the n × n Gram matrix YᵀY / n when n < dim (the dual of PCA): for an eigenvector u
- * of YᵀY, Y u is an eigenvector of Y Yᵀ with the same eigenvalue. Exact, and far cheaper for small catalogs.
+ * v ↦ L⁻¹ C L⁻ᵀ v, with C the samples' covariance, never formed: C u = Σ (x − m)((x − m) · u) / n is two
+ * passes over the samples (4·n·dim operations), where forming C and L⁻¹ C L⁻ᵀ would take n·dim² + dim³,
+ * and the eigensolver needs a few hundred products at most.
  */
-function whitenedAxesFromGram(samples: readonly LabelledVector[], mean: Float64Array, lower: Float64Array, axes: number): Float64Array[] {
+function whitenedCovariance(samples: readonly LabelledVector[], mean: Float64Array, lower: Float64Array): SymmetricMap {
   const dim = mean.length;
-  const count = samples.length;
-  const centred = new Float64Array(dim * count);
-  samples.forEach(({ vector }, n) => {
-    for (let i = 0; i < dim; i++) centred[i * count + n] = vector[i]! - mean[i]!;
-  });
-  const whitened = solveLower(lower, centred, dim, count);
-  const gram = new Float64Array(count * count);
-  for (let i = 0; i < dim; i++) {
-    const row = i * count;
-    for (let a = 0; a < count; a++) {
-      const value = whitened[row + a]!;
-      for (let b = a; b < count; b++) gram[a * count + b]! += value * whitened[row + b]!;
+  return (v) => {
+    const u = Float64Array.from(v);
+    solveUpperTransposed(lower, u, dim);
+    let meanDotU = 0;
+    for (let i = 0; i < dim; i++) meanDotU += mean[i]! * u[i]!;
+    const out = new Float64Array(dim);
+    let weights = 0;
+    for (const { vector } of samples) {
+      let weight = -meanDotU;
+      for (let i = 0; i < dim; i++) weight += vector[i]! * u[i]!;
+      weights += weight;
+      for (let i = 0; i < dim; i++) out[i]! += weight * vector[i]!;
     }
-  }
-  mirrorUpper(gram, count, 1 / count);
-  const eigen = new EigenvalueDecomposition(toMatrix(gram, count, count), { assumeSymmetric: true });
-  return leading(eigen, axes).map((column) => {
-    const u = eigen.eigenvectorMatrix.getColumn(column);
-    const axis = new Float64Array(dim);
-    let norm = 0;
-    for (let i = 0; i < dim; i++) {
-      let sum = 0;
-      for (let n = 0; n < count; n++) sum += whitened[i * count + n]! * u[n]!;
-      axis[i] = sum;
-      norm += sum * sum;
-    }
-    for (let i = 0; i < dim; i++) axis[i]! /= Math.sqrt(norm) || 1;
-    return axis;
-  });
-}
-
-/** Column indices of the `count` largest eigenvalues, largest first. */
-function leading(eigen: EigenvalueDecomposition, count: number): number[] {
-  const values = eigen.realEigenvalues;
-  return values
-    .map((_, i) => i)
-    .sort((a, b) => values[b]! - values[a]!)
-    .slice(0, count);
+    for (let i = 0; i < dim; i++) out[i] = (out[i]! - weights * mean[i]!) / samples.length;
+    solveLowerInPlace(lower, out, dim);
+    return out;
+  };
 }
 
 /**
