@@ -9,6 +9,7 @@ const UNIT_TESTS = [
   'answer',
   'catalog',
   'config',
+  'dense-matrix',
   'exact',
   'feature-maps',
   'hnsw',

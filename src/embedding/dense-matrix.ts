@@ -1,10 +1,10 @@
 /**
  * The dense matrix steps of learning whitening (whitening.ts), on row-major Float64Arrays: means,
- * scatter sums, shrinkage, forward and back substitution with a Cholesky factor. ml-matrix does the
- * Cholesky factorisation (leading-eigenvectors.ts the eigenvectors); these loops run over flat arrays,
- * the scatter sum four vectors per sweep because memory traffic bounds it.
+ * scatter sums, shrinkage, the Cholesky factor, forward and back substitution with it (leading-eigenvectors.ts
+ * finds the eigenvectors). These loops run over flat arrays, the scatter sum four vectors per sweep because
+ * memory traffic bounds it.
  */
-import { Matrix } from 'ml-matrix';
+import { FindthisError } from '../core/errors.js';
 
 export function meanOf(vectors: readonly Float32Array[], dim: number): Float64Array {
   const mean = new Float64Array(dim);
@@ -64,10 +64,28 @@ export function shrinkTowardsIdentity(matrix: Float64Array, dim: number, alpha: 
   for (let i = 0; i < dim; i++) matrix[i * dim + i] = (matrix[i * dim + i] ?? 0) + ridge + 1e-9;
 }
 
-export function toMatrix(values: Float64Array, rows: number, columns: number): Matrix {
-  const matrix = new Matrix(rows, columns);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) matrix.set(i, j, values[i * columns + j]!);
-  return matrix;
+/**
+ * The lower-triangular L with L Lᵀ = `matrix` (symmetric positive definite, row-major; Cholesky–Banachiewicz,
+ * row by row, so each inner product runs along two stored rows). Throws where a pivot is not positive:
+ * shrinkTowardsIdentity's floor keeps that from happening to a scatter matrix.
+ */
+export function choleskyLower(matrix: Float64Array, dim: number): Float64Array {
+  const lower = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    const rowI = i * dim;
+    for (let j = 0; j <= i; j++) {
+      const rowJ = j * dim;
+      let sum = matrix[rowI + j]!;
+      for (let k = 0; k < j; k++) sum -= lower[rowI + k]! * lower[rowJ + k]!;
+      if (i === j) {
+        if (!(sum > 0)) throw new FindthisError('INTERNAL', `Cholesky factor: pivot ${i} is ${sum}, the matrix is not positive definite`);
+        lower[rowI + i] = Math.sqrt(sum);
+      } else {
+        lower[rowI + j] = sum / lower[rowJ + j]!;
+      }
+    }
+  }
+  return lower;
 }
 
 /** Solves L x = b in place for lower-triangular L (forward substitution, reading L row by row). */

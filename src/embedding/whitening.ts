@@ -10,9 +10,8 @@
  * Pure functions: `whitenLearn` → parameters, `whitenApply(parameters, vector)`. Nothing is hidden in state.
  * The matrix steps are in dense-matrix.ts; the stored form in whitening-record.ts.
  */
-import { CholeskyDecomposition } from 'ml-matrix';
 import { FindthisError, invalidParameter } from '../core/errors.js';
-import { accumulateScatter, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLowerInPlace, solveUpperTransposed, toMatrix } from './dense-matrix.js';
+import { accumulateScatter, choleskyLower, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLowerInPlace, solveUpperTransposed } from './dense-matrix.js';
 import { leadingEigenvectors, type SymmetricMap } from './leading-eigenvectors.js';
 
 export interface WhiteningOptions {
@@ -91,7 +90,7 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   shrinkTowardsIdentity(within, dim, shrinkage);
 
   // S = L Lᵀ. The PCA step wants the leading eigenvectors of the whitened total covariance L⁻¹ C L⁻ᵀ.
-  const lower = Float64Array.from(new CholeskyDecomposition(toMatrix(within, dim, dim)).lowerTriangularMatrix.to1DArray());
+  const lower = choleskyLower(within, dim);
   const axes = leadingEigenvectors(whitenedCovariance(samples, mean, lower), dim, outputDim);
 
   // projection = Vₖᵀ L⁻¹, i.e. each row r solves Lᵀ r = v.
