@@ -22,6 +22,7 @@ const UNIT_TESTS = [
   'pool-kernel',
   'product-matcher',
   'resize-kernel',
+  'scatter-kernel',
   'scenes',
   'service-docs',
   'vector-kernel',

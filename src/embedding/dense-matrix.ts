@@ -1,8 +1,7 @@
 /**
  * The dense matrix steps of learning whitening (whitening.ts), on row-major Float64Arrays: means,
- * scatter sums, shrinkage, the Cholesky factor, forward and back substitution with it (leading-eigenvectors.ts
- * finds the eigenvectors). These loops run over flat arrays, the scatter sum four vectors per sweep because
- * memory traffic bounds it.
+ * shrinkage, the Cholesky factor, forward and back substitution with it (scatter-kernel.ts sums the
+ * scatter matrix, leading-eigenvectors.ts finds the eigenvectors).
  */
 import { FindthisError } from '../core/errors.js';
 
@@ -11,37 +10,6 @@ export function meanOf(vectors: readonly Float32Array[], dim: number): Float64Ar
   for (const vector of vectors) for (let i = 0; i < dim; i++) mean[i] = (mean[i] ?? 0) + (vector[i] ?? 0);
   for (let i = 0; i < dim; i++) mean[i] = (mean[i] ?? 0) / vectors.length;
   return mean;
-}
-
-/**
- * Adds Σ weight · (x − centre)(x − centre)ᵀ over `vectors` to the upper triangle of a row-major
- * dim × dim matrix. Four vectors per sweep: the target row is read and written a quarter as often,
- * which is what bounds this loop.
- */
-export function accumulateScatter(target: Float64Array, vectors: readonly Float32Array[], centre: Float64Array, weight: number): void {
-  const dim = centre.length;
-  const deltas = vectors.map((vector) => {
-    const d = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) d[i] = vector[i]! - centre[i]!;
-    return d;
-  });
-  const zero = new Float64Array(dim);
-  for (let v = 0; v < deltas.length; v += 4) {
-    const d0 = deltas[v]!;
-    const d1 = deltas[v + 1] ?? zero;
-    const d2 = deltas[v + 2] ?? zero;
-    const d3 = deltas[v + 3] ?? zero;
-    for (let i = 0; i < dim; i++) {
-      const a0 = d0[i]! * weight;
-      const a1 = d1[i]! * weight;
-      const a2 = d2[i]! * weight;
-      const a3 = d3[i]! * weight;
-      const rowOffset = i * dim;
-      for (let j = i; j < dim; j++) {
-        target[rowOffset + j]! += a0 * d0[j]! + a1 * d1[j]! + a2 * d2[j]! + a3 * d3[j]!;
-      }
-    }
-  }
 }
 
 /** Scales the upper triangle and copies it to the lower one. */

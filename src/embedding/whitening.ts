@@ -11,8 +11,9 @@
  * The matrix steps are in dense-matrix.ts; the stored form in whitening-record.ts.
  */
 import { FindthisError, invalidParameter } from '../core/errors.js';
-import { accumulateScatter, choleskyLower, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLowerInPlace, solveUpperTransposed } from './dense-matrix.js';
+import { choleskyLower, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLowerInPlace, solveUpperTransposed } from './dense-matrix.js';
 import { leadingEigenvectors, type SymmetricMap } from './leading-eigenvectors.js';
+import { scatterSum } from './scatter-kernel.js';
 
 export interface WhiteningOptions {
   /**
@@ -79,13 +80,8 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   const count = samples.length;
   const outputDim = Math.max(1, Math.min(dimensions, dim, groups.size - 1, count - 1));
   const mean = meanOf(samples.map((s) => s.vector), dim);
-  const within = new Float64Array(dim * dim);
-  let withinCount = 0;
-  for (const members of paired) {
-    const groupMean = meanOf(members, dim);
-    accumulateScatter(within, members, groupMean, members.length);
-    withinCount += members.length * members.length;
-  }
+  const within = scatterSum(dim, paired.map((members) => ({ vectors: members, centre: meanOf(members, dim), weight: members.length })));
+  const withinCount = paired.reduce((sum, members) => sum + members.length * members.length, 0);
   mirrorUpper(within, dim, 1 / withinCount);
   shrinkTowardsIdentity(within, dim, shrinkage);
 
