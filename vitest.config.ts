@@ -22,10 +22,10 @@ const UNIT_TESTS = [
   'pool-kernel',
   'product-matcher',
   'resize-kernel',
-  'scatter-kernel',
   'scenes',
   'service-docs',
   'vector-kernel',
+  'whitening-kernel',
   'worker',
 ].map((name) => `test/${name}.test.ts`);
 

@@ -1,6 +1,6 @@
 /**
  * The dense matrix steps of learning whitening (whitening.ts), on row-major Float64Arrays: means,
- * shrinkage, the Cholesky factor, forward and back substitution with it (scatter-kernel.ts sums the
+ * shrinkage, the Cholesky factor, forward and back substitution with it (whitening-kernel.ts sums the
  * scatter matrix, leading-eigenvectors.ts finds the eigenvectors).
  */
 import { FindthisError } from '../core/errors.js';

@@ -13,7 +13,7 @@
 import { FindthisError, invalidParameter } from '../core/errors.js';
 import { choleskyLower, meanOf, mirrorUpper, shrinkTowardsIdentity, solveLowerInPlace, solveUpperTransposed } from './dense-matrix.js';
 import { leadingEigenvectors, type SymmetricMap } from './leading-eigenvectors.js';
-import { scatterSum } from './scatter-kernel.js';
+import { covarianceMap, scatterSum } from './whitening-kernel.js';
 
 export interface WhiteningOptions {
   /**
@@ -106,27 +106,14 @@ export function whitenLearn(samples: readonly LabelledVector[], options: Whiteni
   };
 }
 
-/**
- * v ↦ L⁻¹ C L⁻ᵀ v, with C the samples' covariance, never formed: C u = Σ (x − m)((x − m) · u) / n is two
- * passes over the samples (4·n·dim operations), where forming C and L⁻¹ C L⁻ᵀ would take n·dim² + dim³,
- * and the eigensolver needs a few hundred products at most.
- */
+/** v ↦ L⁻¹ C L⁻ᵀ v, with C the samples' covariance, which is never formed (covarianceMap). */
 function whitenedCovariance(samples: readonly LabelledVector[], mean: Float64Array, lower: Float64Array): SymmetricMap {
   const dim = mean.length;
+  const covariance = covarianceMap(samples.map((s) => s.vector), mean);
   return (v) => {
     const u = Float64Array.from(v);
     solveUpperTransposed(lower, u, dim);
-    let meanDotU = 0;
-    for (let i = 0; i < dim; i++) meanDotU += mean[i]! * u[i]!;
-    const out = new Float64Array(dim);
-    let weights = 0;
-    for (const { vector } of samples) {
-      let weight = -meanDotU;
-      for (let i = 0; i < dim; i++) weight += vector[i]! * u[i]!;
-      weights += weight;
-      for (let i = 0; i < dim; i++) out[i]! += weight * vector[i]!;
-    }
-    for (let i = 0; i < dim; i++) out[i] = (out[i]! - weights * mean[i]!) / samples.length;
+    const out = covariance(u);
     solveLowerInPlace(lower, out, dim);
     return out;
   };

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
 
 /** Each kernel and the src/ folder whose `kernels/` holds it. */
-export const KERNELS = { resize: 'imaging', vectors: 'indexing', pool: 'embedding', scatter: 'embedding' } as const;
+export const KERNELS = { resize: 'imaging', vectors: 'indexing', pool: 'embedding', whitening: 'embedding' } as const;
 type KernelName = keyof typeof KERNELS;
 
 export function kernelPath(name: KernelName, extension: 'wat' | 'wasm'): string {

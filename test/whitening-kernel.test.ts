@@ -1,12 +1,13 @@
 /**
- * The WebAssembly scatter-sum kernel behind learning whitening: its committed bytes are what its text
- * compiles to, and its sums are, to the bit, those of the JavaScript loop it replaced, for groups of any
- * size and matrices of odd and even size one after the other (its memory grows and is reused).
+ * The WebAssembly kernel behind learning whitening: its committed bytes are what its text compiles to;
+ * its scatter sums are, to the bit, those of the JavaScript loop they replaced, for groups of any size and
+ * matrices of odd and even size one after the other (its memory grows and is reused); its products with the
+ * covariance are those of the covariance matrix itself.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../src/core/prng.js';
-import { scatterSum, type ScatterGroup } from '../src/embedding/scatter-kernel.js';
+import { covarianceMap, scatterSum, type ScatterGroup } from '../src/embedding/whitening-kernel.js';
 import { compileKernel, kernelPath } from './support/kernels.js';
 
 /** The loop the kernel replaced: four vectors per sweep, upper triangle, the same order of operations. */
@@ -41,9 +42,9 @@ function upperTriangle(matrix: Float64Array, dim: number): number[] {
   return values;
 }
 
-describe('WebAssembly scatter-sum kernel', () => {
+describe('WebAssembly whitening kernel', () => {
   it('is committed as the bytes its text compiles to (npm run build:kernels)', async () => {
-    expect(Buffer.from(await compileKernel('scatter')).equals(readFileSync(kernelPath('scatter', 'wasm')))).toBe(true);
+    expect(Buffer.from(await compileKernel('whitening')).equals(readFileSync(kernelPath('whitening', 'wasm')))).toBe(true);
   });
 
   it.each([
@@ -55,5 +56,22 @@ describe('WebAssembly scatter-sum kernel', () => {
     const groups = groupsOf(dim, sizes, dim);
     const kernel = scatterSum(dim, groups);
     expect(upperTriangle(kernel, dim)).toEqual(upperTriangle(scatterInJavaScript(dim, groups), dim));
+  });
+
+  it.each([7, 130])('multiplies a %i-value vector by the covariance of its vectors, as the matrix does', (dim) => {
+    const random = new SeededRandom(dim);
+    const vectors = Array.from({ length: 23 }, () => Float32Array.from({ length: dim }, () => random.gaussian()));
+    const mean = Float64Array.from({ length: dim }, (_, i) => vectors.reduce((sum, v) => sum + v[i]!, 0) / vectors.length);
+    const covariance = covarianceMap(vectors, mean);
+    for (let round = 0; round < 2; round++) {
+      const u = Float64Array.from({ length: dim }, () => random.gaussian());
+      const expected = new Float64Array(dim);
+      for (const v of vectors) {
+        let w = 0;
+        for (let i = 0; i < dim; i++) w += (v[i]! - mean[i]!) * u[i]!;
+        for (let i = 0; i < dim; i++) expected[i]! += (w * (v[i]! - mean[i]!)) / vectors.length;
+      }
+      covariance(u).forEach((value, i) => expect(Math.abs(value - expected[i]!)).toBeLessThan(1e-12 * (1 + Math.abs(expected[i]!))));
+    }
   });
 });
