@@ -54,8 +54,8 @@ export interface LabelledVector {
 /**
  * Learns whitening from vectors grouped by product. Groups with a single vector contribute to the
  * mean and the PCA, but not to the within-pair covariance (they have no pair).
- * Takes seconds at 1280 dimensions (the within-product scatter and its Cholesky factor dominate): run
- * it off the request path.
+ * Takes seconds at 1280 dimensions (catalog B: 4–5 s, most of it the Cholesky factor and the eigensolver's
+ * triangular solves): run it off the request path.
  */
 export function whitenLearn(samples: readonly LabelledVector[], options: WhiteningOptions = DEFAULT_WHITENING_OPTIONS): Whitening {
   // Callers ask whyNotLearnable first (optimize reports it as `skipped`), so the two refusals here
