@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { FindthisError } from './errors.js';
 
 const PAGE = 65_536;
@@ -13,4 +14,9 @@ export function reserveKernelBytes(memory: WebAssembly.Memory, bytes: number, wh
   if (bytes > MAX_BYTES) throw new FindthisError('INTERNAL', `${what} do not fit the 4 GiB of WebAssembly memory`);
   const missing = bytes - memory.buffer.byteLength;
   if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
+}
+
+/** A new instance of the compiled kernel at `url` (a committed `.wasm` beside its `.wat`), its exports typed as `T`. */
+export function instantiateKernel<T>(url: URL): T {
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(url))).exports as unknown as T;
 }

@@ -5,8 +5,7 @@
  * The sums are those of the JavaScript loops they replace, in the same order, to the last bit, in
  * about half their time, the copy out included (docs/benchmarks.md, "Pooling in the kernel").
  */
-import { readFileSync } from 'node:fs';
-import { reserveKernelBytes } from '../core/wasm-memory.js';
+import { instantiateKernel, reserveKernelBytes } from '../core/wasm-memory.js';
 
 interface PoolKernel {
   memory: WebAssembly.Memory;
@@ -27,10 +26,7 @@ export interface QuantizedMap {
 
 /** Loads the table and the values into the kernel's memory; returns the kernel and where its output goes. */
 function load({ quantized, table }: QuantizedMap, outBytes: number): { pool: PoolKernel; outAt: number } {
-  if (!kernel) {
-    const module = new WebAssembly.Module(readFileSync(new URL('./kernels/pool.wasm', import.meta.url)));
-    kernel = new WebAssembly.Instance(module).exports as unknown as PoolKernel;
-  }
+  kernel ??= instantiateKernel<PoolKernel>(new URL('./kernels/pool.wasm', import.meta.url));
   const tableBytes = 256 * 8;
   const outAt = tableBytes + ((quantized.length + 7) & ~7);
   reserveKernelBytes(kernel.memory, outAt + outBytes, 'a feature map and its sums');

@@ -9,8 +9,7 @@
  * time (each lays out the memory from its start; whitenLearn runs them one after the other). Its memory
  * stays at the largest size asked for on that thread (whitening learns on a worker thread of its own).
  */
-import { readFileSync } from 'node:fs';
-import { reserveKernelBytes } from '../core/wasm-memory.js';
+import { instantiateKernel, reserveKernelBytes } from '../core/wasm-memory.js';
 
 interface WhiteningKernel {
   memory: WebAssembly.Memory;
@@ -21,10 +20,7 @@ interface WhiteningKernel {
 let instance: WhiteningKernel | undefined;
 
 function loaded(): WhiteningKernel {
-  if (!instance) {
-    const module = new WebAssembly.Module(readFileSync(new URL('./kernels/whitening.wasm', import.meta.url)));
-    instance = new WebAssembly.Instance(module).exports as unknown as WhiteningKernel;
-  }
+  instance ??= instantiateKernel<WhiteningKernel>(new URL('./kernels/whitening.wasm', import.meta.url));
   return instance;
 }
 

@@ -8,8 +8,7 @@
  * whose results it gives bit for bit): 2–3× faster than those loops, which were a third of a 348×348
  * photo's time outside onnxruntime.
  */
-import { readFileSync } from 'node:fs';
-import { reserveKernelBytes } from '../core/wasm-memory.js';
+import { instantiateKernel, reserveKernelBytes } from '../core/wasm-memory.js';
 import type { RawImage } from './decode.js';
 
 /** Integer pixel rectangle inside an image. */
@@ -103,10 +102,7 @@ let kernel: ResizeKernel | undefined;
 let loadedImage: Uint8Array | undefined;
 
 function resizeKernel(): ResizeKernel {
-  if (!kernel) {
-    const module = new WebAssembly.Module(readFileSync(new URL('./kernels/resize.wasm', import.meta.url)));
-    kernel = new WebAssembly.Instance(module).exports as unknown as ResizeKernel;
-  }
+  kernel ??= instantiateKernel<ResizeKernel>(new URL('./kernels/resize.wasm', import.meta.url));
   return kernel;
 }
 
