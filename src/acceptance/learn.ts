@@ -11,6 +11,7 @@
  */
 import { SeededRandom } from '../core/prng.js';
 import type { ObjectKind } from '../core/types.js';
+import { KernelMatrix } from '../indexing/kernel-matrix.js';
 import { confidence, features, sigmoid, type AcceptanceModel, type KindModel, type MatchEvidence } from './model.js';
 
 export interface AcceptanceOptions {
@@ -86,16 +87,12 @@ function learnKind(samples: readonly StoredSample[], kind: ObjectKind, options: 
   const queries = sample(samples.filter((s) => s.kind === kind), options.queries, seed);
   if (queries.length === 0 || pool.length === 0) return undefined;
   const dim = pool[0]!.vector.length;
-  const matrix = new Float32Array(pool.length * dim);
-  pool.forEach((s, i) => matrix.set(s.vector, i * dim));
+  // The exact scan's SIMD kernel: a thousand queries against every whole photo is most of the learning.
+  const matrix = new KernelMatrix(dim, pool.length);
+  pool.forEach((s, i) => matrix.rows.set(s.vector, i * dim));
   const examples: Example[] = [];
-  const scores = new Float32Array(pool.length);
   for (const query of queries) {
-    for (let i = 0, offset = 0; i < pool.length; i++, offset += dim) {
-      let dot = 0;
-      for (let k = 0; k < dim; k++) dot += matrix[offset + k]! * query.vector[k]!;
-      scores[i] = dot;
-    }
+    const scores = matrix.scan(query.vector, pool.length);
     const twins = nearestImages(pool, scores, query, options.nearDuplicates);
     const present = bestTwo(pool, scores, (s) => s.imageId !== query.imageId && !twins.has(s.imageId));
     const absent = bestTwo(pool, scores, (s) => s.productId !== query.productId);
