@@ -55,11 +55,15 @@ export class FeatureMaps {
 }
 
 /**
- * The parts, each scaled to length `weight`, end to end. A single part is returned as it is: the caller
- * normalises the whole, so a one-layer encoder's vectors stay what plain GeM gives, to the last bit.
+ * The parts, each scaled to length `weight`, end to end. A single part is returned as it is (the same
+ * array when it is a Float32Array, which the poolers give freshly made): the caller normalises the whole,
+ * so a one-layer encoder's vectors stay what plain GeM gives, to the last bit, with no copy on the way.
  */
 export function concatenateUnits(parts: ReadonlyArray<{ part: ArrayLike<number>; weight: number }>): Float32Array {
-  if (parts.length === 1) return Float32Array.from(parts[0]!.part);
+  if (parts.length === 1) {
+    const only = parts[0]!.part;
+    return only instanceof Float32Array ? only : Float32Array.from(only);
+  }
   const out = new Float32Array(parts.reduce((sum, { part }) => sum + part.length, 0));
   let offset = 0;
   for (const { part, weight } of parts) {
