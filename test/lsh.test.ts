@@ -155,6 +155,26 @@ describe('LshIndex', () => {
     expect(lsh.search(row(data.vectors, dim, 5003), 1).neighbors[0]).toMatchObject({ id: 'w3' });
   });
 
+  it("scores each candidate once, forgets a query's candidates before the next, and skips removed vectors", () => {
+    const small = storeOf(3000);
+    const lsh = LshIndex.build(small, { hashSize: 8, numTables: 4, probeRadius: 1, seed: 2 });
+    const [a, b] = [row(data.queries, dim, 0), row(data.queries, dim, 50)];
+    const first = lsh.search(b, 200);
+    lsh.search(a, 200);
+    const again = lsh.search(b, 200);
+    expect(again.stats.candidatesScored).toBe(first.stats.candidatesScored);
+    expect(again.neighbors).toEqual(first.neighbors);
+    const ids = first.neighbors.map((hit) => hit.id);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const removed = ids.slice(0, 50);
+    for (const id of removed) expect(lsh.remove(id)).toBe(true);
+    const after = lsh.search(b, 200);
+    expect(after.stats.candidatesScored).toBe(first.stats.candidatesScored - 50);
+    expect(after.neighbors.map((hit) => hit.id)).toEqual(expect.not.arrayContaining(removed));
+    expect(after.neighbors.map((hit) => hit.id).slice(0, 150)).toEqual(ids.slice(50));
+  });
+
   it('re-adding an id replaces its vector in the buckets', () => {
     const small = storeOf(3000);
     const lsh = LshIndex.build(small, { hashSize: 10, numTables: 8, probeRadius: 0, seed: 5 });
