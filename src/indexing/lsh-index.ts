@@ -27,9 +27,10 @@ const MIN_LAZY_ENTRIES = 256;
  * - A query collects the slots in its bucket of every table and, with `probes` p > 1, in the
  *   (p − 1)·numTables other buckets a neighbour most likely fell into, ordered by the query's margins to
  *   the hyperplanes (MarginProbes, Lv et al. 2007); without `probes`, with `probeRadius` r > 0, in every
- *   bucket whose key differs in at most r bits (RadiusProbes). The union (marked in a bitset of the slots,
- *   12.5 kB at 100k, and read back in slot order) is re-ranked by exact cosine on the shared vector store, in one SIMD kernel call; with
- *   `rerank`, only its `rerank` nearest by Hamming distance of their SimHash sketches (SimHashSketches).
+ *   bucket whose key differs in at most r bits (RadiusProbes). The union (marked in a bitset of the
+ *   slots, 12.5 kB at 100k, and read back in slot order) is re-ranked by exact cosine on the shared
+ *   vector store, in one SIMD kernel call; with `rerank`, only its `rerank` nearest by Hamming distance
+ *   of their SimHash sketches (SimHashSketches).
  *   Recent adds not yet in the frozen tables match within radius r, or 1 when probing by margin.
  * - Buckets are frozen CSR tables (`BucketTable`) plus a pending list of recent adds; removes and
  *   replaces leave stale entries that are skipped (live flag + stored signature check). The frozen
@@ -170,9 +171,9 @@ export class LshIndex implements PersistedIndex {
     this.reserveScratch();
     const seen = this.seen;
 
-    // The walk only marks slots (a branch-free bit set in an L1-resident bitset); reading the marks back
-    // in slot order then gives each candidate once, live ones only, in ascending order, so the sketch
-    // pass and the scoring read the catalog's rows front to back instead of at random.
+    // The walk only sets each slot's bit (the bitset stays in the L1 cache); reading the bits back gives
+    // each candidate once, live ones only, in slot order, so the sketch pass and the scoring read the
+    // catalog's rows front to back instead of at random.
     for (let p = 0; p < plan.count; p++) {
       const t = plan.tables[p]!;
       const key = plan.keys[p]!;
