@@ -193,6 +193,7 @@ export class LshIndex implements PersistedIndex {
     const radius = probes > 0 ? Math.min(1, probes - 1) : this.params.probeRadius;
     for (let p = 0; p < this.pendingCount; p++) {
       const slot = this.pending[p]!;
+      if ((seen[slot >>> 5]! & (1 << (slot & 31))) !== 0) continue;
       for (let t = 0; t < tableCount; t++) {
         if (popcount32((signatures[slot * tableCount + t]! ^ this.queryKeys[t]!) & bitMask) <= radius) {
           seen[slot >>> 5] = seen[slot >>> 5]! | (1 << (slot & 31));
