@@ -69,7 +69,9 @@ export async function scenesCatalogs(
   const cacheDir = options.cacheDir ?? DEFAULT_CATALOG_CACHE;
   const leftOut = leftOutProducts(options.seed);
   const photos = catalogBPhotos();
-  const ingestKey = digest([extractor.encoder, config.extractor, photos.map((photo) => photo.path)]);
+  // Localisation cuts search photos only: catalog photos keep their detections, so it is not part of the key.
+  const { localization: _searchOnly, ...catalogExtraction } = config.extractor;
+  const ingestKey = digest([extractor.encoder, catalogExtraction, photos.map((photo) => photo.path)]);
   let ingested = join(cacheDir, `ingested-${ingestKey}`);
   const probes = await probe(extractor, photos);
   let ingestedCached = !options.rebuild && sameExtractions(readReady(ingested)?.probes, probes);
