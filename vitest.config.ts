@@ -16,6 +16,7 @@ const UNIT_TESTS = [
   'imaging',
   'index-persistence',
   'index-set',
+  'judge-photo',
   'leading-eigenvectors',
   'simhash-sketches',
   'lsh',

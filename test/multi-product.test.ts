@@ -53,8 +53,10 @@ afterAll(async () => {
 });
 
 describe('photos of several products, and "no match"', () => {
-  it('learns an acceptance model from the catalog when it optimizes', () => {
-    expect(optimized.acceptance).toMatchObject({ wholeThreshold: expect.any(Number), regionThreshold: expect.any(Number) });
+  it('learns an acceptance model from the catalog when it optimizes, with a looser threshold for the regions of an answered photo', () => {
+    expect(optimized.acceptance).toMatchObject({ wholeThreshold: expect.any(Number), regionThreshold: expect.any(Number), answeredRegionThreshold: expect.any(Number) });
+    if (!('regionThreshold' in optimized.acceptance)) throw new Error('no acceptance model');
+    expect(optimized.acceptance.answeredRegionThreshold).toBeLessThan(optimized.acceptance.regionThreshold);
   });
 
   it('finds every product of a composed photo with a region on it, and accepts no product it lacks', async () => {

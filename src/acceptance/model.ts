@@ -19,6 +19,13 @@ export interface AcceptanceModel {
   version: 2;
   whole: KindModel;
   region: KindModel;
+  /**
+   * Regions of a photo that already has an accepted object are accepted from this confidence (at most
+   * region.threshold): the region threshold is strict so that no wrong region answers a photo that
+   * should get none, and once the photo is answered that risk is gone. Absent in models learned before
+   * it: such regions keep region.threshold.
+   */
+  answeredRegionThreshold?: number;
   /** What it was learned from. */
   learnedFrom: { queries: number; products: number; transform: string };
 }
@@ -48,13 +55,14 @@ export function confidence(model: Pick<KindModel, 'weights'>, evidence: MatchEvi
 
 /**
  * Confidence of each match of one object's distinct-product list (best first), and whether it is
- * accepted; `refuse` turns every one down whatever its confidence (see CatalogSearch.showsNoProduct).
+ * accepted (from `threshold`, by default the model's); `refuse` turns every one down whatever its
+ * confidence (see judgeWith in src/pipeline/catalog-service.ts).
  */
-export function judge(model: KindModel | undefined, matches: ReadonlyArray<{ score: number }>, refuse = false): Array<{ confidence: number | null; accepted: boolean }> {
+export function judge(model: KindModel | undefined, matches: ReadonlyArray<{ score: number }>, refuse = false, threshold = model?.threshold ?? 0): Array<{ confidence: number | null; accepted: boolean }> {
   return matches.map((match, index) => {
     if (!model) return { confidence: null, accepted: true };
     const rival = index === 0 ? (matches[1]?.score ?? -1) : matches[0]!.score;
     const p = confidence(model, { score: match.score, rival });
-    return { confidence: p, accepted: !refuse && p >= model.threshold };
+    return { confidence: p, accepted: !refuse && p >= threshold };
   });
 }

@@ -281,5 +281,5 @@ export const CONFIG_SCHEMA: Schema = {
     dimensions: int(1, 4096),
     shrinkage: num(0, 1),
   },
-  acceptance: { queries: int(10, 100_000), wholeFalseAcceptance: num(0, 1), regionFalseAcceptance: num(0, 1), nearDuplicates: int(0, 100) },
+  acceptance: { queries: int(10, 100_000), wholeFalseAcceptance: num(0, 1), regionFalseAcceptance: num(0, 1), answeredRegionFalseAcceptance: num(0, 1), nearDuplicates: int(0, 100) },
 };

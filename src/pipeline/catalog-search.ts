@@ -14,7 +14,7 @@ import type { IndexSet } from '../indexing/index-set.js';
 import type { IndexKind } from '../indexing/types.js';
 import type { Extraction, Extractor } from './extractor.js';
 import { ingestFingerprint, rememberAnswer, replayOf } from './idempotent-ingest.js';
-import { answerSearch, judgeWith, ingestAnswer, newImage, stageTimings, type CatalogService, type JudgeObject, type ProductPage } from './catalog-service.js';
+import { answerSearch, judgeWith, ingestAnswer, newImage, stageTimings, type CatalogService, type JudgePhoto, type ProductPage } from './catalog-service.js';
 import { DEFAULT_ACCEPTANCE_OPTIONS, whyNotJudgeable, type AcceptanceOptions, type StoredSample } from '../acceptance/learn.js';
 import { learnAcceptanceOffThread } from '../acceptance/learn-thread.js';
 import type { AcceptanceModel } from '../acceptance/model.js';
@@ -166,11 +166,11 @@ export class CatalogSearch implements CatalogService {
     const started = performance.now();
     const extraction = await this.extractQuery(image);
     const match = (vector: Float32Array, kind: IndexKind, k: number) => this.matchTransformed(this.transform.apply(vector), kind, k, query.minScore);
-    return answerSearch(extraction, query, match, this.judgeObject(), started);
+    return answerSearch(extraction, query, match, this.judgePhoto(), started);
   }
 
   /** The acceptance model's judge, or ACCEPT_ALL while there is none. */
-  private judgeObject(): JudgeObject {
+  private judgePhoto(): JudgePhoto {
     return judgeWith(this.acceptance, (label) => this.objects.regionsLabelled(label));
   }
 

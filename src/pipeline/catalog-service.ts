@@ -52,11 +52,11 @@ export interface CatalogService {
 /** Finds one object's `k` best distinct products by `kind` among whole catalog photos (INDEXED_KIND; the backend's own matcher). */
 export type MatchOne = (vector: Float32Array, kind: IndexKind, k: number) => Promise<DistinctMatches>;
 
-/** Judges one object's distinct products, best first: accepted and confidence for each (see src/acceptance). */
-export type JudgeObject = (kind: ObjectKind, label: string, matches: readonly ProductMatch[]) => Verdict[];
+/** Judges every object of one photo: each one's distinct products, best first, accepted or not and with what confidence (see src/acceptance). */
+export type JudgePhoto = (objects: ReadonlyArray<{ kind: ObjectKind; label: string; matches: readonly ProductMatch[] }>) => Verdict[][];
 
 /** Every match accepted, with no confidence: a catalog with no acceptance model. */
-export const ACCEPT_ALL: JudgeObject = (_kind, _label, matches) => matches.map(() => ({ accepted: true, confidence: null }));
+export const ACCEPT_ALL: JudgePhoto = (objects) => objects.map(({ matches }) => matches.map(() => ({ accepted: true, confidence: null })));
 
 /** Stored detections of a class that make it a class products can have (one could be a stray box). */
 const MIN_LABELLED_REGIONS = 2;
@@ -66,37 +66,48 @@ const MIN_LABELLED_REGIONS = 2;
  * carry each label `regionsLabelled(label)` times. A region the detector names confidently (a class,
  * not `object`) with a class no catalog photo has a detection of is never accepted: a chair in a
  * grocery catalog's search photo is no grocery however it resembles one; in a furniture catalog it
- * would be.
+ * would be. Once anything in the photo is accepted, each region's first product is judged again
+ * against the model's looser answeredRegionThreshold: the photo is answered either way, and a photo of
+ * several products gets more of them.
  */
-export function judgeWith(model: AcceptanceModel | undefined, regionsLabelled: (label: string) => number): JudgeObject {
+export function judgeWith(model: AcceptanceModel | undefined, regionsLabelled: (label: string) => number): JudgePhoto {
   if (!model) return ACCEPT_ALL;
-  return (kind, label, matches) => {
-    const showsNoProduct = kind === 'region' && label !== UNSURE_LABEL && regionsLabelled(label) < MIN_LABELLED_REGIONS;
-    return judge(kind === 'whole' ? model.whole : model.region, matches, showsNoProduct);
+  return (objects) => {
+    const refused = objects.map(({ kind, label }) => kind === 'region' && label !== UNSURE_LABEL && regionsLabelled(label) < MIN_LABELLED_REGIONS);
+    const strict = objects.map(({ kind, matches }, i) => judge(kind === 'whole' ? model.whole : model.region, matches, refused[i]));
+    const looser = model.answeredRegionThreshold;
+    if (looser === undefined || !strict.some((verdicts) => verdicts.some((verdict) => verdict.accepted))) return strict;
+    // Only a region's first product: a region shows one product, and its runners-up are what it resembles.
+    return objects.map(({ kind, matches }, i) => (kind === 'region' && matches.length > 0 ? [judge(model.region, matches, refused[i], looser)[0]!, ...strict[i]!.slice(1)] : strict[i]!));
   };
 }
 
 /**
  * The answer to a search, from its extraction: every object matched (one after the other; with
- * `compare`, also against the other indexes, reporting LSH's overlap with them) and judged, then merged
- * into one list of the photo's accepted products and, with `similar`, one of those only resembling.
+ * `compare`, also against the other indexes, reporting LSH's overlap with them), the photo judged, and
+ * its objects merged into one list of the photo's accepted products and, with `similar`, one of those
+ * only resembling.
  */
-export async function answerSearch(extraction: Extraction, query: SearchQuery, match: MatchOne, judge: JudgeObject, started: number): Promise<SearchAnswer> {
+export async function answerSearch(extraction: Extraction, query: SearchQuery, match: MatchOne, judge: JudgePhoto, started: number): Promise<SearchAnswer> {
   let searchMs = 0;
   // A verdict weighs a match against the best other product: always look at two at least.
   const wanted = Math.max(query.k, 2);
+  const found: DistinctMatches[] = [];
+  for (const { vector } of extraction.objects) {
+    const matched = await match(vector, query.index, wanted);
+    searchMs += matched.searchMs;
+    found.push(matched);
+  }
+  const verdicts = judge(extraction.objects.map(({ kind, label }, i) => ({ kind, label, matches: found[i]!.matches })));
   const objects: ObjectMatches[] = [];
   const judged: JudgedMatch[][] = [];
-  for (const { kind, label, score, bbox, vector } of extraction.objects) {
-    const found = await match(vector, query.index, wanted);
-    searchMs += found.searchMs;
-    const verdicts = judge(kind, label, found.matches);
-    const all = found.matches.map((m, i) => ({ ...m, ...verdicts[i]! })).slice(0, query.k);
+  for (const [i, { kind, label, score, bbox, vector }] of extraction.objects.entries()) {
+    const all = found[i]!.matches.map((m, j) => ({ ...m, ...verdicts[i]![j]! })).slice(0, query.k);
     judged.push(all);
     const matches = query.similar ? all : all.filter((m) => m.accepted);
-    const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found, matches };
+    const result: ObjectMatches = { kind, label, score, bbox, index: query.index, ...found[i]!, matches };
     if (query.compare) {
-      const lsh = query.index === 'lsh' ? found : await match(vector, 'lsh', query.k);
+      const lsh = query.index === 'lsh' ? found[i]! : await match(vector, 'lsh', query.k);
       const hnsw = await match(vector, 'hnsw', query.k);
       const exact = await match(vector, 'exact', query.k);
       const top = (d: DistinctMatches) => d.matches.slice(0, query.k);

@@ -45,7 +45,7 @@ export interface OptimizeResult {
 }
 
 export type AcceptanceSummary =
-  | { wholeThreshold: number; regionThreshold: number; queries: number; simulated: { whole: KindModel['simulated']; region: KindModel['simulated'] } }
+  | { wholeThreshold: number; regionThreshold: number; answeredRegionThreshold: number; queries: number; simulated: { whole: KindModel['simulated']; region: KindModel['simulated'] } }
   | { skipped: string };
 
 /** What optimize reports of the acceptance model it learned, or of why it learned none. */
@@ -54,6 +54,7 @@ export function acceptanceSummary(model: AcceptanceModel | undefined, why: strin
   return {
     wholeThreshold: model.whole.threshold,
     regionThreshold: model.region.threshold,
+    answeredRegionThreshold: model.answeredRegionThreshold ?? model.region.threshold,
     queries: model.learnedFrom.queries,
     simulated: { whole: model.whole.simulated, region: model.region.simulated },
   };

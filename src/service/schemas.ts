@@ -222,6 +222,7 @@ export const OptimizeResponseSchema = Closed({
       Closed({
         wholeThreshold: Type.Number({ minimum: 0, maximum: 1 }),
         regionThreshold: Type.Number({ minimum: 0, maximum: 1 }),
+        answeredRegionThreshold: Type.Number({ minimum: 0, maximum: 1, description: 'Regions of a photo with an accepted object are accepted from this confidence' }),
         queries: count,
         simulated: Closed({
           whole: Closed({ rightAccepted: Type.Number({ minimum: 0, maximum: 1 }), missingAccepted: Type.Number({ minimum: 0, maximum: 1 }) }),

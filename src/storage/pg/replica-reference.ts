@@ -6,7 +6,7 @@
 import type { AcceptanceModel } from '../../acceptance/model.js';
 import type { VectorTransform } from '../../embedding/vector-transform.js';
 import type { ProductReference } from '../../localization/reference.js';
-import { judgeWith, type JudgeObject } from '../../pipeline/catalog-service.js';
+import { judgeWith, type JudgePhoto } from '../../pipeline/catalog-service.js';
 import { ProductPrototypes } from '../../pipeline/product-reference.js';
 import type { ReadBefore, StoredReference } from './reference-tables.js';
 
@@ -49,7 +49,7 @@ export class ReplicaReference {
   }
 
   /** The judge for `snapshot`'s acceptance model over the loaded label counts. */
-  judge(snapshot: ReferenceSnapshot): JudgeObject {
+  judge(snapshot: ReferenceSnapshot): JudgePhoto {
     const labels = this.regionLabels;
     return judgeWith(snapshot.acceptance, (label) => labels.get(label) ?? 0);
   }
