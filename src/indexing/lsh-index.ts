@@ -1,4 +1,5 @@
 import { BucketTable } from './bucket-table.js';
+import { CandidateSlots } from './candidate-slots.js';
 import { SimHashSketches } from './simhash-sketches.js';
 import { readLshFile, writeLshFile } from './lsh-file.js';
 import { activeBitsFor, CentredHyperplanes, recentreDue } from './lsh-hyperplanes.js';
@@ -7,7 +8,6 @@ import { validateK, validateLshParams } from './params.js';
 import { RadiusProbes } from './radius-probes.js';
 import { TopK } from './top-k.js';
 import type { IndexMeta, LshParams, PersistedIndex, SearchResult } from './types.js';
-import { popcount32 } from './vector-math.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Recent adds are scanned linearly until they exceed this share of the frozen tables (then rebuilt). */
@@ -69,10 +69,8 @@ export class LshIndex implements PersistedIndex {
   private pending = new Int32Array(1024);
   private pendingCount = 0;
   private staleEntries = 0;
-  /** Bit (slot & 31) of word (slot >>> 5): the slot is already among the query's candidates; cleared after each query. */
-  private seen = new Uint32Array(0);
   /** The distinct slots a query collects, scored in one kernel call. */
-  private candidates = new Int32Array(0);
+  private readonly found = new CandidateSlots();
   private readonly topK = new TopK(10);
 
   constructor(
@@ -156,64 +154,21 @@ export class LshIndex implements PersistedIndex {
         activeBitsFor(this.params, this.store.size) !== this.bits) {
       this.rebuildTables();
     }
-    const { liveFlags } = this.store;
-    // Frozen entries go stale only through replaces and slot reuse; until then skip the signature check
-    // (a random read per visited entry).
-    const checkSignatures = this.staleEntries > 0;
-    const tableCount = this.tableCount;
-    const signatures = this.signatures;
-    const bitMask = this.bitMask;
+    const keys = { signatures: this.signatures, tableCount: this.tableCount, bitMask: this.bitMask };
     const projections = this.hyperplanes.keys(query, this.queryKeys, 0, this.bits);
     const { probes = 0 } = this.params;
     const plan = probes > 0 ? this.marginProbes : this.radiusProbes;
-    if (probes > 0) this.marginProbes.plan(this.queryKeys, projections, this.hyperplanes.thresholds, this.params.hashSize, this.bits, probes * tableCount);
+    if (probes > 0) this.marginProbes.plan(this.queryKeys, projections, this.hyperplanes.thresholds, this.params.hashSize, this.bits, probes * this.tableCount);
     else this.radiusProbes.plan(this.queryKeys);
-    this.reserveScratch();
-    const seen = this.seen;
-
-    // The walk only sets each slot's bit (the bitset stays in the L1 cache); reading the bits back gives
-    // each candidate once, live ones only, in slot order, so the sketch pass and the scoring read the
-    // catalog's rows front to back instead of at random.
-    for (let p = 0; p < plan.count; p++) {
-      const t = plan.tables[p]!;
-      const key = plan.keys[p]!;
-      const table = this.tables[t];
-      if (table === undefined) continue;
-      const bucket = table.find(key);
-      if (bucket < 0) continue;
-      const offsets: Uint32Array = table.offsets;
-      const slots: Int32Array = table.slots;
-      for (let e: number = offsets[bucket]!, end: number = offsets[bucket + 1]!; e < end; e++) {
-        const slot = slots[e]!;
-        if (checkSignatures && (signatures[slot * tableCount + t]! & bitMask) >>> 0 !== key) continue;
-        seen[slot >>> 5] = seen[slot >>> 5]! | (1 << (slot & 31));
-      }
-    }
+    const found = this.found;
+    found.reserve(this.store.capacity);
+    // Frozen entries go stale only through replaces and slot reuse; until then skip the key check
+    // (a random read per visited entry).
+    found.markBuckets(plan, this.tables, keys, this.staleEntries > 0);
     const bucketsProbed = this.tables.length > 0 ? plan.count : 0;
-    const radius = probes > 0 ? Math.min(1, probes - 1) : this.params.probeRadius;
-    for (let p = 0; p < this.pendingCount; p++) {
-      const slot = this.pending[p]!;
-      if ((seen[slot >>> 5]! & (1 << (slot & 31))) !== 0) continue;
-      for (let t = 0; t < tableCount; t++) {
-        if (popcount32((signatures[slot * tableCount + t]! ^ this.queryKeys[t]!) & bitMask) <= radius) {
-          seen[slot >>> 5] = seen[slot >>> 5]! | (1 << (slot & 31));
-          break;
-        }
-      }
-    }
-    const candidates = this.candidates;
-    let candidatesScored = 0;
-    for (let word = 0; word < seen.length; word++) {
-      let bits = seen[word]!;
-      if (bits === 0) continue;
-      seen[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        const slot = (word << 5) | (31 - Math.clz32(low));
-        if (liveFlags[slot] !== 0) candidates[candidatesScored++] = slot;
-        bits ^= low;
-      }
-    }
+    found.markPending(this.pending, this.pendingCount, this.queryKeys, keys, probes > 0 ? Math.min(1, probes - 1) : this.params.probeRadius);
+    const candidates = found.slots;
+    let candidatesScored = found.collect(this.store.liveFlags);
     const { rerank = 0 } = this.params;
     const candidatesFound = candidatesScored;
     if (rerank > 0 && this.sketches) {
@@ -230,7 +185,7 @@ export class LshIndex implements PersistedIndex {
 
   /** Hyperplanes, signatures and their sketches, frozen tables, pending list and the seen-bitset, plus the vector store it re-ranks on. */
   memoryBytes(): number {
-    let bytes = this.hyperplanes.memoryBytes() + (this.sketches?.memoryBytes() ?? 0) + this.signatures.byteLength + this.pending.byteLength + this.seen.byteLength + this.candidates.byteLength;
+    let bytes = this.hyperplanes.memoryBytes() + (this.sketches?.memoryBytes() ?? 0) + this.signatures.byteLength + this.pending.byteLength + this.found.memoryBytes();
     for (const table of this.tables) bytes += table.memoryBytes();
     return bytes + this.store.memoryBytes();
   }
@@ -321,12 +276,6 @@ export class LshIndex implements PersistedIndex {
       this.pending = grown;
     }
     this.pending[this.pendingCount++] = slot;
-  }
-
-  /** Sizes the candidate list and the seen-bitset to the store (both left empty by the last query). */
-  private reserveScratch(): void {
-    if (this.candidates.length < this.store.capacity) this.candidates = new Int32Array(this.store.capacity);
-    if (this.seen.length * 32 < this.store.capacity) this.seen = new Uint32Array(Math.ceil(this.store.capacity / 32));
   }
 }
 
