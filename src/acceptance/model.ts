@@ -55,14 +55,14 @@ export function confidence(model: Pick<KindModel, 'weights'>, evidence: MatchEvi
 
 /**
  * Confidence of each match of one object's distinct-product list (best first), and whether it is
- * accepted (from `threshold`, by default the model's); `refuse` turns every one down whatever its
- * confidence (see judgeWith in src/pipeline/catalog-service.ts).
+ * accepted; `refuse` turns every one down whatever its confidence (see judgeWith in
+ * src/pipeline/catalog-service.ts).
  */
-export function judge(model: KindModel | undefined, matches: ReadonlyArray<{ score: number }>, refuse = false, threshold = model?.threshold ?? 0): Array<{ confidence: number | null; accepted: boolean }> {
+export function judge(model: KindModel | undefined, matches: ReadonlyArray<{ score: number }>, refuse = false): Array<{ confidence: number | null; accepted: boolean }> {
   return matches.map((match, index) => {
     if (!model) return { confidence: null, accepted: true };
     const rival = index === 0 ? (matches[1]?.score ?? -1) : matches[0]!.score;
     const p = confidence(model, { score: match.score, rival });
-    return { confidence: p, accepted: !refuse && p >= threshold };
+    return { confidence: p, accepted: !refuse && p >= model.threshold };
   });
 }

@@ -78,7 +78,11 @@ export function judgeWith(model: AcceptanceModel | undefined, regionsLabelled: (
     const looser = model.answeredRegionThreshold;
     if (looser === undefined || !strict.some((verdicts) => verdicts.some((verdict) => verdict.accepted))) return strict;
     // Only a region's first product: a region shows one product, and its runners-up are what it resembles.
-    return objects.map(({ kind, matches }, i) => (kind === 'region' && matches.length > 0 ? [judge(model.region, matches, refused[i], looser)[0]!, ...strict[i]!.slice(1)] : strict[i]!));
+    return objects.map(({ kind }, i) => {
+      const [first, ...rest] = strict[i]!;
+      if (kind !== 'region' || refused[i] || !first) return strict[i]!;
+      return [{ ...first, accepted: first.accepted || first.confidence! >= looser }, ...rest];
+    });
   };
 }
 
