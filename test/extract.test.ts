@@ -4,12 +4,16 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/models/manifest.js';
 import { DEFAULT_EXTRACTOR_OPTIONS, createExtractor, cropRegion, type Extractor } from '../src/pipeline/extractor.js';
+import { createEncoder } from '../src/embedding/encoder.js';
+import { decodeImage } from '../src/imaging/decode.js';
 import { pngClaiming } from './support/images.js';
 
 const DATASETS = resolve(PROJECT_ROOT, '..', 'shared', 'datasets');
 const banana = readFileSync(resolve(DATASETS, 'grocery', 'val', 'Fruit', 'Banana', 'Banana_001.jpg'));
 const milk = readFileSync(resolve(DATASETS, 'grocery', 'val', 'Packages', 'Milk', 'Arla-Ecological-Medium-Fat-Milk', 'Arla-Ecological-Medium-Fat-Milk_001.jpg'));
 const livingRoom = readFileSync(resolve(DATASETS, 'coco-sample', '000000000139.jpg'));
+/** A bedroom: a search cuts it into one region of 196 px and several under 100 px. */
+const bedroom = readFileSync(resolve(DATASETS, 'coco-sample', '000000000632.jpg'));
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let sum = 0;
@@ -89,6 +93,29 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
     const alone = await extractor.extract(milk);
     expect(alone.objects.map((object) => object.label)).toEqual(other!.objects.map((object) => object.label));
     alone.objects.forEach((object, index) => expect(cosine(object.vector, other!.objects[index]!.vector)).toBeGreaterThan(0.9999));
+  });
+
+  it("encodes a search photo's large regions at largeRegionInputSize and the rest at inputSize, each vector in its region's place", async () => {
+    const encoder = await createEncoder(DEFAULT_EXTRACTOR_OPTIONS.encoder);
+    try {
+      const image = await decodeImage(bedroom, DEFAULT_EXTRACTOR_OPTIONS.maxPixels);
+      const { largeRegionSide, largeRegionInputSize } = DEFAULT_EXTRACTOR_OPTIONS.localization;
+      const { objects } = await extractor.extract(bedroom, 'search');
+      const regions = objects.filter((object) => object.kind === 'region');
+      const boxes = regions.map(({ bbox }) => cropRegion(bbox, 0, image.width, image.height));
+      const large = boxes.map(({ width, height }) => Math.min(width, height) >= largeRegionSide);
+      // The photo has both kinds, so both sizes and their interleaving are exercised.
+      expect(large).toContain(true);
+      expect(large).toContain(false);
+      for (const [i, box] of boxes.entries()) {
+        const alone = async (size: number) => (await encoder.encode(image, [box], size, [encoder.meta.pooling])).vectors[0]!;
+        const [own, other] = large[i] ? [largeRegionInputSize, encoder.meta.inputSize] : [encoder.meta.inputSize, largeRegionInputSize];
+        expect(cosine(regions[i]!.vector, await alone(own))).toBeGreaterThan(0.999);
+        expect(cosine(regions[i]!.vector, await alone(other))).toBeLessThan(0.99);
+      }
+    } finally {
+      await encoder.close();
+    }
   });
 
   it('gives each bad input its error code', async () => {

@@ -270,6 +270,8 @@ export const CONFIG_SCHEMA: Schema = {
       containment: num(0, 1),
       pileSimilarity: num(0, 1),
       minRegionSide: int(0, 4_096),
+      largeRegionSide: int(0, 4_096),
+      largeRegionInputSize: int(32, 1024),
     },
     maxPixels: int(1, 268_402_689),
     maxDecodeSide: (name, value) => (value === 0 ? 0 : checkInteger(name, value, 256, 16_384, invalidConfig)),

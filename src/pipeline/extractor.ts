@@ -160,9 +160,10 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
         const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization);
         locateMs = performance.now() - located;
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
-        // Regions are compared with whole catalog photos (INDEXED_KIND), so they are pooled like them.
-        const crops = regions.length > 0 ? await encoder.encode(image, regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height)), encoder.meta.inputSize, regions.map(() => encoder.meta.pooling)) : undefined;
-        encoding = crops ? mergeEncodings(first, crops) : first;
+        const boxes = regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height));
+        const { largeRegionSide, largeRegionInputSize } = options.localization;
+        const sizes = boxes.map(({ width, height }) => (largeRegionSide > 0 && Math.min(width, height) >= largeRegionSide ? largeRegionInputSize : encoder.meta.inputSize));
+        encoding = boxes.length > 0 ? mergeEncodings(first, await encodeAtSizes(encoder, image, boxes, sizes)) : first;
       } else {
         found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
         encoding = await encodeObjects(encoder, image, found.map((object) => cropRegion(object.bbox, padding, image.width, image.height)));
@@ -209,6 +210,22 @@ async function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[
   const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize, [pooling], keepFirstMap);
   const crops = await encoder.encode(image, regions.slice(1), inputSize, regions.slice(1).map(() => cropPooling));
   return mergeEncodings(whole, crops);
+}
+
+/**
+ * A search photo's regions, each at its own input size (one batched run per size), in their order.
+ * Regions are compared with whole catalog photos (INDEXED_KIND), so they are pooled like them.
+ */
+async function encodeAtSizes(encoder: Encoder, image: RawImage, regions: readonly Region[], sizes: readonly number[]): Promise<Encoding> {
+  const vectors: Float32Array[] = new Array(regions.length);
+  let total: Encoding | undefined;
+  for (const size of new Set(sizes)) {
+    const picked = sizes.flatMap((s, i) => (s === size ? [i] : []));
+    const encoded = await encoder.encode(image, picked.map((i) => regions[i]!), size, picked.map(() => encoder.meta.pooling));
+    picked.forEach((i, j) => (vectors[i] = encoded.vectors[j]!));
+    total = total ? mergeEncodings(total, encoded) : encoded;
+  }
+  return { ...total!, vectors };
 }
 
 /** Two encodings of one image as one: vectors in order, times added, the first one's feature map. */
