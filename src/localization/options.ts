@@ -41,8 +41,8 @@ export interface LocalizationOptions {
    * `largeRegionInputSize` instead of the encoder's `inputSize`, 0..4,096 (0 = never). Default 160: a
    * product that fills a fair part of a large photo keeps detail that 224 px throws away, while a
    * smaller region would only be enlarged more than twice. On composed grocery scenes (docs/design.md,
-   * "What a region costs") answer recall rose by 7–8 points at the same precision for 1.05× the CPU
-   * of a 1024 × 768 search.
+   * "Large regions at 320 px") answer recall rose by 7–8 points at about the same precision for 1.07–1.12×
+   * the time of a 1024 × 768 search.
    */
   largeRegionSide: number;
   /** Input side for large regions (see `largeRegionSide`), 32..1,024. Default 320. */
