@@ -62,6 +62,24 @@ describe('choosing regions', () => {
     expect(chosen.map((c) => c.product)).toEqual([1, 3, 4]);
   });
 
+  it('grows a kept region to hold the parts of its pile, also those met after the budget is spent', () => {
+    const chosen = selectRegions(
+      [
+        candidate([100, 100, 200, 200], 0.9, 1), // the best-scored fruit of a pile
+        candidate([50, 50, 260, 240], 0.8, 1), // the pile around it
+        candidate([600, 0, 700, 100], 0.7, 2), // another product: the budget is spent
+        candidate([660, 40, 720, 100], 0.6, 2), // a part of it, partly outside
+        candidate([110, 110, 150, 150], 0.55, 3), // another product lying on the pile: not grown into it
+        candidate([300, 300, 400, 400], 0.5, 4), // over budget
+      ],
+      { budget: 2, iouThreshold: 0.3, containment: 0.5, samePile },
+    );
+    expect(chosen.map((c) => [c.product, c.bbox])).toEqual([
+      [1, [50, 50, 260, 240]],
+      [2, [600, 0, 720, 100]],
+    ]);
+  });
+
   it('spends at most the budget, which grows with the photo', () => {
     const many = Array.from({ length: 10 }, (_, i) => candidate([i * 100, 0, i * 100 + 50, 50], 1 - i / 20, i));
     expect(selectRegions(many, { budget: 3, iouThreshold: 0.3, containment: 0.5, samePile })).toHaveLength(3);

@@ -4,7 +4,8 @@
  * inside or around a better one is compared with the catalog's product prototypes, GeM-pooled from the
  * whole photo's feature map (already computed for the photo's own vector, so no second CNN run): if
  * both look like the same product, it is the same pile. Only such pairs are pooled and compared.
- * The best candidates that repeat no better one are kept, up to the photo's region budget.
+ * The best candidates that repeat no better one are kept, up to the photo's region budget, each grown
+ * to the box of its pile.
  *
  * Measured on composed grocery scenes (docs/design.md): sliding windows over the feature map scored
  * against the prototypes (Tolias, Sicre & Jégou's approximate max-pooling localisation) found fewer

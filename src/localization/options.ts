@@ -17,7 +17,8 @@ export interface LocalizationOptions {
   iouThreshold: number;
   /**
    * A region lying this much (share of the smaller one's area) inside or around a better one that
-   * looks like the same product is dropped: a pile of apples is one product, not five, 0..1. Default 0.5.
+   * looks like the same product is part of its pile: the better one grows to hold it, and it is not a
+   * region of its own. A pile of apples is one product, not five, 0..1. Default 0.5.
    */
   containment: number;
   /**

@@ -1,7 +1,8 @@
 /**
  * Which candidate regions of a photo are embedded and searched: the best-scored first, skipping any
- * that repeats one already kept — overlapping it (IoU), or lying mostly inside it while showing the
- * same product (one pile, one product) — until the photo's region budget is spent.
+ * that repeats one already kept — overlapping it (IoU), or lying mostly inside or around it while
+ * showing the same product (one pile, one product) — until the photo's region budget is spent. A kept
+ * region grows to hold the parts of its pile: the pile's box, not its best-scored fruit, is the product.
  */
 import type { BBox } from '../core/types.js';
 
@@ -32,26 +33,48 @@ function intersection(a: BBox, b: BBox): number {
   return area([Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])]);
 }
 
-/** Whether `candidate` repeats `kept`: overlaps it, or sits inside it (or holds it) showing the same product. */
-function repeats<C extends RegionCandidate>(candidate: C, kept: C, policy: SelectionPolicy<C>): boolean {
+/**
+ * How `candidate` repeats `kept`, if it does: it overlaps it, or it is part of the same pile (inside it,
+ * or holding it, and showing the same product).
+ */
+function repetition<C extends RegionCandidate>(candidate: C, kept: C, policy: SelectionPolicy<C>): 'overlap' | 'pile' | undefined {
   const shared = intersection(candidate.bbox, kept.bbox);
-  if (shared === 0) return false;
+  if (shared === 0) return undefined;
   const own = area(candidate.bbox);
   const other = area(kept.bbox);
-  if (shared / (own + other - shared) > policy.iouThreshold) return true;
-  if (shared / Math.min(own, other) <= policy.containment) return false;
-  return policy.samePile(candidate, kept);
+  if (shared / (own + other - shared) > policy.iouThreshold) return 'overlap';
+  if (shared / Math.min(own, other) <= policy.containment) return undefined;
+  return policy.samePile(candidate, kept) ? 'pile' : undefined;
 }
 
-/** The best candidates that repeat none kept before them, at most `budget`, best first. */
+function union(a: BBox, b: BBox): BBox {
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+}
+
+/**
+ * The best candidates that repeat none kept before them, at most `budget`, best first, each grown to
+ * the union of its pile's parts. Candidates after the budget is spent can still be parts of a kept pile.
+ */
 export function selectRegions<C extends RegionCandidate>(candidates: readonly C[], policy: SelectionPolicy<C>): C[] {
   const sorted = [...candidates].sort((a, b) => b.score - a.score);
   const kept: C[] = [];
+  // Grown boxes are kept aside: repetition is judged against each region's own box and look.
+  const grown = new Map<C, BBox>();
   for (const candidate of sorted) {
-    if (kept.length >= policy.budget) break;
-    if (!kept.some((other) => repeats(candidate, other, policy))) kept.push(candidate);
+    let repeated = false;
+    for (const other of kept) {
+      const how = repetition(candidate, other, policy);
+      if (!how) continue;
+      if (how === 'pile') grown.set(other, union(grown.get(other) ?? other.bbox, candidate.bbox));
+      repeated = true;
+      break;
+    }
+    if (!repeated && kept.length < policy.budget) kept.push(candidate);
   }
-  return kept;
+  return kept.map((region) => {
+    const bbox = grown.get(region);
+    return bbox ? { ...region, bbox } : region;
+  });
 }
 
 /**
