@@ -99,11 +99,11 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
     const encoder = await createEncoder(DEFAULT_EXTRACTOR_OPTIONS.encoder);
     try {
       const image = await decodeImage(bedroom, DEFAULT_EXTRACTOR_OPTIONS.maxPixels);
-      const { largeRegionSide, largeRegionInputSize } = DEFAULT_EXTRACTOR_OPTIONS.localization;
+      const { largeRegionSide, largeRegionMaxShare, largeRegionInputSize } = DEFAULT_EXTRACTOR_OPTIONS.localization;
       const { objects } = await extractor.extract(bedroom, 'search');
       const regions = objects.filter((object) => object.kind === 'region');
       const boxes = regions.map(({ bbox }) => cropRegion(bbox, 0, image.width, image.height));
-      const large = boxes.map(({ width, height }) => Math.min(width, height) >= largeRegionSide);
+      const large = boxes.map(({ width, height }) => Math.min(width, height) >= largeRegionSide && width * height <= largeRegionMaxShare * image.width * image.height);
       // The photo has both kinds, so both sizes and their interleaving are exercised.
       expect(large).toContain(true);
       expect(large).toContain(false);

@@ -62,21 +62,23 @@ describe('choosing regions', () => {
     expect(chosen.map((c) => c.product)).toEqual([1, 3, 4]);
   });
 
-  it('grows a kept region to hold the parts of its pile, also those met after the budget is spent', () => {
+  it('grows a kept region to hold the parts of its pile', () => {
     const chosen = selectRegions(
       [
         candidate([100, 100, 200, 200], 0.9, 1), // the best-scored fruit of a pile
         candidate([50, 50, 260, 240], 0.8, 1), // the pile around it
-        candidate([600, 0, 700, 100], 0.7, 2), // another product: the budget is spent
+        candidate([600, 0, 700, 100], 0.7, 2), // another product
         candidate([660, 40, 720, 100], 0.6, 2), // a part of it, partly outside
-        candidate([110, 110, 150, 150], 0.55, 3), // another product lying on the pile: not grown into it
+        candidate([110, 110, 150, 150], 0.55, 3), // another product lying on the pile: a region of its own
         candidate([300, 300, 400, 400], 0.5, 4), // over budget
+        candidate([580, 0, 640, 60], 0.45, 2), // a part of product 2 too, but it comes after the budget is spent
       ],
-      { budget: 2, iouThreshold: 0.3, containment: 0.5, samePile },
+      { budget: 3, iouThreshold: 0.3, containment: 0.5, samePile },
     );
     expect(chosen.map((c) => [c.product, c.bbox])).toEqual([
       [1, [50, 50, 260, 240]],
       [2, [600, 0, 720, 100]],
+      [3, [110, 110, 150, 150]],
     ]);
   });
 

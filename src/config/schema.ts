@@ -271,6 +271,7 @@ export const CONFIG_SCHEMA: Schema = {
       pileSimilarity: num(0, 1),
       minRegionSide: int(0, 4_096),
       largeRegionSide: int(0, 4_096),
+      largeRegionMaxShare: num(0, 1),
       largeRegionInputSize: int(32, 1024),
     },
     maxPixels: int(1, 268_402_689),

@@ -39,13 +39,20 @@ export interface LocalizationOptions {
   minRegionSide: number;
   /**
    * Regions whose shorter side has at least this many pixels of the decoded photo are encoded at
-   * `largeRegionInputSize` instead of the encoder's `inputSize`, 0..4,096 (0 = never). Default 160: a
+   * `largeRegionInputSize` instead of the encoder's `inputSize`, 0..4,096 (0 = never). Default 128: a
    * product that fills a fair part of a large photo keeps detail that 224 px throws away, while a
-   * smaller region would only be enlarged more than twice. On composed grocery scenes (docs/design.md,
-   * "Large regions at 320 px") answer recall rose by 7–8 points at about the same precision for 1.07–1.12×
-   * the time of a 1024 × 768 search.
+   * smaller region would be enlarged more than 2.5 times, and a speck enlarged that much can look like
+   * a product. On composed grocery scenes (docs/design.md, "Large regions at 320 px") answer recall
+   * rose by 7–10 points at about the same precision.
    */
   largeRegionSide: number;
+  /**
+   * A region covering more than this share of the photo's area stays at `inputSize`, 0..1. Default 0.4:
+   * the whole photo, encoded at the encoder's `imageInputSize`, already shows it in detail. On 348 px
+   * photos of one product such regions were four in five of the large ones, and encoding them at 320
+   * cost a tenth more CPU per search for no measurable recall.
+   */
+  largeRegionMaxShare: number;
   /** Input side for large regions (see `largeRegionSide`), 32..1,024. Default 320. */
   largeRegionInputSize: number;
 }
@@ -57,6 +64,14 @@ export const DEFAULT_LOCALIZATION_OPTIONS: LocalizationOptions = {
   containment: 0.5,
   pileSimilarity: 0.5,
   minRegionSide: 32,
-  largeRegionSide: 160,
+  largeRegionSide: 128,
+  largeRegionMaxShare: 0.4,
   largeRegionInputSize: 320,
 };
+
+/** The input side a search photo's region is encoded at: `largeRegionInputSize` for a large region (see above), else `inputSize`. */
+export function regionInputSize(region: { width: number; height: number }, photo: { width: number; height: number }, options: LocalizationOptions, inputSize: number): number {
+  const { largeRegionSide, largeRegionMaxShare, largeRegionInputSize } = options;
+  const large = largeRegionSide > 0 && Math.min(region.width, region.height) >= largeRegionSide && region.width * region.height <= largeRegionMaxShare * photo.width * photo.height;
+  return large ? largeRegionInputSize : inputSize;
+}

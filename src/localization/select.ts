@@ -51,16 +51,14 @@ function union(a: BBox, b: BBox): BBox {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
 }
 
-/**
- * The best candidates that repeat none kept before them, at most `budget`, best first, each grown to
- * the union of its pile's parts. Candidates after the budget is spent can still be parts of a kept pile.
- */
+/** The best candidates that repeat none kept before them, at most `budget`, best first, each grown to the union of its pile's parts. */
 export function selectRegions<C extends RegionCandidate>(candidates: readonly C[], policy: SelectionPolicy<C>): C[] {
   const sorted = [...candidates].sort((a, b) => b.score - a.score);
   const kept: C[] = [];
   // Grown boxes are kept aside: repetition is judged against each region's own box and look.
   const grown = new Map<C, BBox>();
   for (const candidate of sorted) {
+    if (kept.length >= policy.budget) break;
     let repeated = false;
     for (const other of kept) {
       const how = repetition(candidate, other, policy);
@@ -69,7 +67,7 @@ export function selectRegions<C extends RegionCandidate>(candidates: readonly C[
       repeated = true;
       break;
     }
-    if (!repeated && kept.length < policy.budget) kept.push(candidate);
+    if (!repeated) kept.push(candidate);
   }
   return kept.map((region) => {
     const bbox = grown.get(region);

@@ -13,7 +13,7 @@ import { wholeImage } from '../imaging/resize.js';
 import { DEFAULT_MAX_PIXELS } from '../imaging/limits.js';
 import type { Region } from '../imaging/resize.js';
 import { locateRegions } from '../localization/locate.js';
-import { DEFAULT_LOCALIZATION_OPTIONS, type LocalizationOptions } from '../localization/options.js';
+import { DEFAULT_LOCALIZATION_OPTIONS, regionInputSize, type LocalizationOptions } from '../localization/options.js';
 import { productScorer, type ProductReference, type ProductScorer } from '../localization/reference.js';
 
 export type { DetectorOptions } from '../detection/options.js';
@@ -161,8 +161,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
         locateMs = performance.now() - located;
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
         const boxes = regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height));
-        const { largeRegionSide, largeRegionInputSize } = options.localization;
-        const sizes = boxes.map(({ width, height }) => (largeRegionSide > 0 && Math.min(width, height) >= largeRegionSide ? largeRegionInputSize : encoder.meta.inputSize));
+        const sizes = boxes.map((box) => regionInputSize(box, image, options.localization, encoder.meta.inputSize));
         encoding = boxes.length > 0 ? mergeEncodings(first, await encodeAtSizes(encoder, image, boxes, sizes)) : first;
       } else {
         found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
