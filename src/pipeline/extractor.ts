@@ -1,6 +1,6 @@
 /**
- * The one function from an image to its objects: decode once, detect, crop, encode all crops in one
- * batched run, GeM-pool and L2-normalise. objects[0] is always the whole image.
+ * The one function from an image to its objects: decode once, detect, crop, encode the crops in batched
+ * runs (one per input size), GeM-pool and L2-normalise. objects[0] is always the whole image.
  */
 import { WHOLE_IMAGE_LABEL, type BBox, type EmbeddedObject, type ImageObject } from '../core/types.js';
 import { createDetector } from '../detection/detector.js';
