@@ -45,11 +45,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {} })).toEqual(DEFAULT_CONFIG);
   });
 
-  it('ships config/fast.json, a latency profile that changes only how the encoder reads the whole image and whether small photos are enlarged', () => {
+  it('ships config/fast.json, a latency profile that changes only how the encoder reads the whole image and large regions, and whether small photos are enlarged', () => {
     const fast = loadConfig({ env: {}, file: join(DEFAULT_CONFIG_PATH, '..', 'fast.json') });
     expect(fast.extractor.encoder).toEqual({ ...DEFAULT_CONFIG.extractor.encoder, imageInputSize: 0, pooling: 'gem' });
     expect(fast.extractor.detector).toEqual({ ...DEFAULT_CONFIG.extractor.detector, upscale: false });
-    const restored = { ...fast.extractor, encoder: DEFAULT_CONFIG.extractor.encoder, detector: DEFAULT_CONFIG.extractor.detector };
+    // Every object at the encoder's inputSize: large regions too.
+    expect(fast.extractor.localization).toEqual({ ...DEFAULT_CONFIG.extractor.localization, largeRegionSide: 0 });
+    const restored = { ...fast.extractor, encoder: DEFAULT_CONFIG.extractor.encoder, detector: DEFAULT_CONFIG.extractor.detector, localization: DEFAULT_CONFIG.extractor.localization };
     expect({ ...fast, extractor: restored }).toEqual(DEFAULT_CONFIG);
   });
 
