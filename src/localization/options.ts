@@ -7,8 +7,9 @@ export interface LocalizationOptions {
    * Photo pixels per region of the region budget: a photo gets ⌊width × height / pixelsPerRegion⌋
    * regions besides the whole photo, at most `maxRegions`. Default 40,000: a 348 px photo of one
    * product gets 3, a 640 × 480 photo 7, a 1024 × 768 photo of a table of products 10 (capped).
-   * Each region is one more 224 px encoder run: on a 348 px store photo the regions changed the
-   * answer for one photo in a hundred, while they find most products of a photo of several.
+   * Each region is one more 224 px encoder run (a large one, about two): on a 348 px store photo the
+   * regions changed the answer for one photo in a hundred, while they find most products of a photo
+   * of several.
    */
   pixelsPerRegion: number;
   /** Most regions per photo besides the whole photo, 0..64. Default 10 (each costs about 3 ms). */
