@@ -6,7 +6,7 @@ import { WHOLE_IMAGE_LABEL, type BBox, type EmbeddedObject, type ImageObject } f
 import { createDetector } from '../detection/detector.js';
 import { DEFAULT_DETECTOR_OPTIONS, type DetectorOptions } from '../detection/options.js';
 import { createEncoder, type Encoder, type EncoderMeta, type Encoding } from '../embedding/encoder.js';
-import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions } from '../embedding/options.js';
+import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions, type Pooling } from '../embedding/options.js';
 import { DEFAULT_CROP_OPTIONS, type CropOptions } from '../imaging/crop-options.js';
 import { decodeImage, type RawImage } from '../imaging/decode.js';
 import { wholeImage } from '../imaging/resize.js';
@@ -162,7 +162,8 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
         const boxes = regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height));
         const sizes = boxes.map((box) => regionInputSize(box, image, options.localization, encoder.meta.inputSize));
-        encoding = boxes.length > 0 ? mergeEncodings(first, await encodeAtSizes(encoder, image, boxes, sizes)) : first;
+        // Regions are compared with whole catalog photos (INDEXED_KIND), so they are pooled like them.
+        encoding = boxes.length > 0 ? mergeEncodings(first, await encodeAtSizes(encoder, image, boxes, sizes, boxes.map(() => encoder.meta.pooling))) : first;
       } else {
         found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
         encoding = await encodeObjects(encoder, image, found.map((object) => cropRegion(object.bbox, padding, image.width, image.height)));
@@ -198,29 +199,24 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
 
 /**
  * The whole image (regions[0]) at the encoder's imageInputSize with its `pooling`, the detections at
- * its inputSize with its `cropPooling`: one batched run when the sizes agree, else two. With
- * `keepFirstMap`, the whole image's feature map comes back too.
+ * its inputSize with its `cropPooling`. With `keepFirstMap`, the whole image's feature map comes back too.
  */
-async function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[], keepFirstMap = false): Promise<Encoding> {
+function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[], keepFirstMap = false): Promise<Encoding> {
   const { inputSize, imageInputSize, pooling, cropPooling } = encoder.meta;
-  if (imageInputSize === inputSize || regions.length === 1) {
-    return encoder.encode(image, regions, imageInputSize, regions.map((_, index) => (index === 0 ? pooling : cropPooling)), keepFirstMap);
-  }
-  const whole = await encoder.encode(image, regions.slice(0, 1), imageInputSize, [pooling], keepFirstMap);
-  const crops = await encoder.encode(image, regions.slice(1), inputSize, regions.slice(1).map(() => cropPooling));
-  return mergeEncodings(whole, crops);
+  const sizes = regions.map((_, i) => (i === 0 ? imageInputSize : inputSize));
+  return encodeAtSizes(encoder, image, regions, sizes, regions.map((_, i) => (i === 0 ? pooling : cropPooling)), keepFirstMap);
 }
 
 /**
- * A search photo's regions, each at its own input size (one batched run per size), in their order.
- * Regions are compared with whole catalog photos (INDEXED_KIND), so they are pooled like them.
+ * Each region at its own input size and pooling, one batched run per size, the vectors in the regions'
+ * order. With `keepFirstMap`, regions[0]'s feature map comes back too (it leads the first run).
  */
-async function encodeAtSizes(encoder: Encoder, image: RawImage, regions: readonly Region[], sizes: readonly number[]): Promise<Encoding> {
+async function encodeAtSizes(encoder: Encoder, image: RawImage, regions: readonly Region[], sizes: readonly number[], poolings: readonly Pooling[], keepFirstMap = false): Promise<Encoding> {
   const vectors: Float32Array[] = new Array(regions.length);
   let total: Encoding | undefined;
   for (const size of new Set(sizes)) {
     const picked = sizes.flatMap((s, i) => (s === size ? [i] : []));
-    const encoded = await encoder.encode(image, picked.map((i) => regions[i]!), size, picked.map(() => encoder.meta.pooling));
+    const encoded = await encoder.encode(image, picked.map((i) => regions[i]!), size, picked.map((i) => poolings[i]!), keepFirstMap && picked[0] === 0);
     picked.forEach((i, j) => (vectors[i] = encoded.vectors[j]!));
     total = total ? mergeEncodings(total, encoded) : encoded;
   }
