@@ -9,10 +9,20 @@ import { ERRORS, FindthisError } from './errors.js';
 
 /** Starts a worker thread running the module at `moduleUrl` (pass `import.meta.url`). */
 export function startModuleWorker(moduleUrl: string, workerData: unknown, transferList: readonly TransferListItem[] = []): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const self = JSON.stringify(moduleUrl);
+  const tsxApi = withoutTsxNamespace(import.meta.resolve('tsx/esm/api'));
+  const self = JSON.stringify(withoutTsxNamespace(moduleUrl));
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${self}, ${self}))`;
   return new Worker(bootstrap, { eval: true, workerData, transferList: [...transferList] });
+}
+
+/**
+ * A module loaded through tsImport (in a worker) has its loader's namespace in its URL; a worker it
+ * starts registers a namespace of its own, and under the old one its TypeScript would go untransformed.
+ */
+function withoutTsxNamespace(url: string): string {
+  const plain = new URL(url);
+  plain.searchParams.delete('tsx-namespace');
+  return plain.href;
 }
 
 /** An error as it can cross a thread boundary. */
