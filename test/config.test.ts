@@ -87,6 +87,7 @@ describe('loadConfig', () => {
     [{ env: {}, overrides: { search: { maxK: 3 } } }, /Expected an integer ≤ search.maxK \(3\) for search.defaultK.*, but got 5/],
     [{ env: {}, overrides: { extractor: { detector: { scoreThreshold: 1.5 } } } }, 'Expected a number in 0..1 for extractor.detector.scoreThreshold (overrides), but got 1.5'],
     [{ env: {}, overrides: { extractor: { detector: { classDeny: 'person' } } } }, 'Expected an array of strings for extractor.detector.classDeny (overrides), but got "person"'],
+    [{ env: {}, overrides: { extractor: { detector: { ownThread: 'yes' } } } }, 'Expected true or false for extractor.detector.ownThread (overrides), but got "yes"'],
     [{ env: {}, overrides: { index: { lsh: { hashSize: 40 } } } }, 'Expected an integer in 0..32 for index.lsh.hashSize (overrides), but got 40'],
     [{ env: {}, overrides: { index: { lsh: { planes: 'pca' } } } }, 'Expected one of random, learned for index.lsh.planes (overrides), but got "pca"'],
     [{ env: {}, overrides: { extractor: { encoder: { pooling: 'max' } } } }, 'Expected one of gem, rgem for extractor.encoder.pooling (overrides), but got "max"'],

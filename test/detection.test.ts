@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOutput, decodeYolov5, decodeYolov8, decodeYolox, recogniseFormat, type Candidate } from '../src/detection/decoders.js';
 import { classFilter, createDetector, toImageBoxes, type Detector } from '../src/detection/detector.js';
+import { createDetectorThread } from '../src/detection/detector-thread.js';
 import { nms } from '../src/detection/nms.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../src/detection/options.js';
 import { decodeImage } from '../src/imaging/decode.js';
@@ -194,5 +195,37 @@ describe('YOLOX-Nano on real photos', () => {
     const tv = (await detector.detect(image)).detections.find((detection) => detection.label === 'tvmonitor');
     expect(tv).toBeDefined();
     tv!.bbox.forEach((value, index) => expect(Math.abs(value - [7, 167, 156, 263][index]!)).toBeLessThan(12));
+  });
+});
+
+describe('YOLOX-Nano on its own thread (detector.ownThread)', () => {
+  it('describes the same model and finds the same detections and proposals as in-process, leaving the caller its pixels', async () => {
+    const [here, there] = await Promise.all([createDetector(DEFAULT_DETECTOR_OPTIONS), createDetectorThread(DEFAULT_DETECTOR_OPTIONS)]);
+    try {
+      expect({ model: there.model, format: there.format, classNames: there.classNames, inputSize: there.inputSize, flexibleInput: there.flexibleInput }).toEqual({
+        model: here.model,
+        format: here.format,
+        classNames: here.classNames,
+        inputSize: here.inputSize,
+        flexibleInput: here.flexibleInput,
+      });
+      for (const photo of [livingRoom, bananas]) {
+        const image = await decodeImage(photo, 50e6);
+        const [local, threaded] = await Promise.all([here.detect(image), there.detect(image)]);
+        expect(image.data.byteLength).toBe(image.width * image.height * 3);
+        expect(threaded.detections).toEqual(local.detections);
+        expect(threaded.proposals).toEqual(local.proposals);
+        expect(threaded.input).toEqual(local.input);
+      }
+      expect(there.isHealthy?.()).toBe(true);
+    } finally {
+      await Promise.all([here.close(), there.close()]);
+    }
+    expect(there.isHealthy?.()).toBe(false);
+    await expect(there.detect(await decodeImage(bananas, 50e6))).rejects.toMatchObject({ code: 'NOT_READY' });
+  });
+
+  it('refuses to start with the load error of a model that cannot be found', async () => {
+    await expect(createDetectorThread({ ...DEFAULT_DETECTOR_OPTIONS, model: 'no_such_model' })).rejects.toThrow(/no_such_model/);
   });
 });

@@ -50,8 +50,10 @@ describe('image → objects with vectors (YOLOX-Nano + MobileNetV2 defaults)', (
       expect(Math.sqrt(cosine(vector, vector))).toBeCloseTo(1, 4);
     }
     for (const value of Object.values(timings)) expect(value).toBeGreaterThanOrEqual(0);
-    const stages = timings.decodeMs + timings.letterboxMs + timings.detectMs + timings.boxesMs + timings.cropMs + timings.encodeMs + timings.poolMs;
-    expect(timings.totalMs).toBeGreaterThanOrEqual(stages - 0.01);
+    // The detector's stages run beside the encoder's (detector.ownThread): each chain fits in the total, not their sum.
+    const detector = timings.letterboxMs + timings.detectMs + timings.boxesMs;
+    const encoder = timings.cropMs + timings.encodeMs + timings.poolMs;
+    expect(timings.totalMs).toBeGreaterThanOrEqual(timings.decodeMs + Math.max(detector, encoder) - 0.01);
     expect(extractor.encoder).toMatchObject({ model: 'mobilenetv2_int8', dim: 1280, gemP: 3, inputSize: 224, imageInputSize: 416, pooling: 'rgem', cropPooling: 'gem' });
     expect(extractor.classNames).toContain('banana');
   });

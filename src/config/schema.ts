@@ -249,6 +249,7 @@ export const CONFIG_SCHEMA: Schema = {
       upscale: (name, value) => checkBoolean(name, value, invalidConfig),
       proposalObjectness: num(0, 1),
       threads: int(1, 64),
+      ownThread: (name, value) => checkBoolean(name, value, invalidConfig),
     },
     encoder: {
       model: nonEmpty,

@@ -58,6 +58,8 @@ export interface Detector {
   readonly flexibleInput: boolean;
   detect(image: RawImage): Promise<DetectionResult>;
   close(): Promise<void>;
+  /** False once it can no longer detect (its worker thread stopped); absent means always healthy. */
+  isHealthy?(): boolean;
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * The one function from an image to its objects: decode once, detect, crop, encode the crops in batched
- * runs (one per input size), GeM-pool and L2-normalise. objects[0] is always the whole image.
+ * The one function from an image to its objects: decode once, detect while the whole image is
+ * encoded, crop, encode the crops in batched runs (one per input size), GeM-pool and L2-normalise.
+ * objects[0] is always the whole image.
  */
 import { WHOLE_IMAGE_LABEL, type BBox, type EmbeddedObject, type ImageObject } from '../core/types.js';
 import { createDetector } from '../detection/detector.js';
+import { createDetectorThread } from '../detection/detector-thread.js';
 import { DEFAULT_DETECTOR_OPTIONS, type DetectorOptions } from '../detection/options.js';
 import { createEncoder, type Encoder, type EncoderMeta, type Encoding } from '../embedding/encoder.js';
 import { DEFAULT_ENCODER_OPTIONS, type EncoderOptions, type Pooling } from '../embedding/options.js';
@@ -24,7 +26,11 @@ export type { ProductReference } from '../localization/reference.js';
 export type { EncoderMeta } from '../embedding/encoder.js';
 export { resolveModel, modelSearchDirs } from '../models/manifest.js';
 
-/** Wall-clock milliseconds per stage of one extraction. */
+/**
+ * Wall-clock milliseconds per stage of one extraction. The detector's three stages run beside the
+ * whole image's crop, encode and pool when it has a thread of its own, so the stages can add up to
+ * more than `totalMs`.
+ */
 export interface StageTimings {
   /** Header check, EXIF auto-orient and decode to raw RGB. */
   decodeMs: number;
@@ -132,7 +138,7 @@ export function cropRegion(bbox: BBox, padding: number, width: number, height: n
 
 /** Loads both models (once) and returns the extractor. Throws MODEL_NOT_FOUND / MODEL_INVALID / INVALID_CONFIG. */
 export async function createExtractor(options: ExtractorOptions, context: ExtractorContext = {}): Promise<Extractor> {
-  const detector = await createDetector(options.detector, context);
+  const detector = await (options.detector.ownThread ? createDetectorThread : createDetector)(options.detector, context);
   const encoder = await createEncoder(options.encoder, context).catch(async (error: unknown) => {
     await detector.close();
     throw error;
@@ -142,6 +148,7 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
   return {
     encoder: encoder.meta,
     classNames: detector.classNames,
+    isHealthy: () => detector.isHealthy?.() ?? true,
     setReference(reference) {
       scorer = reference ? productScorer(reference) : undefined;
     },
@@ -149,25 +156,29 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
       const start = performance.now();
       const image = await decodeImage(buffer, options.maxPixels, options.maxDecodeSide, options.decodeTimeoutSeconds);
       const decoded = performance.now();
-      const { detections, proposals, letterboxMs, runMs, boxesMs } = await detector.detect(image);
+      const { inputSize, imageInputSize, pooling, cropPooling } = encoder.meta;
+      // The whole photo is encoded while the detector runs (beside it on the detector's own thread, else after it).
+      const [detected, first] = await Promise.all([detector.detect(image), encoder.encode(image, [wholeImage(image)], imageInputSize, [pooling], purpose === 'search')]);
+      const { detections, proposals, letterboxMs, runMs, boxesMs } = detected;
       const whole: ImageObject = { kind: 'whole', label: WHOLE_IMAGE_LABEL, score: 1, bbox: [0, 0, image.width, image.height] };
       let found: ImageObject[];
-      let encoding: Encoding;
+      let rest: Encoding | undefined;
       let locateMs = 0;
       if (purpose === 'search') {
-        const first = await encodeObjects(encoder, image, [wholeImage(image)], true);
         const located = performance.now();
         const regions = locateRegions(first.firstMap!, image, proposals, scorer, options.localization);
         locateMs = performance.now() - located;
         found = [whole, ...regions.map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
         const boxes = regions.map((r) => cropRegion(r.bbox, padding, image.width, image.height));
-        const sizes = boxes.map((box) => regionInputSize(box, image, options.localization, encoder.meta.inputSize));
+        const sizes = boxes.map((box) => regionInputSize(box, image, options.localization, inputSize));
         // Regions are compared with whole catalog photos (INDEXED_KIND), so they are pooled like them.
-        encoding = boxes.length > 0 ? mergeEncodings(first, await encodeAtSizes(encoder, image, boxes, sizes, boxes.map(() => encoder.meta.pooling))) : first;
+        rest = await encodeAtSizes(encoder, image, boxes, sizes, pooling);
       } else {
         found = [whole, ...detections.slice(0, Math.max(0, maxObjects - 1)).map(({ label, score, bbox }): ImageObject => ({ kind: 'region', label, score, bbox }))];
-        encoding = await encodeObjects(encoder, image, found.map((object) => cropRegion(object.bbox, padding, image.width, image.height)));
+        const crops = found.slice(1).map((object) => cropRegion(object.bbox, padding, image.width, image.height));
+        rest = await encodeAtSizes(encoder, image, crops, crops.map(() => inputSize), cropPooling);
       }
+      const encoding = rest ? mergeEncodings(first, rest) : first;
       const totalMs = performance.now() - start;
       // Boxes in the photo's own pixels, also when it was decoded shrunk.
       const { width, height } = image.original ?? image;
@@ -198,29 +209,19 @@ export async function createExtractor(options: ExtractorOptions, context: Extrac
 }
 
 /**
- * The whole image (regions[0]) at the encoder's imageInputSize with its `pooling`, the detections at
- * its inputSize with its `cropPooling`. With `keepFirstMap`, the whole image's feature map comes back too.
+ * Each region at its own input size, all pooled with `pooling`, one batched run per size, the vectors
+ * in the regions' order; undefined when there are no regions.
  */
-function encodeObjects(encoder: Encoder, image: RawImage, regions: Region[], keepFirstMap = false): Promise<Encoding> {
-  const { inputSize, imageInputSize, pooling, cropPooling } = encoder.meta;
-  const sizes = regions.map((_, i) => (i === 0 ? imageInputSize : inputSize));
-  return encodeAtSizes(encoder, image, regions, sizes, regions.map((_, i) => (i === 0 ? pooling : cropPooling)), keepFirstMap);
-}
-
-/**
- * Each region at its own input size and pooling, one batched run per size, the vectors in the regions'
- * order. With `keepFirstMap`, regions[0]'s feature map comes back too (it leads the first run).
- */
-async function encodeAtSizes(encoder: Encoder, image: RawImage, regions: readonly Region[], sizes: readonly number[], poolings: readonly Pooling[], keepFirstMap = false): Promise<Encoding> {
+async function encodeAtSizes(encoder: Encoder, image: RawImage, regions: readonly Region[], sizes: readonly number[], pooling: Pooling): Promise<Encoding | undefined> {
   const vectors: Float32Array[] = new Array(regions.length);
   let total: Encoding | undefined;
   for (const size of new Set(sizes)) {
     const picked = sizes.flatMap((s, i) => (s === size ? [i] : []));
-    const encoded = await encoder.encode(image, picked.map((i) => regions[i]!), size, picked.map((i) => poolings[i]!), keepFirstMap && picked[0] === 0);
+    const encoded = await encoder.encode(image, picked.map((i) => regions[i]!), size, picked.map(() => pooling));
     picked.forEach((i, j) => (vectors[i] = encoded.vectors[j]!));
     total = total ? mergeEncodings(total, encoded) : encoded;
   }
-  return { ...total!, vectors };
+  return total && { ...total, vectors };
 }
 
 /** Two encodings of one image as one: vectors in order, times added, the first one's feature map. */
