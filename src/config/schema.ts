@@ -37,10 +37,11 @@ export interface ServerConfig {
   queueConcurrency: number;
   /**
    * Extractor worker threads, each with its own model sessions, 1..64. Default 2. Env `EXTRACTOR_THREADS`.
-   * One thread does one extraction at a time (onnxruntime runs a session on its caller's thread), and
-   * leaves a core idle during its JavaScript stages; two let one request's stages overlap another's
-   * model runs: 1.14–1.16× the searches/s with 8 clients, the same one-client latency, about 70 MB more
-   * (see docs/benchmarks.md, "Throughput with 8 clients").
+   * One thread runs one encoder run at a time (onnxruntime runs a session on its caller's thread; only
+   * the detector runs beside it, on a thread of its own), and leaves a core idle during its JavaScript
+   * stages; two let one request's stages overlap another's model runs: 1.14–1.16× the searches/s with
+   * 8 clients, the same one-client latency, about 70 MB more, 120 MB with its detector thread (see
+   * docs/benchmarks.md, "Throughput with 8 clients").
    */
   extractorThreads: number;
   /** Requests allowed to wait for a slot, 0..10000; beyond that → 503 OVERLOADED. Default 32. Env `MAX_QUEUE_LENGTH`. */

@@ -1,8 +1,9 @@
 /**
  * Several extractor threads behind one `Extractor`. onnxruntime-node runs a session synchronously on
  * the thread that calls it, and decoding, resizing and pooling are JavaScript on that same thread:
- * one extractor thread does one extraction at a time, and its JavaScript stages leave the second
- * core idle however many intra-op threads the sessions have. N threads (each with its own sessions)
+ * one extractor thread encodes for one extraction at a time (only its detector runs beside, on a
+ * thread of its own), and its JavaScript stages leave the second core idle however many intra-op
+ * threads the encoder has. N threads (each with its own sessions)
  * run N extractions at once; each new extraction goes to the thread with the fewest in flight.
  */
 import { createExtractorThread } from './extractor-thread.js';
